@@ -1,0 +1,74 @@
+/**
+ * Every failure the library reports is a KinesisClientError with a stable `code`.
+ * The table of codes lives in docs/errors.md; keep the two in step.
+ */
+export const ErrorCodes = {
+  INVALID_OPTION: 'Invalid option passed to createSystem',
+  STREAM_NOT_FOUND: 'The stream does not exist',
+  CONSUMER_LOAD_FAILED: 'The consumer module could not be imported',
+  CONSUMER_INVALID: 'The consumer module does not export handleBatch',
+  LEASE_TABLE_FAILED: 'The lease table could not be created or read',
+  LEASE_LOST: 'This worker no longer holds the lease',
+  BATCH_FAILED: 'handleBatch failed after every attempt and the consumer has no handleFailed',
+  POOL_WORKER_DIED: 'A consumer pool thread died while handling a batch',
+  HOST_THREAD_DIED: 'A shard-host thread exited unexpectedly',
+  ACTOR_CRASHED: 'An actor threw while handling a message',
+  AWS_CALL_FAILED: 'A Kinesis or DynamoDB call failed',
+  SYSTEM_STOPPED: 'The system is stopping or stopped',
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export class KinesisClientError extends Error {
+  override readonly name = 'KinesisClientError';
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+
+  /** Errors cross threads as plain data: structured clone keeps neither the class nor `code`. */
+  toJSON(): SerializedError {
+    return serializeError(this);
+  }
+}
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: string;
+  stack?: string;
+  details?: Record<string, unknown>;
+}
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    const out: SerializedError = { name: error.name, message: error.message };
+    if (error.stack) out.stack = error.stack;
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string') out.code = code;
+    if (error instanceof KinesisClientError) out.details = { ...error.details };
+    return out;
+  }
+  return { name: 'Error', message: String(error) };
+}
+
+export function deserializeError(e: SerializedError): Error {
+  if (e.code && e.code in ErrorCodes) {
+    const err = new KinesisClientError(e.code as ErrorCode, e.message, { details: e.details ?? {} });
+    if (e.stack) err.stack = e.stack;
+    return err;
+  }
+  const err = new Error(e.message);
+  err.name = e.name;
+  if (e.stack) err.stack = e.stack;
+  if (e.code) (err as Error & { code?: string }).code = e.code;
+  return err;
+}
+
+export function isKinesisClientError(error: unknown, code?: ErrorCode): error is KinesisClientError {
+  return error instanceof KinesisClientError && (code === undefined || error.code === code);
+}

@@ -1,0 +1,61 @@
+/**
+ * The shard-host thread. Started by a ShardHostHandle on the main thread, it hosts the actors of
+ * many shards in one ActorRuntime and talks to the main thread only through two comlink ports:
+ * it exposes HostApi on parentPort and calls MainApi on the port handed over in workerData.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import { comlinkEndpoint } from './comlink-endpoint.js';
+import { ActorRuntime } from './actor/runtime.js';
+import { createDynamoDBClient, createKinesisClient } from './aws-clients.js';
+import { systemClock } from './clock.js';
+import type { HostEnv } from './host-env.js';
+import { LeaseTable } from './lease/lease-table.js';
+import type { HostApi, HostEvent, HostWorkerData, LeaseSnapshot, MainApi, ShardStatus } from './protocol.js';
+import { ShardSupervisor } from './shard-supervisor.js';
+
+if (!parentPort) throw new Error('host-entry must run in a worker thread');
+
+const { config, mainPort } = workerData as HostWorkerData;
+const main = Comlink.wrap<MainApi>(comlinkEndpoint(mainPort));
+const kinesis = createKinesisClient(config.kinesis);
+const dynamodb = createDynamoDBClient(config.dynamodb);
+const shards = new Map<string, ShardSupervisor>();
+
+const report = (event: HostEvent) => {
+  if (event.type === 'checkpoint') shards.get(event.shardId)?.noteCheckpoint(event.sequenceNumber);
+  void main.report(event);
+};
+
+const env: HostEnv = {
+  config,
+  runtime: new ActorRuntime(systemClock),
+  kinesis,
+  leases: new LeaseTable(dynamodb, config.tableName),
+  main,
+  report,
+};
+
+const api: HostApi = {
+  async startShard(lease: LeaseSnapshot) {
+    if (shards.has(lease.leaseKey)) return;
+    const shard = new ShardSupervisor(env, lease.leaseKey, lease, (id) => {
+      if (shards.get(id) === shard) shards.delete(id);
+    });
+    shards.set(lease.leaseKey, shard);
+    await shard.start();
+  },
+  async stopShard(shardId: string) {
+    await shards.get(shardId)?.drain();
+  },
+  async stopAll() {
+    await Promise.all([...shards.values()].map((s) => s.drain()));
+    kinesis.destroy();
+    dynamodb.destroy();
+  },
+  async status(): Promise<ShardStatus[]> {
+    return [...shards.values()].map((s) => s.status());
+  },
+};
+
+Comlink.expose(api, comlinkEndpoint(parentPort));

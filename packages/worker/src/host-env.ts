@@ -1,0 +1,14 @@
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { ActorRuntime } from './actor/runtime.js';
+import type { LeaseTable } from './lease/lease-table.js';
+import type { HostConfig, HostEvent, MainApi } from './protocol.js';
+
+/** What every actor in a shard-host thread shares: config, clients, the runtime and the way home. */
+export interface HostEnv {
+  readonly config: HostConfig;
+  readonly runtime: ActorRuntime;
+  readonly kinesis: KinesisClient;
+  readonly leases: LeaseTable;
+  readonly main: Pick<MainApi, 'runBatch' | 'runFailed'>;
+  report(event: HostEvent): void;
+}

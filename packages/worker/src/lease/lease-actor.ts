@@ -1,0 +1,176 @@
+import { backoffDelay } from '../backoff.js';
+import type { ActorContext, ActorRef, Behavior } from '../actor/runtime.js';
+import { serializeError } from '../errors.js';
+import type { HostEnv } from '../host-env.js';
+import type { LeaseSnapshot } from '../protocol.js';
+import type { ReaderMessage } from '../reader/reader-actor.js';
+import { SHARD_END } from './lease-table.js';
+
+export type LeaseMessage =
+  | { type: 'acquire' }
+  | { type: 'renew' }
+  | { type: 'checkpoint'; sequenceNumber: string; subSequenceNumber: number }
+  | { type: 'flush' }
+  | { type: 'position'; replyTo: ActorRef<ReaderMessage> }
+  | { type: 'shardEnd'; childShardIds: string[] }
+  | { type: 'release'; done: (released: boolean) => void };
+
+export interface LeaseActorHooks {
+  /** The lease is no longer ours: stop reading at once. */
+  onLost(reason: string): void;
+  /** SHARD_END is written: the shard's actors may stop for good. */
+  onEnded(childShardIds: string[]): void;
+}
+
+interface Position {
+  sequenceNumber: string;
+  subSequenceNumber: number;
+}
+
+/**
+ * Holds one shard's lease: takes it, renews it every renewIntervalMs, writes checkpoints and
+ * releases it. Writes are serialised by the mailbox, so leaseCounter never races with itself;
+ * every write is conditional on leaseCounter and leaseOwner, so a worker that lost the lease
+ * can never checkpoint.
+ */
+export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapshot | undefined, hooks: LeaseActorHooks) {
+  return (ctx: ActorContext<LeaseMessage>): Behavior<LeaseMessage> => {
+    const { config, leases, report } = env;
+    const me = config.workerId;
+    let counter = 0;
+    let written: Position | undefined;
+    let pending: Position | undefined;
+    let flushScheduled = false;
+    let flushFailures = 0;
+    let lastRenewedAt = ctx.clock.now();
+    let held = false;
+
+    const lose = (reason: string) => {
+      if (!held) return;
+      held = false;
+      hooks.onLost(reason);
+      ctx.exit({ kind: 'normal' });
+    };
+
+    const scheduleRenew = () => ctx.sendAfter(config.lease.renewIntervalMs, { type: 'renew' });
+
+    /** Writes the newest successful position; false when the lease turned out to be gone. */
+    const flush = async (): Promise<boolean> => {
+      const target = pending;
+      if (!target) return true;
+      const ok = await leases.checkpoint(shardId, counter, me, target.sequenceNumber, target.subSequenceNumber);
+      if (!ok) {
+        lose('checkpoint condition failed: leaseCounter or leaseOwner changed');
+        return false;
+      }
+      counter++;
+      lastRenewedAt = ctx.clock.now();
+      written = target;
+      if (pending === target) pending = undefined;
+      report({ type: 'checkpoint', shardId, sequenceNumber: target.sequenceNumber, subSequenceNumber: target.subSequenceNumber });
+      return true;
+    };
+
+    const acquire = async () => {
+      let current: LeaseSnapshot | undefined = observed;
+      if (!current) {
+        // a restarted incarnation: the lease may still be ours, or lost while we were down
+        current = await leases.get(shardId);
+        if (!current || current.leaseOwner !== me) {
+          held = true;
+          lose('lease changed owner while the lease actor restarted');
+          return;
+        }
+        counter = current.leaseCounter;
+      } else {
+        const taken = await leases.take(current, me);
+        if (!taken) {
+          held = true;
+          lose('lease was taken or renewed by another worker first');
+          return;
+        }
+        counter = current.leaseCounter + 1;
+      }
+      held = true;
+      lastRenewedAt = ctx.clock.now();
+      written = { sequenceNumber: current.checkpoint, subSequenceNumber: current.checkpointSubSequenceNumber };
+      report({ type: 'lease:acquired', shardId, leaseCounter: counter, checkpoint: current.checkpoint });
+      scheduleRenew();
+    };
+
+    return {
+      async receive(message) {
+        switch (message.type) {
+          case 'acquire':
+            return acquire();
+          case 'renew': {
+            if (!held) return;
+            try {
+              const ok = await leases.renew(shardId, counter, me);
+              if (!ok) return lose('renewal condition failed: another worker holds the lease');
+              counter++;
+              lastRenewedAt = ctx.clock.now();
+            } catch (error) {
+              report({ type: 'error', shardId, error: serializeError(error) });
+              // still ours until others may consider it expired
+              if (ctx.clock.now() - lastRenewedAt >= config.lease.failoverMs) return lose('renewals failed for failoverMs');
+            }
+            scheduleRenew();
+            return;
+          }
+          case 'checkpoint':
+            pending = { sequenceNumber: message.sequenceNumber, subSequenceNumber: message.subSequenceNumber };
+            if (!flushScheduled) {
+              flushScheduled = true;
+              ctx.send(ctx.self, { type: 'flush' });
+            }
+            return;
+          case 'flush': {
+            flushScheduled = false;
+            if (!held) return;
+            try {
+              await flush();
+              flushFailures = 0;
+            } catch (error) {
+              report({ type: 'error', shardId, error: serializeError(error) });
+              flushScheduled = true;
+              ctx.sendAfter(backoffDelay(++flushFailures, config.batch.backoff), { type: 'flush' });
+            }
+            return;
+          }
+          case 'position': {
+            const at = pending ?? written;
+            if (!held || !at) return;
+            ctx.send(message.replyTo, { type: 'start', checkpoint: at.sequenceNumber, subSequenceNumber: at.subSequenceNumber });
+            return;
+          }
+          case 'shardEnd': {
+            if (!held) return;
+            if (!(await flush())) return;
+            const ok = await leases.checkpoint(shardId, counter, me, SHARD_END, 0, message.childShardIds);
+            if (!ok) return lose('SHARD_END checkpoint condition failed');
+            counter++;
+            report({ type: 'checkpoint', shardId, sequenceNumber: SHARD_END, subSequenceNumber: 0 });
+            held = false;
+            hooks.onEnded(message.childShardIds);
+            ctx.exit({ kind: 'normal' });
+            return;
+          }
+          case 'release': {
+            if (!held) return message.done(false);
+            let released = false;
+            try {
+              if (await flush()) released = await leases.release(shardId, me);
+            } finally {
+              held = false;
+              if (released) report({ type: 'lease:released', shardId });
+              message.done(released);
+              ctx.exit({ kind: 'normal' });
+            }
+            return;
+          }
+        }
+      },
+    };
+  };
+}

@@ -1,0 +1,223 @@
+/**
+ * The lease table, in the Java KCL's layout so that a table it wrote is usable as is:
+ * hash key `leaseKey` (shard id); leaseOwner S, leaseCounter N, checkpoint S,
+ * checkpointSubSequenceNumber N, ownerSwitchesSinceCheckpoint N, parentShardId SS,
+ * childShardIds SS, startingHashKey/endingHashKey S. Empty sets and strings are never written.
+ * Every write is conditional; a failed condition is reported as `false`, not thrown.
+ */
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DescribeTableCommand,
+  GetItemCommand,
+  PutItemCommand,
+  ResourceNotFoundException,
+  ScanCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import type { LeaseSnapshot } from '../protocol.js';
+
+export const SHARD_END = 'SHARD_END';
+
+type Item = Record<string, AttributeValue>;
+
+export function leaseFromItem(item: Item): LeaseSnapshot {
+  return {
+    leaseKey: item.leaseKey?.S ?? '',
+    leaseOwner: item.leaseOwner?.S || undefined,
+    leaseCounter: Number(item.leaseCounter?.N ?? 0),
+    checkpoint: item.checkpoint?.S ?? 'TRIM_HORIZON',
+    checkpointSubSequenceNumber: Number(item.checkpointSubSequenceNumber?.N ?? 0),
+    ownerSwitchesSinceCheckpoint: Number(item.ownerSwitchesSinceCheckpoint?.N ?? 0),
+    parentShardIds: item.parentShardId?.SS ?? [],
+    childShardIds: item.childShardIds?.SS ?? [],
+    startingHashKey: item.startingHashKey?.S || undefined,
+    endingHashKey: item.endingHashKey?.S || undefined,
+  };
+}
+
+export function itemFromNewLease(lease: {
+  leaseKey: string;
+  checkpoint: string;
+  parentShardIds: string[];
+  startingHashKey?: string | undefined;
+  endingHashKey?: string | undefined;
+}): Item {
+  const item: Item = {
+    leaseKey: { S: lease.leaseKey },
+    leaseCounter: { N: '0' },
+    checkpoint: { S: lease.checkpoint },
+    checkpointSubSequenceNumber: { N: '0' },
+    ownerSwitchesSinceCheckpoint: { N: '0' },
+  };
+  if (lease.parentShardIds.length > 0) item.parentShardId = { SS: [...lease.parentShardIds] };
+  if (lease.startingHashKey) item.startingHashKey = { S: lease.startingHashKey };
+  if (lease.endingHashKey) item.endingHashKey = { S: lease.endingHashKey };
+  return item;
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+}
+
+/** Runs a conditional write; `false` when the condition did not hold. */
+async function conditional(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+export class LeaseTable {
+  constructor(
+    private readonly ddb: DynamoDBClient,
+    readonly tableName: string,
+  ) {}
+
+  /** Creates the table (PAY_PER_REQUEST) if it is missing and waits until it is ACTIVE. */
+  async ensure(timeoutMs = 60_000): Promise<'existed' | 'created'> {
+    let created = false;
+    try {
+      const { Table } = await this.ddb.send(new DescribeTableCommand({ TableName: this.tableName }));
+      if (Table?.TableStatus === 'ACTIVE') return 'existed';
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException) && (error as { name?: string })?.name !== 'ResourceNotFoundException') throw error;
+      try {
+        await this.ddb.send(
+          new CreateTableCommand({
+            TableName: this.tableName,
+            AttributeDefinitions: [{ AttributeName: 'leaseKey', AttributeType: 'S' }],
+            KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
+            BillingMode: 'PAY_PER_REQUEST',
+          }),
+        );
+        created = true;
+      } catch (createError) {
+        // another worker created it first
+        if ((createError as { name?: string })?.name !== 'ResourceInUseException') throw createError;
+      }
+    }
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { Table } = await this.ddb.send(new DescribeTableCommand({ TableName: this.tableName }));
+      if (Table?.TableStatus === 'ACTIVE') return created ? 'created' : 'existed';
+      if (Date.now() > deadline) throw new Error(`lease table ${this.tableName} not ACTIVE after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  async scan(): Promise<LeaseSnapshot[]> {
+    const leases: LeaseSnapshot[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await this.ddb.send(new ScanCommand({ TableName: this.tableName, ConsistentRead: true, ExclusiveStartKey: start }));
+      for (const item of page.Items ?? []) leases.push(leaseFromItem(item));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return leases;
+  }
+
+  async get(leaseKey: string): Promise<LeaseSnapshot | undefined> {
+    const { Item } = await this.ddb.send(
+      new GetItemCommand({ TableName: this.tableName, Key: { leaseKey: { S: leaseKey } }, ConsistentRead: true }),
+    );
+    return Item ? leaseFromItem(Item) : undefined;
+  }
+
+  /** `attribute_not_exists(leaseKey)`: losing the race to another worker is fine. */
+  create(item: Item): Promise<boolean> {
+    return conditional(() =>
+      this.ddb.send(new PutItemCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(leaseKey)' })),
+    );
+  }
+
+  /** Take on `leaseCounter = :n`; a change of owner counts in ownerSwitchesSinceCheckpoint. */
+  take(lease: LeaseSnapshot, owner: string): Promise<boolean> {
+    const switching = lease.leaseOwner !== owner;
+    return conditional(() =>
+      this.ddb.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { leaseKey: { S: lease.leaseKey } },
+          ConditionExpression: 'leaseCounter = :n',
+          UpdateExpression: switching
+            ? 'SET leaseOwner = :me, leaseCounter = :next ADD ownerSwitchesSinceCheckpoint :one'
+            : 'SET leaseOwner = :me, leaseCounter = :next',
+          ExpressionAttributeValues: {
+            ':n': { N: String(lease.leaseCounter) },
+            ':next': { N: String(lease.leaseCounter + 1) },
+            ':me': { S: owner },
+            ...(switching ? { ':one': { N: '1' } } : {}),
+          },
+        }),
+      ),
+    );
+  }
+
+  /** Renew on `leaseCounter = :n AND leaseOwner = :me`. */
+  renew(leaseKey: string, counter: number, owner: string): Promise<boolean> {
+    return conditional(() =>
+      this.ddb.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { leaseKey: { S: leaseKey } },
+          ConditionExpression: 'leaseCounter = :n AND leaseOwner = :me',
+          UpdateExpression: 'SET leaseCounter = :next',
+          ExpressionAttributeValues: { ':n': { N: String(counter) }, ':next': { N: String(counter + 1) }, ':me': { S: owner } },
+        }),
+      ),
+    );
+  }
+
+  /** Checkpoint on `leaseCounter = :n AND leaseOwner = :me`; it renews the lease too, as the Java KCL's does. */
+  checkpoint(
+    leaseKey: string,
+    counter: number,
+    owner: string,
+    checkpoint: string,
+    subSequenceNumber: number,
+    childShardIds: readonly string[] = [],
+  ): Promise<boolean> {
+    return conditional(() =>
+      this.ddb.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { leaseKey: { S: leaseKey } },
+          ConditionExpression: 'leaseCounter = :n AND leaseOwner = :me',
+          UpdateExpression:
+            'SET leaseCounter = :next, checkpoint = :cp, checkpointSubSequenceNumber = :sub, ownerSwitchesSinceCheckpoint = :zero' +
+            (childShardIds.length > 0 ? ' ADD childShardIds :children' : ''),
+          ExpressionAttributeValues: {
+            ':n': { N: String(counter) },
+            ':next': { N: String(counter + 1) },
+            ':me': { S: owner },
+            ':cp': { S: checkpoint },
+            ':sub': { N: String(subSequenceNumber) },
+            ':zero': { N: '0' },
+            ...(childShardIds.length > 0 ? { ':children': { SS: [...childShardIds] } } : {}),
+          },
+        }),
+      ),
+    );
+  }
+
+  /** Release on `leaseOwner = :me`: REMOVE leaseOwner so any worker may take it at once. */
+  release(leaseKey: string, owner: string): Promise<boolean> {
+    return conditional(() =>
+      this.ddb.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { leaseKey: { S: leaseKey } },
+          ConditionExpression: 'leaseOwner = :me',
+          UpdateExpression: 'REMOVE leaseOwner ADD leaseCounter :one',
+          ExpressionAttributeValues: { ':me': { S: owner }, ':one': { N: '1' } },
+        }),
+      ),
+    );
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The consumer pool thread (run by Piscina): loads the user's consumer module once, unpacks each
+ * transferred batch into messages and runs handleMessage / handleBatch / handleFailed.
+ * Failures come back as data, so the caller can tell a throwing handleBatch from a dead thread.
+ */
+import { threadId, workerData } from 'node:worker_threads';
+import { unpackRecords } from './batch-codec.js';
+import type { BatchInfo, Consumer, ConsumerContext, Message } from './consumer.js';
+import { KinesisClientError, deserializeError, serializeError } from './errors.js';
+import type { BatchOutcome, DescribeOutcome, PoolTask, PoolWorkerData } from './protocol.js';
+
+const { consumerUrl } = workerData as PoolWorkerData;
+let loaded: Promise<Consumer<unknown>> | undefined;
+
+function loadConsumer(): Promise<Consumer<unknown>> {
+  loaded ??= (async () => {
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(consumerUrl)) as Record<string, unknown>;
+    } catch (error) {
+      throw new KinesisClientError('CONSUMER_LOAD_FAILED', `cannot import consumer module ${consumerUrl}: ${(error as Error)?.message ?? error}`, {
+        cause: error,
+      });
+    }
+    const candidate = (mod.default ?? mod) as Partial<Consumer<unknown>> | undefined;
+    if (!candidate || typeof candidate.handleBatch !== 'function') {
+      throw new KinesisClientError(
+        'CONSUMER_INVALID',
+        `consumer module ${consumerUrl} must export (as default) an object with a handleBatch(messages, batch, ctx) function`,
+      );
+    }
+    for (const name of ['handleMessage', 'handleFailed'] as const) {
+      if (candidate[name] !== undefined && typeof candidate[name] !== 'function') {
+        throw new KinesisClientError('CONSUMER_INVALID', `consumer module ${consumerUrl}: ${name} must be a function when present`);
+      }
+    }
+    return candidate as Consumer<unknown>;
+  })();
+  return loaded;
+}
+
+function toMessages(task: { records: Parameters<typeof unpackRecords>[0]; info: BatchInfo }): Message[] {
+  const { shardId, streamName } = task.info;
+  return unpackRecords(task.records).map((r) => ({ ...r, subSequenceNumber: 0, shardId, streamName }));
+}
+
+export default async function run(task: PoolTask): Promise<BatchOutcome | DescribeOutcome> {
+  try {
+    const consumer = await loadConsumer();
+    if (task.kind === 'describe') {
+      return { ok: true, capabilities: { handleMessage: !!consumer.handleMessage, handleFailed: !!consumer.handleFailed } };
+    }
+    const ctx: ConsumerContext = { shardId: task.info.shardId, streamName: task.info.streamName, threadId };
+    const messages = toMessages(task);
+    if (task.kind === 'failed') {
+      await consumer.handleFailed!(messages, deserializeError(task.error), task.info, ctx);
+      return { ok: true };
+    }
+    let handled: unknown[] = messages;
+    if (consumer.handleMessage) {
+      handled = new Array(messages.length);
+      for (let i = 0; i < messages.length; i++) {
+        const out = consumer.handleMessage(messages[i]!, ctx);
+        handled[i] = out instanceof Promise ? await out : out;
+      }
+    }
+    await consumer.handleBatch(handled, task.info, ctx);
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, error: serializeError(error) };
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Every message that crosses a thread boundary, in one place for both sides:
+ * main thread <-> shard-host threads (comlink over MessagePorts) and main thread -> consumer pool.
+ * Everything here must survive structured clone: plain data only, no functions, no classes.
+ */
+import type { PackedRecords } from './batch-codec.js';
+import type { BatchInfo, ConsumerCapabilities } from './consumer.js';
+import type { SerializedError } from './errors.js';
+import type { BackoffOptions } from './backoff.js';
+import type { MessagePort } from 'node:worker_threads';
+import type { RestartIntensity } from './actor/supervisor.js';
+
+/** Plain SDK v3 client config (endpoint, region, credentials as data, maxAttempts, ...). */
+export type AwsClientConfig = Record<string, unknown>;
+
+export interface HostConfig {
+  hostIndex: number;
+  workerId: string;
+  streamName: string;
+  tableName: string;
+  kinesis: AwsClientConfig;
+  dynamodb: AwsClientConfig;
+  /** Epoch ms, for shards whose lease checkpoint is AT_TIMESTAMP. */
+  initialTimestamp: number | undefined;
+  lease: { failoverMs: number; renewIntervalMs: number };
+  reader: { idleMs: number; minCallIntervalMs: number; getRecordsLimit: number; maxBufferedRecords: number };
+  batch: { size: number; maxAttempts: number; backoff: BackoffOptions };
+  shardSupervision: { intensity: RestartIntensity; backoff: BackoffOptions };
+  consumer: ConsumerCapabilities;
+}
+
+/** A lease row as the coordinator last read it. */
+export interface LeaseSnapshot {
+  leaseKey: string;
+  leaseOwner: string | undefined;
+  leaseCounter: number;
+  checkpoint: string;
+  checkpointSubSequenceNumber: number;
+  ownerSwitchesSinceCheckpoint: number;
+  parentShardIds: string[];
+  childShardIds: string[];
+  startingHashKey: string | undefined;
+  endingHashKey: string | undefined;
+}
+
+export type ShardStopReason = 'released' | 'lost' | 'ended' | 'failed';
+
+export interface ShardStatus {
+  shardId: string;
+  leaseCounter: number | undefined;
+  checkpoint: string | undefined;
+  millisBehindLatest: number | undefined;
+  bufferedRecords: number;
+  actors: { id: string; incarnation: number; restarts: number }[];
+}
+
+/** Exposed by each shard-host thread; called by its ShardHostHandle on the main thread. */
+export interface HostApi {
+  startShard(lease: LeaseSnapshot): Promise<void>;
+  /** Graceful: in-flight batch finishes, final checkpoint, lease released. */
+  stopShard(shardId: string): Promise<void>;
+  stopAll(): Promise<void>;
+  status(): Promise<ShardStatus[]>;
+}
+
+/** Exposed by the main thread to every shard-host thread. */
+export interface MainApi {
+  runBatch(task: BatchTask): Promise<BatchOutcome>;
+  runFailed(task: FailedTask): Promise<BatchOutcome>;
+  report(event: HostEvent): void;
+}
+
+export interface BatchTask {
+  kind: 'batch';
+  records: PackedRecords;
+  info: BatchInfo;
+}
+
+export interface FailedTask {
+  kind: 'failed';
+  records: PackedRecords;
+  info: BatchInfo;
+  error: SerializedError;
+}
+
+export interface DescribeTask {
+  kind: 'describe';
+}
+
+export type PoolTask = DescribeTask | BatchTask | FailedTask;
+
+export type BatchOutcome = { ok: true } | { ok: false; error: SerializedError; poolDied?: boolean };
+
+export type DescribeOutcome = { ok: true; capabilities: ConsumerCapabilities } | { ok: false; error: SerializedError };
+
+export type HostEvent =
+  | { type: 'lease:acquired'; shardId: string; leaseCounter: number; checkpoint: string }
+  | { type: 'lease:lost'; shardId: string; reason: string }
+  | { type: 'lease:released'; shardId: string }
+  | { type: 'shard:started'; shardId: string; iteratorType: string; startingSequenceNumber: string | undefined }
+  | { type: 'shard:ended'; shardId: string; childShardIds: string[] }
+  | { type: 'shard:stopped'; shardId: string; reason: ShardStopReason; error?: SerializedError }
+  | { type: 'checkpoint'; shardId: string; sequenceNumber: string; subSequenceNumber: number }
+  | { type: 'actor:crashed'; shardId: string; actor: string; error: SerializedError }
+  | { type: 'actor:restarted'; shardId: string; actor: string; restarts: number }
+  | { type: 'error'; shardId?: string; error: SerializedError };
+
+/** workerData of a shard-host thread; `mainPort` carries the MainApi. */
+export interface HostWorkerData {
+  config: HostConfig;
+  mainPort: MessagePort;
+}
+
+/** workerData of a consumer pool thread. */
+export interface PoolWorkerData {
+  consumerUrl: string;
+}

@@ -1,0 +1,299 @@
+import { GetRecordsCommand, GetShardIteratorCommand, type GetRecordsCommandOutput, type ShardIteratorType } from '@aws-sdk/client-kinesis';
+import * as Comlink from 'comlink';
+import { backoffDelay } from '../backoff.js';
+import type { ActorContext, ActorRef, Behavior } from '../actor/runtime.js';
+import { packRecords, transferablesOf, type RawRecord } from '../batch-codec.js';
+import type { BatchInfo } from '../consumer.js';
+import { KinesisClientError, deserializeError, serializeError } from '../errors.js';
+import type { HostEnv } from '../host-env.js';
+import type { LeaseMessage } from '../lease/lease-actor.js';
+import { SHARD_END } from '../lease/lease-table.js';
+import type { BatchOutcome } from '../protocol.js';
+
+export type ReaderMessage =
+  | { type: 'start'; checkpoint: string; subSequenceNumber: number }
+  | { type: 'iterator'; iterator: string | undefined; iteratorType: ShardIteratorType; from: string | undefined }
+  | { type: 'fetch' }
+  | { type: 'fetched'; output: GetRecordsCommandOutput }
+  | { type: 'fetchFailed'; error: unknown }
+  | { type: 'settled'; outcome: BatchOutcome; viaHandleFailed: boolean }
+  | { type: 'retry' }
+  | { type: 'drain'; done: () => void };
+
+interface InFlight {
+  records: RawRecord[];
+  attempt: number;
+  millisBehindLatest: number | undefined;
+}
+
+export interface ReaderStats {
+  bufferedRecords: number;
+  millisBehindLatest: number | undefined;
+}
+
+/**
+ * Reads one shard with GetShardIterator/GetRecords and feeds its records to the consumer pool one
+ * batch at a time, in sequence order. It reads ahead while a batch is being handled, but never
+ * holds more than maxBufferedRecords plus one GetRecords page: a slow consumer pauses reading.
+ */
+export function readerActor(env: HostEnv, shardId: string, leaseId: string, stats: ReaderStats) {
+  return (ctx: ActorContext<ReaderMessage>): Behavior<ReaderMessage> => {
+    const { config, kinesis } = env;
+    const { reader: limits, batch: batchConfig } = config;
+    let phase: 'waiting' | 'reading' | 'draining' | 'ended' = 'waiting';
+    let iterator: string | undefined;
+    let closed = false;
+    let childShardIds: string[] = [];
+    let buffer: RawRecord[] = [];
+    let inFlight: InFlight | undefined;
+    let fetching = false;
+    let fetchTimer: ReturnType<typeof ctx.sendAfter> | undefined;
+    let lastFetchAt = -Infinity;
+    let fetchFailures = 0;
+    let lastReceived: string | undefined;
+    let startedFrom: string | undefined;
+    let drained: (() => void) | undefined;
+
+    const lease = (message: LeaseMessage) => {
+      const ref = env.runtime.current<LeaseMessage>(leaseId);
+      if (ref) ctx.send(ref, message);
+    };
+
+    const requestIterator = (type: ShardIteratorType, sequenceNumber?: string) => {
+      const input = {
+        StreamName: config.streamName,
+        ShardId: shardId,
+        ShardIteratorType: type,
+        ...(sequenceNumber ? { StartingSequenceNumber: sequenceNumber } : {}),
+        ...(type === 'AT_TIMESTAMP' ? { Timestamp: new Date(config.initialTimestamp ?? 0) } : {}),
+      };
+      ctx.pipe(
+        kinesis.send(new GetShardIteratorCommand(input)),
+        (out) => ({ type: 'iterator', iterator: out.ShardIterator, iteratorType: type, from: sequenceNumber }),
+        (error) => ({ type: 'fetchFailed', error }),
+      );
+    };
+
+    const scheduleFetch = (delayMs: number) => {
+      if (phase !== 'reading' || fetching || fetchTimer || closed || !iterator) return;
+      if (buffer.length >= limits.maxBufferedRecords) return;
+      const wait = Math.max(delayMs, lastFetchAt + limits.minCallIntervalMs - ctx.clock.now());
+      if (wait <= 0) return startFetch();
+      fetchTimer = ctx.sendAfter(wait, { type: 'fetch' });
+    };
+
+    const startFetch = () => {
+      fetching = true;
+      lastFetchAt = ctx.clock.now();
+      ctx.pipe(
+        kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limits.getRecordsLimit })),
+        (output) => ({ type: 'fetched', output }),
+        (error) => ({ type: 'fetchFailed', error }),
+      );
+    };
+
+    const send = (flight: InFlight) => {
+      const records = packRecords(flight.records);
+      const info: BatchInfo = {
+        shardId,
+        streamName: config.streamName,
+        firstSequenceNumber: flight.records[0]!.sequenceNumber,
+        lastSequenceNumber: flight.records[flight.records.length - 1]!.sequenceNumber,
+        attempt: flight.attempt,
+        millisBehindLatest: flight.millisBehindLatest,
+      };
+      ctx.pipe(
+        env.main.runBatch(Comlink.transfer({ kind: 'batch', records, info }, transferablesOf(records))),
+        (outcome) => ({ type: 'settled', outcome, viaHandleFailed: false }),
+        (error) => ({ type: 'settled', outcome: { ok: false, error: serializeError(error) }, viaHandleFailed: false }),
+      );
+    };
+
+    const dispatch = () => {
+      if (inFlight || phase !== 'reading') return;
+      if (buffer.length === 0) {
+        if (closed) {
+          phase = 'ended';
+          lease({ type: 'shardEnd', childShardIds });
+        }
+        return;
+      }
+      const records = buffer.length <= batchConfig.size ? buffer : buffer.slice(0, batchConfig.size);
+      buffer = records === buffer ? [] : buffer.slice(batchConfig.size);
+      stats.bufferedRecords = buffer.length;
+      inFlight = { records, attempt: 1, millisBehindLatest: stats.millisBehindLatest };
+      send(inFlight);
+    };
+
+    const finishDrain = () => {
+      const done = drained;
+      drained = undefined;
+      done?.();
+    };
+
+    const onSettled = (outcome: BatchOutcome, viaHandleFailed: boolean) => {
+      const flight = inFlight;
+      if (!flight) return;
+      if (outcome.ok) {
+        inFlight = undefined;
+        const last = flight.records[flight.records.length - 1]!;
+        lease({ type: 'checkpoint', sequenceNumber: last.sequenceNumber, subSequenceNumber: 0 });
+        if (phase === 'draining') return finishDrain();
+        dispatch();
+        scheduleFetch(0);
+        return;
+      }
+      if (viaHandleFailed) {
+        throw new KinesisClientError('BATCH_FAILED', `handleFailed threw for shard ${shardId}`, { cause: deserializeError(outcome.error) });
+      }
+      if (phase === 'draining') {
+        // stopping: the batch stays un-checkpointed and is read again by the next owner
+        inFlight = undefined;
+        return finishDrain();
+      }
+      if (flight.attempt < batchConfig.maxAttempts) {
+        flight.attempt++;
+        ctx.sendAfter(backoffDelay(flight.attempt - 1, batchConfig.backoff), { type: 'retry' });
+        return;
+      }
+      const error = deserializeError(outcome.error);
+      if (config.consumer.handleFailed) {
+        const records = packRecords(flight.records);
+        const info: BatchInfo = {
+          shardId,
+          streamName: config.streamName,
+          firstSequenceNumber: flight.records[0]!.sequenceNumber,
+          lastSequenceNumber: flight.records[flight.records.length - 1]!.sequenceNumber,
+          attempt: flight.attempt,
+          millisBehindLatest: flight.millisBehindLatest,
+        };
+        ctx.pipe(
+          env.main.runFailed(Comlink.transfer({ kind: 'failed', records, info, error: outcome.error }, transferablesOf(records))),
+          (o) => ({ type: 'settled', outcome: o, viaHandleFailed: true }),
+          (e) => ({ type: 'settled', outcome: { ok: false, error: serializeError(e) }, viaHandleFailed: true }),
+        );
+        return;
+      }
+      throw new KinesisClientError(
+        'BATCH_FAILED',
+        `handleBatch failed ${flight.attempt} times on shard ${shardId} (records ${flight.records[0]!.sequenceNumber}..); restarting from the last checkpoint`,
+        { cause: error, details: { shardId, attempts: flight.attempt } },
+      );
+    };
+
+    const onFetched = (output: GetRecordsCommandOutput) => {
+      fetching = false;
+      fetchFailures = 0;
+      if (phase !== 'reading') return;
+      const records = output.Records ?? [];
+      for (const r of records) {
+        buffer.push({
+          data: r.Data ?? new Uint8Array(0),
+          partitionKey: r.PartitionKey ?? '',
+          sequenceNumber: r.SequenceNumber!,
+          approximateArrivalTimestamp: r.ApproximateArrivalTimestamp?.getTime() ?? 0,
+          explicitHashKey: undefined,
+        });
+      }
+      if (records.length > 0) lastReceived = records[records.length - 1]!.SequenceNumber;
+      stats.bufferedRecords = buffer.length;
+      stats.millisBehindLatest = output.MillisBehindLatest;
+      iterator = output.NextShardIterator ?? undefined;
+      if (!output.NextShardIterator) {
+        closed = true;
+        childShardIds = (output.ChildShards ?? []).map((c) => c.ShardId!).filter(Boolean);
+      }
+      dispatch();
+      const behind = (output.MillisBehindLatest ?? 0) > 0 && records.length > 0;
+      scheduleFetch(behind ? 0 : limits.idleMs);
+    };
+
+    const onFetchFailed = (error: unknown) => {
+      fetching = false;
+      if (phase === 'draining' || phase === 'ended') return;
+      const name = (error as { name?: string })?.name;
+      fetchFailures++;
+      if (name === 'ExpiredIteratorException' && phase === 'reading') {
+        // resume right after the last record we hold, so nothing is skipped or read twice
+        iterator = undefined;
+        if (lastReceived) requestIterator('AFTER_SEQUENCE_NUMBER', lastReceived);
+        else ctx.send(ctx.self, { type: 'start', checkpoint: startedFrom ?? 'TRIM_HORIZON', subSequenceNumber: 0 });
+        return;
+      }
+      if (fetchFailures > 5) {
+        throw new KinesisClientError('AWS_CALL_FAILED', `reading shard ${shardId} failed ${fetchFailures} times in a row`, { cause: error });
+      }
+      env.report({ type: 'error', shardId, error: serializeError(error) });
+      const delay = backoffDelay(fetchFailures, { baseMs: 100, maxMs: 5_000 });
+      if (phase === 'reading' && iterator) {
+        fetchTimer = ctx.sendAfter(delay, { type: 'fetch' });
+      } else {
+        // the iterator request itself failed: ask again from where this incarnation started
+        ctx.sendAfter(delay, { type: 'start', checkpoint: startedFrom ?? 'TRIM_HORIZON', subSequenceNumber: 0 });
+      }
+    };
+
+    const onStart = (checkpoint: string) => {
+      startedFrom = checkpoint;
+      if (checkpoint === SHARD_END) {
+        phase = 'ended';
+        lease({ type: 'shardEnd', childShardIds: [] });
+        return;
+      }
+      if (checkpoint === 'TRIM_HORIZON' || checkpoint === 'LATEST' || checkpoint === 'AT_TIMESTAMP') requestIterator(checkpoint);
+      else requestIterator('AFTER_SEQUENCE_NUMBER', checkpoint);
+    };
+
+    return {
+      receive(message) {
+        switch (message.type) {
+          case 'start':
+            if (phase === 'draining' || phase === 'ended') return;
+            return onStart(message.checkpoint);
+          case 'iterator': {
+            if (phase === 'draining' || phase === 'ended') return;
+            const first = phase === 'waiting';
+            phase = 'reading';
+            iterator = message.iterator;
+            if (!iterator) closed = true;
+            if (first) {
+              env.report({ type: 'shard:started', shardId, iteratorType: message.iteratorType, startingSequenceNumber: message.from });
+            }
+            if (closed) return dispatch();
+            return scheduleFetch(0);
+          }
+          case 'fetch':
+            fetchTimer = undefined;
+            return scheduleFetch(0);
+          case 'fetched':
+            return onFetched(message.output);
+          case 'fetchFailed':
+            return onFetchFailed(message.error);
+          case 'settled':
+            return onSettled(message.outcome, message.viaHandleFailed);
+          case 'retry':
+            if (inFlight && phase === 'reading') send(inFlight);
+            else if (inFlight && phase === 'draining') {
+              inFlight = undefined;
+              finishDrain();
+            }
+            return;
+          case 'drain':
+            if (fetchTimer) ctx.cancel(fetchTimer);
+            fetchTimer = undefined;
+            drained = message.done;
+            phase = 'draining';
+            buffer = [];
+            stats.bufferedRecords = 0;
+            if (!inFlight) finishDrain();
+            return;
+        }
+      },
+      terminate() {
+        buffer = [];
+        stats.bufferedRecords = 0;
+        finishDrain();
+      },
+    };
+  };
+}

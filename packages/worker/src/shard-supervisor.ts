@@ -1,0 +1,135 @@
+import type { ActorRef, ExitReason } from './actor/runtime.js';
+import { Supervisor, type ChildSpec } from './actor/supervisor.js';
+import { serializeError } from './errors.js';
+import type { HostEnv } from './host-env.js';
+import { leaseActor, type LeaseMessage } from './lease/lease-actor.js';
+import type { LeaseSnapshot, ShardStatus, ShardStopReason } from './protocol.js';
+import { readerActor, type ReaderMessage, type ReaderStats } from './reader/reader-actor.js';
+
+/**
+ * One shard: a LeaseActor then a ReaderActor under `rest_for_one`, so a reader crash restarts the
+ * reader alone and a lease-actor crash restarts both. Losing the lease, reaching SHARD_END and a
+ * graceful drain are not failures: they stop the pair normally and are reported once.
+ */
+export class ShardSupervisor {
+  readonly leaseId: string;
+  readonly readerId: string;
+  private readonly supervisor: Supervisor;
+  private readonly stats: ReaderStats = { bufferedRecords: 0, millisBehindLatest: undefined };
+  private firstLeaseStart = true;
+  private stopped = false;
+  private lastCheckpoint: string | undefined;
+
+  constructor(
+    private readonly env: HostEnv,
+    readonly shardId: string,
+    private readonly observed: LeaseSnapshot,
+    private readonly onStopped: (shardId: string, reason: ShardStopReason) => void,
+  ) {
+    this.leaseId = `${shardId}/lease`;
+    this.readerId = `${shardId}/reader`;
+    this.lastCheckpoint = observed.checkpoint;
+    const { runtime, config } = env;
+    const leaseSpec: ChildSpec = {
+      id: this.leaseId,
+      restart: 'transient',
+      start: (exited) => {
+        const snapshot = this.firstLeaseStart ? this.observed : undefined;
+        this.firstLeaseStart = false;
+        const ref = runtime.spawn<LeaseMessage>(
+          this.leaseId,
+          leaseActor(env, shardId, snapshot, {
+            onLost: (reason) => {
+              env.report({ type: 'lease:lost', shardId, reason });
+              void this.finish('lost');
+            },
+            onEnded: (childShardIds) => {
+              env.report({ type: 'shard:ended', shardId, childShardIds });
+              void this.finish('ended');
+            },
+          }),
+          (_ref, reason) => exited(reason),
+          { type: 'acquire' },
+        );
+        return { stop: (reason: ExitReason) => runtime.stop(ref, reason) };
+      },
+    };
+    const readerSpec: ChildSpec = {
+      id: this.readerId,
+      restart: 'transient',
+      start: (exited) => {
+        const ref = runtime.spawn<ReaderMessage>(this.readerId, readerActor(env, shardId, this.leaseId, this.stats), (_ref, reason) =>
+          exited(reason),
+        );
+        const leaseRef = runtime.current<LeaseMessage>(this.leaseId);
+        if (leaseRef) runtime.send(leaseRef, { type: 'position', replyTo: ref });
+        return { stop: (reason: ExitReason) => runtime.stop(ref, reason) };
+      },
+    };
+    this.supervisor = new Supervisor([leaseSpec, readerSpec], {
+      strategy: 'rest_for_one',
+      intensity: config.shardSupervision.intensity,
+      backoff: config.shardSupervision.backoff,
+      clock: runtime.clock,
+      onEvent: (event) => {
+        const actor = event.child.endsWith('/lease') ? 'lease' : 'reader';
+        if (event.type === 'crashed' && event.reason.kind === 'crash') {
+          env.report({ type: 'actor:crashed', shardId, actor, error: serializeError(event.reason.error) });
+        } else if (event.type === 'restarted') {
+          env.report({ type: 'actor:restarted', shardId, actor, restarts: event.restarts });
+        }
+      },
+      onEscalate: (_child, reason) => {
+        const error = reason.kind === 'crash' ? serializeError(reason.error) : undefined;
+        // the actors are gone; give the lease back so this or another worker can retry the shard
+        void env.leases
+          .release(shardId, config.workerId)
+          .catch(() => false)
+          .then(() => this.finish('failed', error));
+      },
+    });
+  }
+
+  start(): Promise<void> {
+    return this.supervisor.start();
+  }
+
+  /** Graceful: the reader stops fetching, its in-flight batch settles, the lease checkpoints and is released. */
+  async drain(): Promise<void> {
+    if (this.stopped) return;
+    const reader = this.env.runtime.current<ReaderMessage>(this.readerId);
+    if (reader) await new Promise<void>((done) => (this.env.runtime.send(reader, { type: 'drain', done }) ? undefined : done()));
+    const lease = this.env.runtime.current<LeaseMessage>(this.leaseId);
+    if (lease) {
+      await new Promise<boolean>((done) => (this.env.runtime.send(lease, { type: 'release', done }) ? undefined : done(false)));
+    }
+    await this.finish('released');
+  }
+
+  status(): ShardStatus {
+    const actors = [this.leaseId, this.readerId].flatMap((id) => {
+      const ref = this.env.runtime.current(id) as ActorRef<unknown> | undefined;
+      return ref ? [{ id, incarnation: ref.incarnation, restarts: this.supervisor.restartsOf(id) }] : [];
+    });
+    return {
+      shardId: this.shardId,
+      leaseCounter: undefined,
+      checkpoint: this.lastCheckpoint,
+      millisBehindLatest: this.stats.millisBehindLatest,
+      bufferedRecords: this.stats.bufferedRecords,
+      actors,
+    };
+  }
+
+  noteCheckpoint(sequenceNumber: string): void {
+    this.lastCheckpoint = sequenceNumber;
+  }
+
+  private async finish(reason: ShardStopReason, error?: ReturnType<typeof serializeError>): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.supervisor.stop({ kind: 'normal' });
+    this.env.report({ type: 'shard:stopped', shardId: this.shardId, reason, ...(error ? { error } : {}) });
+    this.onStopped(this.shardId, reason);
+  }
+}
