@@ -1,0 +1,266 @@
+import { DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import type { Emitter } from 'mitt';
+import {
+  ActorRuntime,
+  KinesisClientError,
+  LeaseTable,
+  Supervisor,
+  createDynamoDBClient,
+  createKinesisClient,
+  deserializeError,
+  systemClock,
+  type ActorRef,
+  type ChildSpec,
+  type ConsumerCapabilities,
+  type HostConfig,
+  type HostEvent,
+  type MainApi,
+  type ShardStatus,
+} from '@kinesis-client/worker';
+import { ConsumerPool } from './consumer-pool.js';
+import { coordinator, type CoordinatorMessage } from './coordinator.js';
+import { createEmitter, type SystemEvents } from './events.js';
+import { resolveOptions, type ResolvedOptions, type SystemOptions } from './options.js';
+import { ShardHostHandle } from './shard-host-handle.js';
+
+export interface System {
+  readonly workerId: string;
+  readonly tableName: string;
+  readonly events: Emitter<SystemEvents>;
+  /** What each shard-host thread is running now. */
+  status(): Promise<ShardStatus[]>;
+  /** Graceful and idempotent: drain in-flight batches, checkpoint, release every lease, end all threads. */
+  stop(): Promise<void>;
+}
+
+async function checkStream(kinesis: KinesisClient, streamName: string): Promise<void> {
+  try {
+    await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+  } catch (error) {
+    if ((error as { name?: string })?.name === 'ResourceNotFoundException') {
+      throw new KinesisClientError('STREAM_NOT_FOUND', `stream "${streamName}" does not exist`, { cause: error, details: { streamName } });
+    }
+    throw new KinesisClientError('AWS_CALL_FAILED', `DescribeStreamSummary for "${streamName}" failed: ${(error as Error)?.message}`, { cause: error });
+  }
+}
+
+function hostConfig(options: ResolvedOptions, index: number, consumer: ConsumerCapabilities): HostConfig {
+  const p = options.initialPosition;
+  return {
+    hostIndex: index,
+    workerId: options.workerId,
+    streamName: options.streamName,
+    tableName: options.tableName,
+    kinesis: options.kinesis,
+    dynamodb: options.dynamodb,
+    initialTimestamp: typeof p === 'object' ? p.timestamp.getTime() : undefined,
+    lease: { failoverMs: options.lease.failoverMs, renewIntervalMs: options.lease.renewIntervalMs },
+    reader: {
+      idleMs: options.polling.idleMs,
+      // Kinesis allows 5 GetRecords calls per second per shard
+      minCallIntervalMs: 200,
+      getRecordsLimit: options.polling.getRecordsLimit,
+      maxBufferedRecords: options.polling.maxBufferedRecords,
+    },
+    batch: { size: options.batchers.batchSize, maxAttempts: options.batchers.maxAttempts, backoff: options.batchers.backoff },
+    shardSupervision: {
+      intensity: { maxRestarts: options.supervision.shard.maxRestarts, withinMs: options.supervision.shard.withinMs },
+      backoff: options.supervision.shard.backoff,
+    },
+    consumer,
+  };
+}
+
+/**
+ * Starts a worker of the application: validates options, checks the stream, loads the consumer,
+ * ensures the lease table, starts the shard-host threads and the coordinator, and resolves once
+ * the first lease cycle has placed this worker's shards. Anything wrong rejects before work starts.
+ */
+export async function createSystem(input: SystemOptions): Promise<System> {
+  const options = resolveOptions(input);
+  const events = createEmitter();
+  const kinesis = createKinesisClient(options.kinesis, 8);
+  const dynamodb = createDynamoDBClient(options.dynamodb, 8);
+  const leases = new LeaseTable(dynamodb, options.tableName);
+  const pool = new ConsumerPool(options.consumerUrl, options.processors.concurrency);
+  const runtime = new ActorRuntime(systemClock);
+  const slots: (ShardHostHandle | undefined)[] = new Array(options.shardHosts.threads).fill(undefined);
+  let coordinatorRef: ActorRef<CoordinatorMessage> | undefined;
+  let stopPromise: Promise<void> | undefined;
+  let root: Supervisor | undefined;
+
+  const emitError = (error: unknown, shardId?: string) =>
+    events.emit('error', { error: error instanceof Error ? error : deserializeError(error as never), ...(shardId ? { shardId } : {}) });
+
+  const toCoordinator = (message: CoordinatorMessage) => {
+    const ref = runtime.current<CoordinatorMessage>('coordinator');
+    if (ref) runtime.send(ref, message);
+  };
+
+  const report = (event: HostEvent) => {
+    switch (event.type) {
+      case 'lease:acquired':
+        return events.emit('lease:acquired', { shardId: event.shardId, workerId: options.workerId, leaseCounter: event.leaseCounter, checkpoint: event.checkpoint });
+      case 'shard:stopped':
+        toCoordinator({ type: 'shardStopped', shardId: event.shardId, reason: event.reason });
+        return events.emit('shard:stopped', {
+          shardId: event.shardId,
+          reason: event.reason,
+          ...(event.error ? { error: deserializeError(event.error) } : {}),
+        });
+      case 'actor:crashed':
+        return events.emit('actor:crashed', { shardId: event.shardId, actor: event.actor, error: deserializeError(event.error) });
+      case 'error':
+        return emitError(deserializeError(event.error), event.shardId);
+      default: {
+        const { type, ...payload } = event;
+        (events.emit as (t: string, p: unknown) => void)(type, payload);
+      }
+    }
+  };
+
+  const mainApi: MainApi = {
+    async runBatch(task) {
+      const started = performance.now();
+      const outcome = await pool.run(task);
+      if (outcome.ok) {
+        events.emit('batch:handled', {
+          shardId: task.info.shardId,
+          count: task.records.count,
+          firstSequenceNumber: task.info.firstSequenceNumber,
+          lastSequenceNumber: task.info.lastSequenceNumber,
+          attempt: task.info.attempt,
+          millisBehindLatest: task.info.millisBehindLatest,
+          durationMs: performance.now() - started,
+        });
+      } else {
+        events.emit('batch:failed', {
+          shardId: task.info.shardId,
+          attempt: task.info.attempt,
+          error: deserializeError(outcome.error),
+          poolDied: !!outcome.poolDied,
+        });
+      }
+      return outcome;
+    },
+    runFailed: (task) => pool.run(task),
+    report,
+  };
+
+  const shutdown = async () => {
+    await root?.stop();
+    await pool.close();
+    kinesis.destroy();
+    dynamodb.destroy();
+  };
+
+  try {
+    const [stream, consumer, table] = await Promise.allSettled([checkStream(kinesis, options.streamName), pool.describe(), leases.ensure()]);
+    if (stream.status === 'rejected') throw stream.reason;
+    if (consumer.status === 'rejected') throw consumer.reason;
+    if (table.status === 'rejected') {
+      throw new KinesisClientError('LEASE_TABLE_FAILED', `lease table "${options.tableName}": ${(table.reason as Error)?.message}`, { cause: table.reason });
+    }
+    const capabilities = consumer.value;
+
+    const hostSpecs: ChildSpec[] = slots.map((_, index) => ({
+      id: `shard-host-${index}`,
+      restart: 'permanent',
+      start: async (exited) => {
+        const handle = new ShardHostHandle(index, hostConfig(options, index, capabilities), mainApi, (error) => {
+          if (slots[index] === handle) slots[index] = undefined;
+          emitError(error);
+          toCoordinator({ type: 'hostDown', index });
+          exited({ kind: 'crash', error });
+        });
+        await handle.ready();
+        slots[index] = handle;
+        return {
+          stop: async () => {
+            await handle.stop();
+            if (slots[index] === handle) slots[index] = undefined;
+          },
+        };
+      },
+    }));
+    const hostSupervisorOptions = {
+      strategy: 'one_for_one' as const,
+      intensity: { maxRestarts: 5, withinMs: 60_000 },
+      backoff: { baseMs: 50, maxMs: 2_000 },
+      clock: systemClock,
+    };
+
+    let firstTick!: Promise<void>;
+    root = new Supervisor(
+      [
+        {
+          id: 'shard-hosts',
+          restart: 'permanent',
+          start: async (exited) => {
+            const hosts = new Supervisor(hostSpecs, { ...hostSupervisorOptions, onEscalate: (_c, reason) => exited(reason) });
+            await hosts.start();
+            return { stop: () => hosts.stop() };
+          },
+        },
+        {
+          id: 'coordinator',
+          restart: 'permanent',
+          start: (exited) => {
+            let tickDone!: (error?: unknown) => void;
+            const first = new Promise<void>((resolve, reject) => (tickDone = (e) => (e ? reject(e) : resolve())));
+            firstTick ??= first;
+            coordinatorRef = runtime.spawn<CoordinatorMessage>(
+              'coordinator',
+              coordinator({ options, kinesis, leases, hosts: () => slots, onError: emitError }),
+              (_ref, reason) => exited(reason),
+              { type: 'tick', done: tickDone },
+            );
+            const ref = coordinatorRef;
+            return {
+              stop: () => {
+                runtime.send(ref, { type: 'stop' });
+                return runtime.stop(ref, { kind: 'shutdown' });
+              },
+            };
+          },
+        },
+      ],
+      {
+        strategy: 'one_for_one',
+        intensity: { maxRestarts: 3, withinMs: 60_000 },
+        backoff: { baseMs: 100, maxMs: 2_000 },
+        clock: systemClock,
+        onEscalate: (child, reason) => {
+          const cause = reason.kind === 'crash' ? reason.error : undefined;
+          events.emit('fatal', {
+            error: new KinesisClientError('ACTOR_CRASHED', `supervisor gave up: ${child} kept failing; stopping the system`, { cause }),
+          });
+          void system.stop();
+        },
+      },
+    );
+    await root.start();
+    await firstTick;
+  } catch (error) {
+    await shutdown().catch(() => undefined);
+    throw error;
+  }
+
+  const system: System = {
+    workerId: options.workerId,
+    tableName: options.tableName,
+    events,
+    async status() {
+      const all = await Promise.all(slots.map((h) => (h?.alive ? h.api.status() : Promise.resolve([]))));
+      return all.flat();
+    },
+    stop() {
+      stopPromise ??= (async () => {
+        await shutdown();
+        events.emit('stopped', { workerId: options.workerId });
+      })();
+      return stopPromise;
+    },
+  };
+  return system;
+}

@@ -1,0 +1,36 @@
+import type { ShardStopReason } from '@kinesis-client/worker';
+
+/** Everything `system.events` emits (a mitt emitter), by event name. */
+export type SystemEvents = {
+  'lease:acquired': { shardId: string; workerId: string; leaseCounter: number; checkpoint: string };
+  'lease:lost': { shardId: string; reason: string };
+  'lease:released': { shardId: string };
+  'shard:started': { shardId: string; iteratorType: string; startingSequenceNumber: string | undefined };
+  'shard:ended': { shardId: string; childShardIds: string[] };
+  'shard:stopped': { shardId: string; reason: ShardStopReason; error?: Error };
+  'batch:handled': {
+    shardId: string;
+    count: number;
+    firstSequenceNumber: string;
+    lastSequenceNumber: string;
+    attempt: number;
+    millisBehindLatest: number | undefined;
+    durationMs: number;
+  };
+  'batch:failed': { shardId: string; attempt: number; error: Error; poolDied: boolean };
+  checkpoint: { shardId: string; sequenceNumber: string; subSequenceNumber: number };
+  'actor:crashed': { shardId: string; actor: string; error: Error };
+  'actor:restarted': { shardId: string; actor: string; restarts: number };
+  error: { error: Error; shardId?: string };
+  fatal: { error: Error };
+  stopped: { workerId: string };
+};
+
+import mittModule, { type Emitter } from 'mitt';
+
+// mitt's types describe a CommonJS default export while Node loads its ESM build: accept both shapes
+const mitt = ((mittModule as unknown as { default?: unknown }).default ?? mittModule) as unknown as typeof mittModule.default;
+
+export function createEmitter(): Emitter<SystemEvents> {
+  return mitt<SystemEvents>();
+}

@@ -1,0 +1,139 @@
+import { availableParallelism, hostname } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { KinesisClientError, type AwsClientConfig } from '@kinesis-client/worker';
+
+const ms = (fallback: number) => z.number().finite().int().min(0).default(fallback);
+const positiveMs = (fallback: number) => z.number().finite().int().min(1).default(fallback);
+const count = (fallback: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(1).max(max).default(fallback);
+const backoff = (baseMs: number, maxMs: number) => z.strictObject({ baseMs: ms(baseMs), maxMs: ms(maxMs) }).prefault({});
+const plainConfig = z.record(z.string(), z.unknown()).default({});
+
+const cores = availableParallelism();
+
+export const optionsSchema = z.strictObject({
+  streamName: z.string().min(1),
+  appName: z.string().min(1),
+  /** Defaults to appName, as in the Java KCL. */
+  tableName: z.string().min(3).max(255).optional(),
+  consumer: z.union([z.string().min(1), z.instanceof(URL)]),
+  initialPosition: z
+    .union([z.literal('TRIM_HORIZON'), z.literal('LATEST'), z.strictObject({ timestamp: z.date().refine((d) => !Number.isNaN(d.getTime()), 'an invalid Date') })])
+    .default('TRIM_HORIZON'),
+  region: z.string().min(1).optional(),
+  kinesis: plainConfig,
+  dynamodb: plainConfig,
+  workerId: z.string().min(1).optional(),
+  lease: z
+    .strictObject({
+      failoverMs: positiveMs(10_000),
+      renewIntervalMs: positiveMs(0).optional(),
+      takeIntervalMs: positiveMs(0).optional(),
+    })
+    .prefault({}),
+  processors: z.strictObject({ concurrency: count(cores, 256) }).prefault({}),
+  batchers: z
+    .strictObject({
+      batchSize: count(500, 10_000),
+      maxAttempts: count(5, 1_000),
+      backoff: backoff(100, 5_000),
+    })
+    .prefault({}),
+  polling: z
+    .strictObject({
+      idleMs: ms(1_000),
+      getRecordsLimit: count(10_000, 10_000),
+      maxBufferedRecords: count(10_000, 1_000_000),
+    })
+    .prefault({}),
+  shardHosts: z.strictObject({ threads: count(cores, 64) }).prefault({}),
+  supervision: z
+    .strictObject({
+      shard: z.strictObject({ maxRestarts: count(5), withinMs: positiveMs(30_000), backoff: backoff(50, 2_000) }).prefault({}),
+    })
+    .prefault({}),
+});
+
+export type SystemOptions = z.input<typeof optionsSchema>;
+type Parsed = z.output<typeof optionsSchema>;
+
+export interface ResolvedOptions extends Omit<Parsed, 'consumer' | 'lease'> {
+  consumerUrl: string;
+  tableName: string;
+  workerId: string;
+  kinesis: AwsClientConfig;
+  dynamodb: AwsClientConfig;
+  lease: { failoverMs: number; renewIntervalMs: number; takeIntervalMs: number };
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'function') return 'a function';
+  if (value instanceof Date) return `Date(${value.toString()})`;
+  try {
+    const s = JSON.stringify(value);
+    return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  } catch {
+    return String(value);
+  }
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const key of path) v = v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined;
+  return v;
+}
+
+function invalid(option: string, expected: string, got: unknown): KinesisClientError {
+  return new KinesisClientError('INVALID_OPTION', `createSystem: option "${option}" ${expected} (got ${describeValue(got)})`, {
+    details: { option },
+  });
+}
+
+/** Validates and fills defaults; throws INVALID_OPTION naming the first bad option. */
+export function resolveOptions(input: unknown): ResolvedOptions {
+  if (!input || typeof input !== 'object') throw invalid('options', 'must be an object', input);
+  const parsed = optionsSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+    const option = path.map(String).join('.') || 'options';
+    const expected = issue.code === 'unrecognized_keys' ? 'is not a known option' : `is invalid: ${issue.message}`;
+    throw invalid(option, expected, valueAt(input, path));
+  }
+  const o = parsed.data;
+  for (const key of ['kinesis', 'dynamodb'] as const) {
+    try {
+      structuredClone(o[key]);
+    } catch {
+      throw invalid(
+        key,
+        'must be plain data, since each worker thread builds its own client from it: functions (credential providers, request handlers) cannot cross threads; pass credentials as { accessKeyId, secretAccessKey } or use the default chain',
+        o[key],
+      );
+    }
+  }
+  const failoverMs = o.lease.failoverMs;
+  const withRegion = (config: AwsClientConfig) => (o.region && config.region === undefined ? { ...config, region: o.region } : config);
+  const consumerUrl =
+    o.consumer instanceof URL
+      ? o.consumer.href
+      : /^[a-z][a-z0-9+.-]*:/i.test(o.consumer) && !isAbsolute(o.consumer)
+        ? o.consumer
+        : pathToFileURL(resolve(o.consumer)).href;
+  return {
+    ...o,
+    consumerUrl,
+    tableName: o.tableName ?? o.appName,
+    workerId: o.workerId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+    kinesis: withRegion(o.kinesis),
+    dynamodb: withRegion(o.dynamodb),
+    lease: {
+      failoverMs,
+      renewIntervalMs: o.lease.renewIntervalMs ?? Math.max(1, Math.floor(failoverMs / 3)),
+      takeIntervalMs: o.lease.takeIntervalMs ?? failoverMs * 2,
+    },
+  };
+}

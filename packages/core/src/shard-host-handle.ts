@@ -1,0 +1,86 @@
+import { MessageChannel, Worker } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import { KinesisClientError, comlinkEndpoint, hostEntryUrl, type HostApi, type HostConfig, type HostWorkerData, type MainApi } from '@kinesis-client/worker';
+
+/**
+ * The main thread's handle on one shard-host thread: starts it with a private MainApi port,
+ * calls its HostApi through comlink and tells its owner when the thread dies unexpectedly.
+ */
+export class ShardHostHandle {
+  readonly api: Comlink.Remote<HostApi>;
+  /** Shards the coordinator has placed on this thread. */
+  readonly shards = new Set<string>();
+  private readonly worker: Worker;
+  private readonly mainPort: import('node:worker_threads').MessagePort;
+  private stopping = false;
+  private exited = false;
+  private readonly exitPromise: Promise<void>;
+
+  constructor(
+    readonly index: number,
+    config: HostConfig,
+    mainApi: MainApi,
+    onUnexpectedExit: (error: KinesisClientError) => void,
+  ) {
+    const { port1, port2 } = new MessageChannel();
+    this.mainPort = port1;
+    Comlink.expose(mainApi, comlinkEndpoint(port1));
+    const workerData: HostWorkerData = { config, mainPort: port2 as never };
+    this.worker = new Worker(hostEntryUrl, { workerData, transferList: [port2 as never], name: `kinesis-shard-host-${index}` });
+    this.api = Comlink.wrap<HostApi>(comlinkEndpoint(this.worker));
+    let lastError: unknown;
+    this.worker.on('error', (error) => (lastError = error));
+    this.exitPromise = new Promise((resolve) =>
+      this.worker.once('exit', (exitCode) => {
+        this.exited = true;
+        this.mainPort.close();
+        resolve();
+        if (!this.stopping) {
+          onUnexpectedExit(
+            new KinesisClientError('HOST_THREAD_DIED', `shard-host thread ${index} exited (code ${exitCode})${lastError ? `: ${(lastError as Error).message}` : ''}`, {
+              cause: lastError,
+              details: { hostIndex: index, exitCode, shards: [...this.shards] },
+            }),
+          );
+        }
+      }),
+    );
+  }
+
+  get threadId(): number {
+    return this.worker.threadId;
+  }
+
+  get alive(): boolean {
+    return !this.exited && !this.stopping;
+  }
+
+  /** Resolves once the thread has loaded and answers calls. */
+  async ready(): Promise<void> {
+    await Promise.race([
+      this.api.status(),
+      this.exitPromise.then(() => {
+        throw new KinesisClientError('HOST_THREAD_DIED', `shard-host thread ${this.index} exited during start-up`);
+      }),
+    ]);
+  }
+
+  /** Graceful: every shard drains and releases its lease, then the thread ends. */
+  async stop(): Promise<void> {
+    if (this.stopping) return this.exitPromise;
+    this.stopping = true;
+    if (!this.exited) {
+      try {
+        await Promise.race([this.api.stopAll(), this.exitPromise]);
+      } finally {
+        await this.worker.terminate();
+      }
+    }
+    return this.exitPromise;
+  }
+
+  /** Ends the thread at once, as a crash would. */
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
+  }
+}

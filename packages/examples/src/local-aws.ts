@@ -1,0 +1,98 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { createKinesisClient } from '@kinesis-client/worker';
+
+/** Credentials the local services accept; plain data, so they cross to worker threads. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+export const LOCAL_REGION = 'us-east-1';
+
+export interface LocalAws {
+  kinesisEndpoint: string;
+  dynamodbEndpoint: string;
+  /** Ready to spread into createSystem's options. */
+  clientOptions: {
+    region: string;
+    kinesis: { endpoint: string; credentials: typeof LOCAL_CREDENTIALS };
+    dynamodb: { endpoint: string; credentials: typeof LOCAL_CREDENTIALS };
+  };
+  kinesisClient(): KinesisClient;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the local Kinesis (kinesalite) and DynamoDB (dynalite) in a child process on ephemeral
+ * loopback ports. They are in-memory: every start is a clean slate.
+ */
+export async function startLocalAws(options: { shardLimit?: number } = {}): Promise<LocalAws> {
+  const self = fileURLToPath(import.meta.url);
+  const script = self.replace(/local-aws\.(ts|js)$/, 'local-aws-server.$1');
+  const child: ChildProcess = fork(script, [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, LOCAL_AWS_SHARD_LIMIT: String(options.shardLimit ?? 200) },
+  });
+  const [ports] = (await Promise.race([
+    once(child, 'message'),
+    once(child, 'exit').then(([code]) => {
+      throw new Error(`local AWS services exited during start-up (code ${code})`);
+    }),
+  ])) as [{ kinesisPort: number; dynamodbPort: number }];
+  const kinesisEndpoint = `http://127.0.0.1:${ports.kinesisPort}`;
+  const dynamodbEndpoint = `http://127.0.0.1:${ports.dynamodbPort}`;
+  const clientOptions = {
+    region: LOCAL_REGION,
+    kinesis: { endpoint: kinesisEndpoint, credentials: LOCAL_CREDENTIALS },
+    dynamodb: { endpoint: dynamodbEndpoint, credentials: LOCAL_CREDENTIALS },
+  };
+  let stopped: Promise<void> | undefined;
+  return {
+    kinesisEndpoint,
+    dynamodbEndpoint,
+    clientOptions,
+    kinesisClient: () => createKinesisClient({ region: LOCAL_REGION, ...clientOptions.kinesis }),
+    stop() {
+      stopped ??= (async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = once(child, 'exit');
+        child.kill('SIGTERM');
+        await exited;
+      })();
+      return stopped;
+    },
+  };
+}
+
+export async function createStream(kinesis: KinesisClient, streamName: string, shardCount: number): Promise<void> {
+  await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shardCount }));
+  for (let i = 0; i < 200; i++) {
+    const { StreamDescriptionSummary } = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+    if (StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`stream ${streamName} did not become ACTIVE`);
+}
+
+/** PutRecords in chunks of 500, retrying entries the service rejected; returns each entry's shard and sequence number. */
+export async function putRecords(
+  kinesis: KinesisClient,
+  streamName: string,
+  entries: PutRecordsRequestEntry[],
+): Promise<{ shardId: string; sequenceNumber: string }[]> {
+  const out: { shardId: string; sequenceNumber: string }[] = new Array(entries.length);
+  for (let start = 0; start < entries.length; start += 500) {
+    let pending = entries.slice(start, start + 500).map((entry, i) => ({ entry, index: start + i }));
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 20) throw new Error('PutRecords kept failing');
+      const res = await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: pending.map((p) => p.entry) }));
+      const failed: typeof pending = [];
+      res.Records!.forEach((r, i) => {
+        if (r.ErrorCode) failed.push(pending[i]!);
+        else out[pending[i]!.index] = { shardId: r.ShardId!, sequenceNumber: r.SequenceNumber! };
+      });
+      pending = failed;
+      if (failed.length) await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
+    }
+  }
+  return out;
+}
