@@ -1,0 +1,62 @@
+import test from 'ava';
+import { createSystem } from '@kinesis-client/core';
+import { Deliveries, createStream, fixture, isAscending, jsonRecords, putRecords, startServices, uniqueName, type Services } from './helpers/local.js';
+
+let services: Services;
+test.before(async () => {
+  services = await startServices();
+});
+test.after.always(async () => {
+  await services?.stop();
+});
+
+test.serial('4 shards, 20 000 records: every record handled in shard order, checkpoints at each shard end', async (t) => {
+  const stream = uniqueName('e2e');
+  const app = uniqueName('app');
+  await createStream(services.kinesis, stream, 4);
+  const put = await putRecords(services.kinesis, stream, jsonRecords(20_000));
+  const lastByShard = new Map<string, string>();
+  const putByShard = new Map<string, string[]>();
+  for (const r of put) {
+    if (!lastByShard.has(r.shardId) || BigInt(r.sequenceNumber) > BigInt(lastByShard.get(r.shardId)!)) lastByShard.set(r.shardId, r.sequenceNumber);
+    putByShard.set(r.shardId, [...(putByShard.get(r.shardId) ?? []), r.sequenceNumber]);
+  }
+  t.is(lastByShard.size, 4, 'the records span all four shards');
+
+  const deliveries = new Deliveries();
+  const checkpoints = new Map<string, string>();
+  const system = await createSystem({
+    streamName: stream,
+    appName: app,
+    consumer: fixture('recording-consumer.mjs', { channel: deliveries.channelName }),
+    ...services.aws.clientOptions,
+    lease: { failoverMs: 6_000 },
+    processors: { concurrency: 2 },
+  });
+  system.events.on('checkpoint', (e) => checkpoints.set(e.shardId, e.sequenceNumber));
+  try {
+    await deliveries.waitFor(() => deliveries.count >= 20_000);
+    await deliveries.waitFor(() => [...lastByShard].every(([s, seq]) => checkpoints.get(s) === seq), 15_000, 'final checkpoints');
+  } finally {
+    await system.stop();
+    deliveries.close();
+  }
+
+  const byShard = deliveries.byShard();
+  const all = [...byShard.values()].flat();
+  t.is(new Set(all).size, 20_000, 'every record handled');
+  t.is(all.length, 20_000, 'no record handed over twice in a clean run');
+  for (const [shardId, seqs] of byShard) {
+    t.true(isAscending(seqs), `${shardId} delivered in sequence order`);
+    t.deepEqual(seqs, putByShard.get(shardId), `${shardId} delivered exactly what was put`);
+  }
+  const bodies = deliveries.bodies().map((b) => JSON.parse(b).i as number);
+  t.deepEqual([...new Set(bodies)].sort((a, b) => a - b), Array.from({ length: 20_000 }, (_, i) => i), 'payloads arrive intact');
+
+  const leases = await services.leaseTable(app).scan();
+  t.is(leases.length, 4);
+  for (const lease of leases) {
+    t.is(lease.checkpoint, lastByShard.get(lease.leaseKey), `${lease.leaseKey} checkpoint is its last sequence number`);
+    t.is(lease.leaseOwner, undefined, `${lease.leaseKey} released by stop()`);
+  }
+});

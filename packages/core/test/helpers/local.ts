@@ -1,0 +1,136 @@
+// the SDK's notice about Node 20 support says nothing about the code under test
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+import { randomBytes } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { LeaseTable, createDynamoDBClient } from '@kinesis-client/worker';
+import { createStream, putRecords, startLocalAws, type LocalAws } from '../../../examples/dist/local-aws.js';
+
+export { createStream, putRecords };
+
+export interface Services {
+  aws: LocalAws;
+  kinesis: KinesisClient;
+  dynamodb: DynamoDBClient;
+  leaseTable(name: string): LeaseTable;
+  stop(): Promise<void>;
+}
+
+/** Private kinesalite + dynalite on ephemeral ports for one test file; always stopped in after.always. */
+export async function startServices(): Promise<Services> {
+  const aws = await startLocalAws();
+  const kinesis = aws.kinesisClient();
+  const dynamodb = createDynamoDBClient({ region: aws.clientOptions.region, ...aws.clientOptions.dynamodb });
+  return {
+    aws,
+    kinesis,
+    dynamodb,
+    leaseTable: (name) => new LeaseTable(dynamodb, name),
+    async stop() {
+      kinesis.destroy();
+      dynamodb.destroy();
+      await aws.stop();
+    },
+  };
+}
+
+export const uniqueName = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
+
+export const fixture = (name: string, query: Record<string, string | number> = {}) => {
+  const url = new URL(`../fixtures/${name}`, import.meta.url);
+  for (const [k, v] of Object.entries(query)) url.searchParams.set(k, String(v));
+  return url;
+};
+
+const encoder = new TextEncoder();
+
+/** `count` JSON records spread over `keys` partition keys, each carrying its global index. */
+export function jsonRecords(count: number, { keys = 64, offset = 0, tag = 'r' } = {}) {
+  return Array.from({ length: count }, (_, i) => ({
+    PartitionKey: `pk-${(offset + i) % keys}`,
+    Data: encoder.encode(JSON.stringify({ tag, i: offset + i })),
+  }));
+}
+
+interface BatchReport {
+  type: 'batch';
+  shardId: string;
+  attempt: number;
+  sequenceNumbers: string[];
+  bodies: string[];
+}
+
+/** Listens to the recording consumer's BroadcastChannel: what handleBatch really received. */
+export class Deliveries {
+  readonly channelName = uniqueName('kc-test');
+  readonly batches: BatchReport[] = [];
+  readonly threw: { shardId: string; attempt: number; first: string }[] = [];
+  readonly failed: { shardId: string; sequenceNumbers: string[] }[] = [];
+  private readonly channel = new BroadcastChannel(this.channelName);
+  private waiters: (() => void)[] = [];
+
+  constructor() {
+    this.channel.onmessage = (event: MessageEvent) => {
+      const m = event.data as { type: string };
+      if (m.type === 'batch') this.batches.push(m as BatchReport);
+      else if (m.type === 'threw') this.threw.push(m as never);
+      else if (m.type === 'failed') this.failed.push(m as never);
+      for (const w of this.waiters) w();
+    };
+  }
+
+  get count(): number {
+    return this.batches.reduce((n, b) => n + b.sequenceNumbers.length, 0) + this.failed.reduce((n, b) => n + b.sequenceNumbers.length, 0);
+  }
+
+  /** Sequence numbers per shard, in delivery order (duplicates included). */
+  byShard(): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const b of this.batches) {
+      const list = out.get(b.shardId) ?? [];
+      list.push(...b.sequenceNumbers);
+      out.set(b.shardId, list);
+    }
+    return out;
+  }
+
+  bodies(): string[] {
+    return this.batches.flatMap((b) => b.bodies);
+  }
+
+  async waitFor(predicate: () => boolean, timeoutMs = 60_000, what = 'deliveries'): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (have ${this.count} records)`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 200);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      this.waiters = [];
+    }
+  }
+
+  close(): void {
+    this.channel.close();
+  }
+}
+
+export function isAscending(seqs: readonly string[]): boolean {
+  for (let i = 1; i < seqs.length; i++) if (BigInt(seqs[i - 1]!) >= BigInt(seqs[i]!)) return false;
+  return true;
+}
+
+/** Waits until `check` holds, polling; for table state that settles after an event. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
