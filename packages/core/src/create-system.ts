@@ -155,13 +155,14 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   };
 
   try {
-    const [stream, consumer, table] = await Promise.allSettled([checkStream(kinesis, options.streamName), pool.describe(), leases.ensure()]);
+    const [stream, consumer] = await Promise.allSettled([checkStream(kinesis, options.streamName), pool.describe()]);
     if (stream.status === 'rejected') throw stream.reason;
     if (consumer.status === 'rejected') throw consumer.reason;
-    if (table.status === 'rejected') {
-      throw new KinesisClientError('LEASE_TABLE_FAILED', `lease table "${options.tableName}": ${(table.reason as Error)?.message}`, { cause: table.reason });
-    }
     const capabilities = consumer.value;
+    // only once the stream and the consumer are known good, so a bad start leaves no table behind
+    await leases.ensure().catch((error: unknown) => {
+      throw new KinesisClientError('LEASE_TABLE_FAILED', `lease table "${options.tableName}": ${(error as Error)?.message}`, { cause: error });
+    });
 
     const hostSpecs: ChildSpec[] = slots.map((_, index) => ({
       id: `shard-host-${index}`,

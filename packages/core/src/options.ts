@@ -18,9 +18,11 @@ export const optionsSchema = z.strictObject({
   appName: z.string().min(1),
   /** Defaults to appName, as in the Java KCL. */
   tableName: z.string().min(3).max(255).optional(),
-  consumer: z.union([z.string().min(1), z.instanceof(URL)]),
+  consumer: z.union([z.string().min(1), z.instanceof(URL)], { error: 'expected a module path or a file URL of the consumer module' }),
   initialPosition: z
-    .union([z.literal('TRIM_HORIZON'), z.literal('LATEST'), z.strictObject({ timestamp: z.date().refine((d) => !Number.isNaN(d.getTime()), 'an invalid Date') })])
+    .union([z.literal('TRIM_HORIZON'), z.literal('LATEST'), z.strictObject({ timestamp: z.date().refine((d) => !Number.isNaN(d.getTime())) })], {
+      error: "expected 'TRIM_HORIZON', 'LATEST' or { timestamp: Date }",
+    })
     .default('TRIM_HORIZON'),
   region: z.string().min(1).optional(),
   kinesis: plainConfig,

@@ -134,3 +134,6 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** Sequence numbers sorted numerically (ava compares Sets in insertion order, so compare these). */
+export const sortedSeqs = (seqs: Iterable<string>) => [...seqs].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));

@@ -1,0 +1,107 @@
+import test from 'ava';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { ErrorCodes, KinesisClientError, createSystem, type SystemOptions } from '@kinesis-client/core';
+import { createStream, fixture, startServices, uniqueName, type Services } from './helpers/local.js';
+
+let services: Services;
+test.before(async () => {
+  services = await startServices();
+});
+test.after.always(async () => {
+  await services?.stop();
+});
+
+const valid = (): SystemOptions => ({
+  streamName: 'never-contacted',
+  appName: 'errors-app',
+  consumer: fixture('recording-consumer.mjs'),
+  // nothing listens here: an option error must reject before any call is made
+  kinesis: { endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 },
+  dynamodb: { endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 },
+  region: 'us-east-1',
+});
+
+const badOptions: [string, (o: Record<string, unknown>) => void, string][] = [
+  ['streamName missing', (o) => delete o.streamName, 'streamName'],
+  ['streamName empty', (o) => (o.streamName = ''), 'streamName'],
+  ['appName missing', (o) => delete o.appName, 'appName'],
+  ['appName empty', (o) => (o.appName = ''), 'appName'],
+  ['consumer missing', (o) => delete o.consumer, 'consumer'],
+  ['consumer empty', (o) => (o.consumer = ''), 'consumer'],
+  ['failoverMs negative', (o) => (o.lease = { failoverMs: -5 }), 'lease.failoverMs'],
+  ['failoverMs not a number', (o) => (o.lease = { failoverMs: '10s' }), 'lease.failoverMs'],
+  ['failoverMs NaN', (o) => (o.lease = { failoverMs: Number.NaN }), 'lease.failoverMs'],
+  ['idleMs negative', (o) => (o.polling = { idleMs: -1 }), 'polling.idleMs'],
+  ['batchSize zero', (o) => (o.batchers = { batchSize: 0 }), 'batchers.batchSize'],
+  ['batchSize over the GetRecords limit', (o) => (o.batchers = { batchSize: 20_000 }), 'batchers.batchSize'],
+  ['concurrency fractional', (o) => (o.processors = { concurrency: 1.5 }), 'processors.concurrency'],
+  ['unknown initialPosition', (o) => (o.initialPosition = 'EARLIEST'), 'initialPosition'],
+  ['timestamp not a Date', (o) => (o.initialPosition = { timestamp: 'yesterday' }), 'initialPosition'],
+  ['unknown option', (o) => (o.streamname = 'typo'), 'streamname'],
+  ['unknown nested option', (o) => (o.lease = { failover: 5 }), 'lease.failover'],
+  ['function in client config', (o) => (o.kinesis = { credentials: async () => ({ accessKeyId: 'a', secretAccessKey: 'b' }) }), 'kinesis'],
+];
+
+for (const [title, mutate, option] of badOptions) {
+  test(`bad option: ${title} -> INVALID_OPTION naming ${option}`, async (t) => {
+    const options = valid() as unknown as Record<string, unknown>;
+    mutate(options);
+    const error = await t.throwsAsync(createSystem(options as unknown as SystemOptions), { instanceOf: KinesisClientError });
+    t.is(error!.code, 'INVALID_OPTION');
+    t.true(error!.message.includes(`"${option}"`), `message names the option: ${error!.message}`);
+    t.is((error!.details as { option: string }).option, option);
+  });
+}
+
+test('createSystem without options -> INVALID_OPTION', async (t) => {
+  const error = await t.throwsAsync(createSystem(undefined as unknown as SystemOptions), { instanceOf: KinesisClientError });
+  t.is(error!.code, 'INVALID_OPTION');
+});
+
+const live = (overrides: Partial<SystemOptions>): SystemOptions => ({
+  streamName: 'x',
+  appName: uniqueName('app'),
+  consumer: fixture('recording-consumer.mjs'),
+  ...services.aws.clientOptions,
+  processors: { concurrency: 1 },
+  shardHosts: { threads: 1 },
+  ...overrides,
+});
+
+async function tableNames(): Promise<string[]> {
+  return (await services.dynamodb.send(new ListTablesCommand({}))).TableNames ?? [];
+}
+
+test.serial('a stream that does not exist -> STREAM_NOT_FOUND at start, no lease table made', async (t) => {
+  const options = live({ streamName: uniqueName('missing') });
+  const error = await t.throwsAsync(createSystem(options), { instanceOf: KinesisClientError });
+  t.is(error!.code, 'STREAM_NOT_FOUND');
+  t.true(error!.message.includes(options.streamName));
+  t.false((await tableNames()).includes(options.appName));
+});
+
+test.serial('start-up failures of the consumer module have their own codes', async (t) => {
+  const stream = uniqueName('consumer');
+  await createStream(services.kinesis, stream, 1);
+  const cases: [string | URL, keyof typeof ErrorCodes][] = [
+    [fixture('does-not-exist.mjs'), 'CONSUMER_LOAD_FAILED'],
+    ['./no/such/consumer.js', 'CONSUMER_LOAD_FAILED'],
+    [fixture('syntax-error.mjs'), 'CONSUMER_LOAD_FAILED'],
+    [fixture('no-handle-batch.mjs'), 'CONSUMER_INVALID'],
+  ];
+  for (const [consumer, code] of cases) {
+    const options = live({ streamName: stream, consumer });
+    const error = await t.throwsAsync(createSystem(options), { instanceOf: KinesisClientError }, String(consumer));
+    t.is(error!.code, code, String(consumer));
+    t.false((await tableNames()).includes(options.appName), 'nothing started');
+  }
+});
+
+test('every code has a description, and the docs table lists each one', async (t) => {
+  const { readFile } = await import('node:fs/promises');
+  const doc = await readFile(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
+  for (const [code, description] of Object.entries(ErrorCodes)) {
+    t.true(description.length > 0);
+    t.true(doc.includes(`\`${code}\``), `docs/errors.md lists ${code}`);
+  }
+});
