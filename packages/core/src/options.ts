@@ -117,6 +117,14 @@ export function resolveOptions(input: unknown): ResolvedOptions {
       );
     }
   }
+  const tableName = o.tableName ?? o.appName;
+  if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(tableName)) {
+    throw invalid(
+      o.tableName === undefined ? 'appName' : 'tableName',
+      'must be a valid DynamoDB table name (3 to 255 of a-z A-Z 0-9 _ - .), since the lease table is named after it; or pass tableName',
+      tableName,
+    );
+  }
   const failoverMs = o.lease.failoverMs;
   const withRegion = (config: AwsClientConfig) => (o.region && config.region === undefined ? { ...config, region: o.region } : config);
   const consumerUrl =
@@ -128,7 +136,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   return {
     ...o,
     consumerUrl,
-    tableName: o.tableName ?? o.appName,
+    tableName,
     workerId: o.workerId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
     kinesis: withRegion(o.kinesis),
     dynamodb: withRegion(o.dynamodb),

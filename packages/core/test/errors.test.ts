@@ -26,6 +26,8 @@ const badOptions: [string, (o: Record<string, unknown>) => void, string][] = [
   ['streamName empty', (o) => (o.streamName = ''), 'streamName'],
   ['appName missing', (o) => delete o.appName, 'appName'],
   ['appName empty', (o) => (o.appName = ''), 'appName'],
+  ['appName not usable as a table name', (o) => (o.appName = 'my app'), 'appName'],
+  ['tableName too short', (o) => (o.tableName = 'ab'), 'tableName'],
   ['consumer missing', (o) => delete o.consumer, 'consumer'],
   ['consumer empty', (o) => (o.consumer = ''), 'consumer'],
   ['failoverMs negative', (o) => (o.lease = { failoverMs: -5 }), 'lease.failoverMs'],

@@ -204,7 +204,8 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
         childShardIds = (output.ChildShards ?? []).map((c) => c.ShardId!).filter(Boolean);
       }
       dispatch();
-      const behind = (output.MillisBehindLatest ?? 0) > 0 && records.length > 0;
+      // a full page means more is waiting even where the service reports MillisBehindLatest 0 (kinesalite does)
+      const behind = records.length > 0 && ((output.MillisBehindLatest ?? 0) > 0 || records.length >= limits.getRecordsLimit);
       scheduleFetch(behind ? 0 : limits.idleMs);
     };
 

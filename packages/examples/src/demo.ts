@@ -1,0 +1,126 @@
+/**
+ * The demo: local Kinesis and DynamoDB, a 4-shard stream with a producer writing orders, and
+ * createSystem consuming them. A progress line every second; a summary on exit.
+ *
+ *   node dist/demo.js [--duration SECONDS] [--shards N] [--rate RECORDS_PER_SECOND]
+ *
+ * --duration 0 (the default) runs until Ctrl-C.
+ */
+import { parseArgs } from 'node:util';
+import { createSystem } from '@kinesis-client/core';
+import { createStream, putRecords, startLocalAws } from './local-aws.js';
+
+// the SDK's notice that it will drop Node 20 next year is noise in a demo
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '0' },
+    shards: { type: 'string', default: '4' },
+    rate: { type: 'string', default: '2000' },
+  },
+});
+const durationS = Number(values.duration);
+const shardCount = Number(values.shards);
+const rate = Number(values.rate);
+for (const [name, v] of [['duration', durationS], ['shards', shardCount], ['rate', rate]] as const) {
+  if (!Number.isFinite(v) || v < 0) {
+    console.error(`--${name} must be a non-negative number`);
+    process.exit(2);
+  }
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+const streamName = 'demo-orders';
+
+console.log('starting local Kinesis (kinesalite) and DynamoDB (dynalite) on loopback...');
+const aws = await startLocalAws();
+const kinesis = aws.kinesisClient();
+await createStream(kinesis, streamName, shardCount);
+console.log(`stream ${streamName}: ${shardCount} shards; producing ${fmt(rate)} records/s`);
+
+let produced = 0;
+let producing = true;
+const encoder = new TextEncoder();
+const producer = (async () => {
+  const tickMs = 100;
+  while (producing) {
+    const started = Date.now();
+    const n = Math.round((rate * tickMs) / 1000);
+    const entries = Array.from({ length: n }, () => {
+      const orderId = produced++;
+      const customer = `customer-${orderId % 1000}`;
+      return { PartitionKey: customer, Data: encoder.encode(JSON.stringify({ orderId, customer, amountCents: 100 + (orderId % 9_900) })) };
+    });
+    if (entries.length) await putRecords(kinesis, streamName, entries);
+    await new Promise((r) => setTimeout(r, Math.max(0, tickMs - (Date.now() - started))));
+  }
+})();
+
+const system = await createSystem({
+  streamName,
+  appName: 'demo-billing',
+  consumer: new URL('./consumer.js', import.meta.url),
+  ...aws.clientOptions,
+  lease: { failoverMs: 10_000 },
+});
+
+let handled = 0;
+let handledThisSecond = 0;
+let checkpoints = 0;
+let errors = 0;
+const leases = new Set<string>();
+const behind = new Map<string, number | undefined>();
+system.events.on('lease:acquired', (e) => leases.add(e.shardId));
+system.events.on('lease:lost', (e) => leases.delete(e.shardId));
+system.events.on('lease:released', (e) => leases.delete(e.shardId));
+system.events.on('batch:handled', (e) => {
+  handled += e.count;
+  handledThisSecond += e.count;
+  behind.set(e.shardId, e.millisBehindLatest);
+});
+system.events.on('checkpoint', () => checkpoints++);
+system.events.on('error', (e) => {
+  errors++;
+  console.error(`error${e.shardId ? ` on ${e.shardId}` : ''}: ${e.error.message}`);
+});
+
+const startedAt = Date.now();
+const progress = setInterval(() => {
+  const elapsed = Math.round((Date.now() - startedAt) / 1000);
+  const lag = [...behind.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([shard, ms]) => `${shard.replace('shardId-0000000', 's')}=${ms ?? '?'}ms`)
+    .join(' ');
+  console.log(`[${String(elapsed).padStart(4)}s] ${fmt(handledThisSecond).padStart(7)} rec/s | handled ${fmt(handled)} of ${fmt(produced)} | leases ${leases.size} | behind ${lag}`);
+  handledThisSecond = 0;
+}, 1_000);
+
+let stopping: Promise<void> | undefined;
+const stop = (why: string) => {
+  stopping ??= (async () => {
+    console.log(`\n${why}: stopping (draining in-flight batches, checkpointing, releasing leases)...`);
+    clearInterval(progress);
+    producing = false;
+    await producer;
+    await system.stop();
+    const seconds = (Date.now() - startedAt) / 1000;
+    console.log(
+      [
+        'summary:',
+        `  produced    ${fmt(produced)} records`,
+        `  handled     ${fmt(handled)} records in ${seconds.toFixed(1)} s (${fmt(Math.round(handled / seconds))} records/s)`,
+        `  checkpoints ${fmt(checkpoints)}`,
+        `  errors      ${errors}`,
+        `  leases held after stop: ${leases.size}`,
+      ].join('\n'),
+    );
+    kinesis.destroy();
+    await aws.stop();
+  })();
+  return stopping;
+};
+
+process.once('SIGINT', () => void stop('Ctrl-C'));
+process.once('SIGTERM', () => void stop('SIGTERM'));
+if (durationS > 0) setTimeout(() => void stop(`--duration ${durationS}s reached`), durationS * 1000).unref();
