@@ -31,8 +31,8 @@ export const optionsSchema = z.strictObject({
   lease: z
     .strictObject({
       failoverMs: positiveMs(10_000),
-      renewIntervalMs: positiveMs(0).optional(),
-      takeIntervalMs: positiveMs(0).optional(),
+      renewIntervalMs: z.number().finite().int().min(1).optional(),
+      takeIntervalMs: z.number().finite().int().min(1).optional(),
     })
     .prefault({}),
   processors: z.strictObject({ concurrency: count(cores, 256) }).prefault({}),
