@@ -51,9 +51,9 @@ export function coordinator(deps: CoordinatorDeps) {
 
     const syncLeases = async (shards: Shard[], known: Map<string, LeaseSnapshot>) => {
       const listed = new Set(shards.map((s) => s.ShardId!));
-      for (const shard of shards) {
+      const missing = shards.filter((s) => !known.has(s.ShardId!));
+      await Promise.all(missing.map(async (shard) => {
         const id = shard.ShardId!;
-        if (known.has(id)) continue;
         const parentShardIds = [shard.ParentShardId, shard.AdjacentParentShardId].filter((p): p is string => !!p);
         // a child of a shard we read starts at its beginning, whatever initialPosition says, so nothing is skipped
         const checkpoint = parentShardIds.some((p) => listed.has(p)) ? 'TRIM_HORIZON' : initialCheckpoint();
@@ -66,7 +66,7 @@ export function coordinator(deps: CoordinatorDeps) {
             endingHashKey: shard.HashKeyRange?.EndingHashKey,
           }),
         );
-      }
+      }));
     };
 
     const place = (): ShardHostHandle | undefined => {

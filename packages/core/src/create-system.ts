@@ -164,6 +164,8 @@ export async function createSystem(input: SystemOptions): Promise<System> {
       throw new KinesisClientError('LEASE_TABLE_FAILED', `lease table "${options.tableName}": ${(error as Error)?.message}`, { cause: error });
     });
 
+    // threads load in parallel; the coordinator only places shards on threads that answered
+    const ready: Promise<void>[] = [];
     const hostSpecs: ChildSpec[] = slots.map((_, index) => ({
       id: `shard-host-${index}`,
       restart: 'permanent',
@@ -174,8 +176,8 @@ export async function createSystem(input: SystemOptions): Promise<System> {
           toCoordinator({ type: 'hostDown', index });
           exited({ kind: 'crash', error });
         });
-        await handle.ready();
         slots[index] = handle;
+        ready.push(handle.ready());
         return {
           stop: async () => {
             await handle.stop();
@@ -241,6 +243,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
       },
     );
     await root.start();
+    await Promise.all(ready);
     await firstTick;
   } catch (error) {
     await shutdown().catch(() => undefined);

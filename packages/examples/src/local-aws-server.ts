@@ -1,7 +1,8 @@
 /**
- * Child process that serves kinesalite (Kinesis) and dynalite (DynamoDB) on ephemeral loopback
- * ports. It reports the ports over IPC and exits when its parent goes away, so a killed test
- * run never leaves servers behind.
+ * Child process that serves kinesalite (Kinesis) or dynalite (DynamoDB), as argv[2] says, on an
+ * ephemeral loopback port. One service per process: both are single-threaded, and DynamoDB
+ * checkpoint writes must not queue behind Kinesis reads. It reports the port over IPC and exits
+ * when its parent goes away, so a killed test run never leaves servers behind.
  */
 import { createRequire } from 'node:module';
 import type { AddressInfo, Server } from 'node:net';
@@ -19,15 +20,21 @@ function listen(server: Server): Promise<number> {
   });
 }
 
-const kinesis = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit });
-const dynamodb = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-const [kinesisPort, dynamodbPort] = await Promise.all([listen(kinesis), listen(dynamodb)]);
+const service = process.argv[2];
+const server =
+  service === 'kinesis'
+    ? kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit })
+    : service === 'dynamodb'
+      ? dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 })
+      : undefined;
+if (!server) throw new Error(`usage: local-aws-server kinesis|dynamodb (got ${service})`);
+const port = await listen(server);
 
 if (process.send) {
-  process.send({ kinesisPort, dynamodbPort });
+  process.send({ port });
   process.on('disconnect', () => process.exit(0));
 } else {
-  console.log(`kinesis  http://127.0.0.1:${kinesisPort}\ndynamodb http://127.0.0.1:${dynamodbPort}`);
+  console.log(`${service} http://127.0.0.1:${port}`);
 }
 process.on('SIGTERM', () => process.exit(0));
 process.on('SIGINT', () => process.exit(0));

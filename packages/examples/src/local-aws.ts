@@ -22,22 +22,26 @@ export interface LocalAws {
 }
 
 /**
- * Starts the local Kinesis (kinesalite) and DynamoDB (dynalite) in a child process on ephemeral
- * loopback ports. They are in-memory: every start is a clean slate.
+ * Starts the local Kinesis (kinesalite) and DynamoDB (dynalite), each in a child process on an
+ * ephemeral loopback port. They are in-memory: every start is a clean slate.
  */
 export async function startLocalAws(options: { shardLimit?: number } = {}): Promise<LocalAws> {
-  const self = fileURLToPath(import.meta.url);
-  const script = self.replace(/local-aws\.(ts|js)$/, 'local-aws-server.$1');
-  const child: ChildProcess = fork(script, [], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, LOCAL_AWS_SHARD_LIMIT: String(options.shardLimit ?? 200) },
-  });
-  const [ports] = (await Promise.race([
-    once(child, 'message'),
-    once(child, 'exit').then(([code]) => {
-      throw new Error(`local AWS services exited during start-up (code ${code})`);
-    }),
-  ])) as [{ kinesisPort: number; dynamodbPort: number }];
+  const script = fileURLToPath(import.meta.url).replace(/local-aws\.(ts|js)$/, 'local-aws-server.$1');
+  const start = async (service: 'kinesis' | 'dynamodb') => {
+    const child: ChildProcess = fork(script, [service], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, LOCAL_AWS_SHARD_LIMIT: String(options.shardLimit ?? 200) },
+    });
+    const [message] = (await Promise.race([
+      once(child, 'message'),
+      once(child, 'exit').then(([code]) => {
+        throw new Error(`local ${service} exited during start-up (code ${code})`);
+      }),
+    ])) as [{ port: number }];
+    return { child, port: message.port };
+  };
+  const [kinesisServer, dynamodbServer] = await Promise.all([start('kinesis'), start('dynamodb')]);
+  const ports = { kinesisPort: kinesisServer.port, dynamodbPort: dynamodbServer.port };
   const kinesisEndpoint = `http://127.0.0.1:${ports.kinesisPort}`;
   const dynamodbEndpoint = `http://127.0.0.1:${ports.dynamodbPort}`;
   const clientOptions = {
@@ -53,10 +57,14 @@ export async function startLocalAws(options: { shardLimit?: number } = {}): Prom
     kinesisClient: () => createKinesisClient({ region: LOCAL_REGION, ...clientOptions.kinesis }),
     stop() {
       stopped ??= (async () => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        const exited = once(child, 'exit');
-        child.kill('SIGTERM');
-        await exited;
+        await Promise.all(
+          [kinesisServer.child, dynamodbServer.child].map(async (child) => {
+            if (child.exitCode !== null || child.signalCode !== null) return;
+            const exited = once(child, 'exit');
+            child.kill('SIGTERM');
+            await exited;
+          }),
+        );
       })();
       return stopped;
     },

@@ -1,13 +1,15 @@
+import type { Message } from './consumer.js';
+
 /**
  * A batch crosses threads as one transferable buffer of payloads plus parallel metadata arrays,
  * never as per-record clones: the cost is one copy of the payload bytes, whatever the count.
  */
+/** A record as GetRecords returns it: readers buffer the SDK's objects as they come. */
 export interface RawRecord {
-  data: Uint8Array;
-  partitionKey: string;
-  sequenceNumber: string;
-  approximateArrivalTimestamp: number;
-  explicitHashKey: string | undefined;
+  Data?: Uint8Array | undefined;
+  PartitionKey?: string | undefined;
+  SequenceNumber?: string | undefined;
+  ApproximateArrivalTimestamp?: Date | undefined;
 }
 
 export interface PackedRecords {
@@ -18,8 +20,6 @@ export interface PackedRecords {
   partitionKeys: string[];
   sequenceNumbers: string[];
   arrivals: Float64Array;
-  /** Sparse: only records that carry an explicit hash key appear. */
-  explicitHashKeys: Record<number, string>;
 }
 
 export function packRecords(records: readonly RawRecord[]): PackedRecords {
@@ -28,7 +28,7 @@ export function packRecords(records: readonly RawRecord[]): PackedRecords {
   let total = 0;
   for (let i = 0; i < count; i++) {
     offsets[i] = total;
-    total += records[i]!.data.byteLength;
+    total += records[i]!.Data?.byteLength ?? 0;
   }
   offsets[count] = total;
   const payload = new ArrayBuffer(total);
@@ -36,41 +36,34 @@ export function packRecords(records: readonly RawRecord[]): PackedRecords {
   const partitionKeys = new Array<string>(count);
   const sequenceNumbers = new Array<string>(count);
   const arrivals = new Float64Array(count);
-  const explicitHashKeys: Record<number, string> = {};
   for (let i = 0; i < count; i++) {
     const r = records[i]!;
-    bytes.set(r.data, offsets[i]!);
-    partitionKeys[i] = r.partitionKey;
-    sequenceNumbers[i] = r.sequenceNumber;
-    arrivals[i] = r.approximateArrivalTimestamp;
-    if (r.explicitHashKey !== undefined) explicitHashKeys[i] = r.explicitHashKey;
+    if (r.Data) bytes.set(r.Data, offsets[i]!);
+    partitionKeys[i] = r.PartitionKey ?? '';
+    sequenceNumbers[i] = r.SequenceNumber ?? '';
+    arrivals[i] = r.ApproximateArrivalTimestamp?.getTime() ?? 0;
   }
-  return { count, payload, offsets, partitionKeys, sequenceNumbers, arrivals, explicitHashKeys };
+  return { count, payload, offsets, partitionKeys, sequenceNumbers, arrivals };
 }
 
 export function transferablesOf(packed: PackedRecords): ArrayBuffer[] {
   return [packed.payload, packed.offsets.buffer as ArrayBuffer, packed.arrivals.buffer as ArrayBuffer];
 }
 
-export interface UnpackedRecord {
-  data: Uint8Array;
-  partitionKey: string;
-  sequenceNumber: string;
-  approximateArrivalTimestamp: Date;
-  explicitHashKey: string | undefined;
-}
-
 /** Payloads come back as views over the one transferred buffer; nothing is copied. */
-export function unpackRecords(packed: PackedRecords): UnpackedRecord[] {
-  const out = new Array<UnpackedRecord>(packed.count);
+export function unpackRecords(packed: PackedRecords, shardId: string, streamName: string): Message[] {
+  const out = new Array<Message>(packed.count);
   for (let i = 0; i < packed.count; i++) {
     const start = packed.offsets[i]!;
     out[i] = {
       data: new Uint8Array(packed.payload, start, packed.offsets[i + 1]! - start),
       partitionKey: packed.partitionKeys[i]!,
       sequenceNumber: packed.sequenceNumbers[i]!,
+      subSequenceNumber: 0,
       approximateArrivalTimestamp: new Date(packed.arrivals[i]!),
-      explicitHashKey: packed.explicitHashKeys[i],
+      explicitHashKey: undefined,
+      shardId,
+      streamName,
     };
   }
   return out;

@@ -5,7 +5,7 @@
  */
 import { threadId, workerData } from 'node:worker_threads';
 import { unpackRecords } from './batch-codec.js';
-import type { BatchInfo, Consumer, ConsumerContext, Message } from './consumer.js';
+import type { Consumer, ConsumerContext } from './consumer.js';
 import { KinesisClientError, deserializeError, serializeError } from './errors.js';
 import type { BatchOutcome, DescribeOutcome, PoolTask, PoolWorkerData } from './protocol.js';
 
@@ -39,11 +39,6 @@ function loadConsumer(): Promise<Consumer<unknown>> {
   return loaded;
 }
 
-function toMessages(task: { records: Parameters<typeof unpackRecords>[0]; info: BatchInfo }): Message[] {
-  const { shardId, streamName } = task.info;
-  return unpackRecords(task.records).map((r) => ({ ...r, subSequenceNumber: 0, shardId, streamName }));
-}
-
 export default async function run(task: PoolTask): Promise<BatchOutcome | DescribeOutcome> {
   try {
     const consumer = await loadConsumer();
@@ -51,7 +46,7 @@ export default async function run(task: PoolTask): Promise<BatchOutcome | Descri
       return { ok: true, capabilities: { handleMessage: !!consumer.handleMessage, handleFailed: !!consumer.handleFailed } };
     }
     const ctx: ConsumerContext = { shardId: task.info.shardId, streamName: task.info.streamName, threadId };
-    const messages = toMessages(task);
+    const messages = unpackRecords(task.records, task.info.shardId, task.info.streamName);
     if (task.kind === 'failed') {
       await consumer.handleFailed!(messages, deserializeError(task.error), task.info, ctx);
       return { ok: true };

@@ -97,8 +97,8 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
       const info: BatchInfo = {
         shardId,
         streamName: config.streamName,
-        firstSequenceNumber: flight.records[0]!.sequenceNumber,
-        lastSequenceNumber: flight.records[flight.records.length - 1]!.sequenceNumber,
+        firstSequenceNumber: flight.records[0]!.SequenceNumber!,
+        lastSequenceNumber: flight.records[flight.records.length - 1]!.SequenceNumber!,
         attempt: flight.attempt,
         millisBehindLatest: flight.millisBehindLatest,
       };
@@ -137,7 +137,7 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
       if (outcome.ok) {
         inFlight = undefined;
         const last = flight.records[flight.records.length - 1]!;
-        lease({ type: 'checkpoint', sequenceNumber: last.sequenceNumber, subSequenceNumber: 0 });
+        lease({ type: 'checkpoint', sequenceNumber: last.SequenceNumber!, subSequenceNumber: 0 });
         if (phase === 'draining') return finishDrain();
         dispatch();
         scheduleFetch(0);
@@ -162,8 +162,8 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
         const info: BatchInfo = {
           shardId,
           streamName: config.streamName,
-          firstSequenceNumber: flight.records[0]!.sequenceNumber,
-          lastSequenceNumber: flight.records[flight.records.length - 1]!.sequenceNumber,
+          firstSequenceNumber: flight.records[0]!.SequenceNumber!,
+          lastSequenceNumber: flight.records[flight.records.length - 1]!.SequenceNumber!,
           attempt: flight.attempt,
           millisBehindLatest: flight.millisBehindLatest,
         };
@@ -176,7 +176,7 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
       }
       throw new KinesisClientError(
         'BATCH_FAILED',
-        `handleBatch failed ${flight.attempt} times on shard ${shardId} (records ${flight.records[0]!.sequenceNumber}..); restarting from the last checkpoint`,
+        `handleBatch failed ${flight.attempt} times on shard ${shardId} (records ${flight.records[0]!.SequenceNumber!}..); restarting from the last checkpoint`,
         { cause: error, details: { shardId, attempts: flight.attempt } },
       );
     };
@@ -186,15 +186,8 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
       fetchFailures = 0;
       if (phase !== 'reading') return;
       const records = output.Records ?? [];
-      for (const r of records) {
-        buffer.push({
-          data: r.Data ?? new Uint8Array(0),
-          partitionKey: r.PartitionKey ?? '',
-          sequenceNumber: r.SequenceNumber!,
-          approximateArrivalTimestamp: r.ApproximateArrivalTimestamp?.getTime() ?? 0,
-          explicitHashKey: undefined,
-        });
-      }
+      if (buffer.length === 0) buffer = records;
+      else for (const r of records) buffer.push(r);
       if (records.length > 0) lastReceived = records[records.length - 1]!.SequenceNumber;
       stats.bufferedRecords = buffer.length;
       stats.millisBehindLatest = output.MillisBehindLatest;
