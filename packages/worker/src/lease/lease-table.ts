@@ -74,6 +74,20 @@ async function conditional(write: () => Promise<unknown>): Promise<boolean> {
 }
 
 export class LeaseTable {
+  private update(leaseKey: string, condition: string, expression: string, values: Item): Promise<boolean> {
+    return conditional(() =>
+      this.ddb.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { leaseKey: { S: leaseKey } },
+          ConditionExpression: condition,
+          UpdateExpression: expression,
+          ExpressionAttributeValues: values,
+        }),
+      ),
+    );
+  }
+
   constructor(
     private readonly ddb: DynamoDBClient,
     readonly tableName: string,
@@ -139,39 +153,26 @@ export class LeaseTable {
   /** Take on `leaseCounter = :n`; a change of owner counts in ownerSwitchesSinceCheckpoint. */
   take(lease: LeaseSnapshot, owner: string): Promise<boolean> {
     const switching = lease.leaseOwner !== owner;
-    return conditional(() =>
-      this.ddb.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { leaseKey: { S: lease.leaseKey } },
-          ConditionExpression: 'leaseCounter = :n',
-          UpdateExpression: switching
-            ? 'SET leaseOwner = :me, leaseCounter = :next ADD ownerSwitchesSinceCheckpoint :one'
-            : 'SET leaseOwner = :me, leaseCounter = :next',
-          ExpressionAttributeValues: {
-            ':n': { N: String(lease.leaseCounter) },
-            ':next': { N: String(lease.leaseCounter + 1) },
-            ':me': { S: owner },
-            ...(switching ? { ':one': { N: '1' } } : {}),
-          },
-        }),
-      ),
+    return this.update(
+      lease.leaseKey,
+      'leaseCounter = :n',
+      switching ? 'SET leaseOwner = :me, leaseCounter = :next ADD ownerSwitchesSinceCheckpoint :one' : 'SET leaseOwner = :me, leaseCounter = :next',
+      {
+        ':n': { N: String(lease.leaseCounter) },
+        ':next': { N: String(lease.leaseCounter + 1) },
+        ':me': { S: owner },
+        ...(switching ? { ':one': { N: '1' } } : {}),
+      },
     );
   }
 
   /** Renew on `leaseCounter = :n AND leaseOwner = :me`. */
   renew(leaseKey: string, counter: number, owner: string): Promise<boolean> {
-    return conditional(() =>
-      this.ddb.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { leaseKey: { S: leaseKey } },
-          ConditionExpression: 'leaseCounter = :n AND leaseOwner = :me',
-          UpdateExpression: 'SET leaseCounter = :next',
-          ExpressionAttributeValues: { ':n': { N: String(counter) }, ':next': { N: String(counter + 1) }, ':me': { S: owner } },
-        }),
-      ),
-    );
+    return this.update(leaseKey, 'leaseCounter = :n AND leaseOwner = :me', 'SET leaseCounter = :next', {
+      ':n': { N: String(counter) },
+      ':next': { N: String(counter + 1) },
+      ':me': { S: owner },
+    });
   }
 
   /** Checkpoint on `leaseCounter = :n AND leaseOwner = :me`; it renews the lease too, as the Java KCL's does. */
@@ -183,41 +184,25 @@ export class LeaseTable {
     subSequenceNumber: number,
     childShardIds: readonly string[] = [],
   ): Promise<boolean> {
-    return conditional(() =>
-      this.ddb.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { leaseKey: { S: leaseKey } },
-          ConditionExpression: 'leaseCounter = :n AND leaseOwner = :me',
-          UpdateExpression:
-            'SET leaseCounter = :next, checkpoint = :cp, checkpointSubSequenceNumber = :sub, ownerSwitchesSinceCheckpoint = :zero' +
-            (childShardIds.length > 0 ? ' ADD childShardIds :children' : ''),
-          ExpressionAttributeValues: {
-            ':n': { N: String(counter) },
-            ':next': { N: String(counter + 1) },
-            ':me': { S: owner },
-            ':cp': { S: checkpoint },
-            ':sub': { N: String(subSequenceNumber) },
-            ':zero': { N: '0' },
-            ...(childShardIds.length > 0 ? { ':children': { SS: [...childShardIds] } } : {}),
-          },
-        }),
-      ),
+    return this.update(
+      leaseKey,
+      'leaseCounter = :n AND leaseOwner = :me',
+      'SET leaseCounter = :next, checkpoint = :cp, checkpointSubSequenceNumber = :sub, ownerSwitchesSinceCheckpoint = :zero' +
+        (childShardIds.length > 0 ? ' ADD childShardIds :children' : ''),
+      {
+        ':n': { N: String(counter) },
+        ':next': { N: String(counter + 1) },
+        ':me': { S: owner },
+        ':cp': { S: checkpoint },
+        ':sub': { N: String(subSequenceNumber) },
+        ':zero': { N: '0' },
+        ...(childShardIds.length > 0 ? { ':children': { SS: [...childShardIds] } } : {}),
+      },
     );
   }
 
   /** Release on `leaseOwner = :me`: REMOVE leaseOwner so any worker may take it at once. */
   release(leaseKey: string, owner: string): Promise<boolean> {
-    return conditional(() =>
-      this.ddb.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { leaseKey: { S: leaseKey } },
-          ConditionExpression: 'leaseOwner = :me',
-          UpdateExpression: 'REMOVE leaseOwner ADD leaseCounter :one',
-          ExpressionAttributeValues: { ':me': { S: owner }, ':one': { N: '1' } },
-        }),
-      ),
-    );
+    return this.update(leaseKey, 'leaseOwner = :me', 'REMOVE leaseOwner ADD leaseCounter :one', { ':me': { S: owner }, ':one': { N: '1' } });
   }
 }

@@ -92,16 +92,18 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
       );
     };
 
+    const batchInfo = (flight: InFlight): BatchInfo => ({
+      shardId,
+      streamName: config.streamName,
+      firstSequenceNumber: flight.records[0]!.SequenceNumber!,
+      lastSequenceNumber: flight.records[flight.records.length - 1]!.SequenceNumber!,
+      attempt: flight.attempt,
+      millisBehindLatest: flight.millisBehindLatest,
+    });
+
     const send = (flight: InFlight) => {
       const records = packRecords(flight.records);
-      const info: BatchInfo = {
-        shardId,
-        streamName: config.streamName,
-        firstSequenceNumber: flight.records[0]!.SequenceNumber!,
-        lastSequenceNumber: flight.records[flight.records.length - 1]!.SequenceNumber!,
-        attempt: flight.attempt,
-        millisBehindLatest: flight.millisBehindLatest,
-      };
+      const info = batchInfo(flight);
       ctx.pipe(
         env.main.runBatch(Comlink.transfer({ kind: 'batch', records, info }, transferablesOf(records))),
         (outcome) => ({ type: 'settled', outcome, viaHandleFailed: false }),
@@ -159,14 +161,7 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
       const error = deserializeError(outcome.error);
       if (config.consumer.handleFailed) {
         const records = packRecords(flight.records);
-        const info: BatchInfo = {
-          shardId,
-          streamName: config.streamName,
-          firstSequenceNumber: flight.records[0]!.SequenceNumber!,
-          lastSequenceNumber: flight.records[flight.records.length - 1]!.SequenceNumber!,
-          attempt: flight.attempt,
-          millisBehindLatest: flight.millisBehindLatest,
-        };
+        const info = batchInfo(flight);
         ctx.pipe(
           env.main.runFailed(Comlink.transfer({ kind: 'failed', records, info, error: outcome.error }, transferablesOf(records))),
           (o) => ({ type: 'settled', outcome: o, viaHandleFailed: true }),
