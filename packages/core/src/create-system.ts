@@ -78,7 +78,7 @@ function hostConfig(options: ResolvedOptions, index: number, consumer: ConsumerC
  */
 export async function createSystem(input: SystemOptions): Promise<System> {
   const options = resolveOptions(input);
-  const events = createEmitter();
+  const { events, open: openEvents } = createEmitter();
   const kinesis = createKinesisClient(options.kinesis, 8);
   const dynamodb = createDynamoDBClient(options.dynamodb, 8);
   const leases = new LeaseTable(dynamodb, options.tableName);
@@ -266,5 +266,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
       return stopPromise;
     },
   };
+  // after the caller's `await createSystem(...)` continuation has had its chance to subscribe
+  setImmediate(openEvents);
   return system;
 }

@@ -31,6 +31,25 @@ import mittModule, { type Emitter } from 'mitt';
 // mitt's types describe a CommonJS default export while Node loads its ESM build: accept both shapes
 const mitt = ((mittModule as unknown as { default?: unknown }).default ?? mittModule) as unknown as typeof mittModule.default;
 
-export function createEmitter(): Emitter<SystemEvents> {
-  return mitt<SystemEvents>();
+/**
+ * The system's emitter. Shards start while createSystem is still resolving, before the caller can
+ * subscribe; events of that window are held and delivered once `open()` is called (right after
+ * createSystem has returned), so no lease:acquired or shard:started is missed.
+ */
+export function createEmitter(): { events: Emitter<SystemEvents>; open(): void } {
+  const events = mitt<SystemEvents>();
+  const emit = events.emit;
+  let held: [keyof SystemEvents, unknown][] | undefined = [];
+  events.emit = ((type: keyof SystemEvents, payload: unknown) => {
+    if (held) held.push([type, payload]);
+    else (emit as (t: keyof SystemEvents, p: unknown) => void)(type, payload);
+  }) as Emitter<SystemEvents>['emit'];
+  return {
+    events,
+    open() {
+      const pending = held ?? [];
+      held = undefined;
+      for (const [type, payload] of pending) (emit as (t: keyof SystemEvents, p: unknown) => void)(type, payload);
+    },
+  };
 }

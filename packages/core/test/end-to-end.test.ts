@@ -33,6 +33,11 @@ test.serial('4 shards, 20 000 records: every record handled in shard order, chec
     lease: { failoverMs: 6_000 },
     processors: { concurrency: 2 },
   });
+  // subscribing after `await createSystem` must still see the start-up events
+  const acquired: string[] = [];
+  const started: string[] = [];
+  system.events.on('lease:acquired', (e) => acquired.push(e.shardId));
+  system.events.on('shard:started', (e) => started.push(e.shardId));
   system.events.on('checkpoint', (e) => checkpoints.set(e.shardId, e.sequenceNumber));
   try {
     await deliveries.waitFor(() => deliveries.count >= 20_000);
@@ -42,6 +47,8 @@ test.serial('4 shards, 20 000 records: every record handled in shard order, chec
     deliveries.close();
   }
 
+  t.deepEqual([...acquired].sort(), [...lastByShard.keys()].sort(), 'lease:acquired once per shard');
+  t.deepEqual([...started].sort(), [...lastByShard.keys()].sort(), 'shard:started once per shard');
   const byShard = deliveries.byShard();
   const all = [...byShard.values()].flat();
   t.is(new Set(all).size, 20_000, 'every record handled');
