@@ -9,7 +9,6 @@ import {
   createKinesisClient,
   deserializeError,
   systemClock,
-  type ActorRef,
   type ChildSpec,
   type ConsumerCapabilities,
   type HostConfig,
@@ -85,7 +84,6 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   const pool = new ConsumerPool(options.consumerUrl, options.processors.concurrency);
   const runtime = new ActorRuntime(systemClock);
   const slots: (ShardHostHandle | undefined)[] = new Array(options.shardHosts.threads).fill(undefined);
-  let coordinatorRef: ActorRef<CoordinatorMessage> | undefined;
   let stopPromise: Promise<void> | undefined;
   let root: Supervisor | undefined;
 
@@ -212,13 +210,12 @@ export async function createSystem(input: SystemOptions): Promise<System> {
             let tickDone!: (error?: unknown) => void;
             const first = new Promise<void>((resolve, reject) => (tickDone = (e) => (e ? reject(e) : resolve())));
             firstTick ??= first;
-            coordinatorRef = runtime.spawn<CoordinatorMessage>(
+            const ref = runtime.spawn<CoordinatorMessage>(
               'coordinator',
               coordinator({ options, kinesis, leases, hosts: () => slots, onError: emitError }),
               (_ref, reason) => exited(reason),
               { type: 'tick', done: tickDone },
             );
-            const ref = coordinatorRef;
             return {
               stop: () => {
                 runtime.send(ref, { type: 'stop' });
