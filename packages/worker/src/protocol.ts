@@ -47,7 +47,6 @@ export type ShardStopReason = 'released' | 'lost' | 'ended' | 'failed';
 
 export interface ShardStatus {
   shardId: string;
-  leaseCounter: number | undefined;
   checkpoint: string | undefined;
   millisBehindLatest: number | undefined;
   bufferedRecords: number;

@@ -113,7 +113,6 @@ export class ShardSupervisor {
     });
     return {
       shardId: this.shardId,
-      leaseCounter: undefined,
       checkpoint: this.lastCheckpoint,
       millisBehindLatest: this.stats.millisBehindLatest,
       bufferedRecords: this.stats.bufferedRecords,
