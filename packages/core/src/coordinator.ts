@@ -8,6 +8,7 @@ export type CoordinatorMessage =
   | { type: 'tick'; done?: (error?: unknown) => void }
   | { type: 'shardStopped'; shardId: string; reason: string }
   | { type: 'hostDown'; index: number }
+  | { type: 'hostUp'; index: number }
   | { type: 'stop' };
 
 export interface CoordinatorDeps {
@@ -17,6 +18,8 @@ export interface CoordinatorDeps {
   hosts: () => readonly (ShardHostHandle | undefined)[];
   onError(error: unknown, shardId?: string): void;
 }
+
+const HOST_RESTART_GRACE_MS = 2_000;
 
 /** Paginated ListShards: every shard of the stream, open and closed. */
 export async function listAllShards(kinesis: KinesisClient, streamName: string): Promise<Shard[]> {
@@ -43,6 +46,7 @@ export function coordinator(deps: CoordinatorDeps) {
     const held = new Map<string, number>();
     let stopping = false;
     let nextTick: ReturnType<typeof ctx.sendAfter> | undefined;
+    let nextTickAt = Infinity;
 
     const initialCheckpoint = (): string => {
       const p = options.initialPosition;
@@ -110,9 +114,14 @@ export function coordinator(deps: CoordinatorDeps) {
       );
     };
 
+    /** Brings the next tick forward to `ms` from now; never pushes it back. */
     const schedule = (ms: number) => {
+      if (stopping) return;
+      const at = ctx.clock.now() + ms;
+      if (nextTick && at >= nextTickAt) return;
       if (nextTick) ctx.cancel(nextTick);
-      nextTick = stopping ? undefined : ctx.sendAfter(ms, { type: 'tick' });
+      nextTickAt = at;
+      nextTick = ctx.sendAfter(ms, { type: 'tick' });
     };
 
     return {
@@ -120,6 +129,7 @@ export function coordinator(deps: CoordinatorDeps) {
         switch (message.type) {
           case 'tick': {
             nextTick = undefined;
+            nextTickAt = Infinity;
             if (stopping) return message.done?.();
             try {
               await tick();
@@ -141,9 +151,13 @@ export function coordinator(deps: CoordinatorDeps) {
           }
           case 'hostDown': {
             for (const [shardId, index] of held) if (index === message.index) held.delete(shardId);
-            schedule(0);
+            // the thread's supervisor is starting a fresh one (hostUp); survivors take over if that is slow
+            schedule(HOST_RESTART_GRACE_MS);
             return;
           }
+          case 'hostUp':
+            schedule(0);
+            return;
           case 'stop':
             stopping = true;
             if (nextTick) ctx.cancel(nextTick);

@@ -14,11 +14,15 @@ import {
   type HostConfig,
   type HostEvent,
   type MainApi,
+  type ShardInspection,
   type ShardStatus,
+  type SupervisorEvent,
 } from '@kinesis-client/worker';
 import { ConsumerPool } from './consumer-pool.js';
 import { coordinator, type CoordinatorMessage } from './coordinator.js';
 import { createEmitter, type SystemEvents } from './events.js';
+import { FaultInjector, type Faults } from './faults.js';
+import { inspectTree, type Inspection } from './inspect.js';
 import { resolveOptions, type ResolvedOptions, type SystemOptions } from './options.js';
 import { ShardHostHandle } from './shard-host-handle.js';
 
@@ -26,8 +30,12 @@ export interface System {
   readonly workerId: string;
   readonly tableName: string;
   readonly events: Emitter<SystemEvents>;
+  /** Fault injection through the system's own paths: crash actors, kill threads, fail AWS calls. */
+  readonly faults: Faults;
   /** What each shard-host thread is running now. */
   status(): Promise<ShardStatus[]>;
+  /** The live supervision tree, and each shard's lease owner, checkpoint and lag. */
+  inspect(): Promise<Inspection>;
   /** Graceful and idempotent: drain in-flight batches, checkpoint, release every lease, end all threads. */
   stop(): Promise<void>;
 }
@@ -42,6 +50,8 @@ async function checkStream(kinesis: KinesisClient, streamName: string): Promise<
     throw new KinesisClientError('AWS_CALL_FAILED', `DescribeStreamSummary for "${streamName}" failed: ${(error as Error)?.message}`, { cause: error });
   }
 }
+
+const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
 function hostConfig(options: ResolvedOptions, index: number, consumer: ConsumerCapabilities): HostConfig {
   const p = options.initialPosition;
@@ -78,14 +88,17 @@ function hostConfig(options: ResolvedOptions, index: number, consumer: ConsumerC
 export async function createSystem(input: SystemOptions): Promise<System> {
   const options = resolveOptions(input);
   const { events, open: openEvents } = createEmitter();
-  const kinesis = createKinesisClient(options.kinesis, 8);
-  const dynamodb = createDynamoDBClient(options.dynamodb, 8);
+  const slots: (ShardHostHandle | undefined)[] = new Array(options.shardHosts.threads).fill(undefined);
+  const faults = new FaultInjector(() => slots);
+  const kinesis = createKinesisClient(options.kinesis, 8, faults.local);
+  const dynamodb = createDynamoDBClient(options.dynamodb, 8, faults.local);
   const leases = new LeaseTable(dynamodb, options.tableName);
   const pool = new ConsumerPool(options.consumerUrl, options.processors.concurrency);
   const runtime = new ActorRuntime(systemClock);
-  const slots: (ShardHostHandle | undefined)[] = new Array(options.shardHosts.threads).fill(undefined);
   let stopPromise: Promise<void> | undefined;
   let root: Supervisor | undefined;
+  let hostSupervisor: Supervisor | undefined;
+  let poolDeaths = 0;
 
   const emitError = (error: unknown, shardId?: string) =>
     events.emit('error', { error: error instanceof Error ? error : deserializeError(error as never), ...(shardId ? { shardId } : {}) });
@@ -107,7 +120,20 @@ export async function createSystem(input: SystemOptions): Promise<System> {
           ...(event.error ? { error: deserializeError(event.error) } : {}),
         });
       case 'actor:crashed':
-        return events.emit('actor:crashed', { shardId: event.shardId, actor: event.actor, error: deserializeError(event.error) });
+        return events.emit('actor:crashed', {
+          id: `${event.shardId}/${event.actor}`,
+          actor: event.actor,
+          shardId: event.shardId,
+          error: deserializeError(event.error),
+        });
+      case 'actor:restarted':
+        return events.emit('actor:restarted', { id: `${event.shardId}/${event.actor}`, actor: event.actor, shardId: event.shardId, restarts: event.restarts });
+      case 'supervisor:escalated':
+        return events.emit('supervisor:escalated', {
+          supervisor: event.supervisor,
+          child: event.child,
+          ...(event.error ? { error: deserializeError(event.error) } : {}),
+        });
       case 'error':
         return emitError(deserializeError(event.error), event.shardId);
       default: {
@@ -115,6 +141,12 @@ export async function createSystem(input: SystemOptions): Promise<System> {
         (events.emit as (t: string, p: unknown) => void)(type, payload);
       }
     }
+  };
+
+  /** Leases of threads that died and were not replaced (the system is stopping): give them back too. */
+  const releaseOrphans = async () => {
+    const mine = (await leases.scan()).filter((l) => l.leaseOwner === options.workerId);
+    await Promise.all(mine.map((l) => leases.release(l.leaseKey, options.workerId)));
   };
 
   const mainApi: MainApi = {
@@ -132,6 +164,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
           durationMs: performance.now() - started,
         });
       } else {
+        if (outcome.poolDied) poolDeaths++;
         events.emit('batch:failed', {
           shardId: task.info.shardId,
           attempt: task.info.attempt,
@@ -147,6 +180,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
 
   const shutdown = async () => {
     await root?.stop();
+    await releaseOrphans().catch(emitError);
     await pool.close();
     kinesis.destroy();
     dynamodb.destroy();
@@ -164,31 +198,56 @@ export async function createSystem(input: SystemOptions): Promise<System> {
 
     // threads load in parallel; the coordinator only places shards on threads that answered
     const ready: Promise<void>[] = [];
+    let startedUp = false;
     const hostSpecs: ChildSpec[] = slots.map((_, index) => ({
       id: `shard-host-${index}`,
       restart: 'permanent',
       start: async (exited) => {
-        const handle = new ShardHostHandle(index, hostConfig(options, index, capabilities), mainApi, (error) => {
+        const setup = {
+          config: hostConfig(options, index, capabilities),
+          mainApi,
+          callFaults: faults.hostData(),
+          resourceLimits: options.shardHosts.resourceLimits,
+        };
+        const handle = new ShardHostHandle(index, setup, (error) => {
           if (slots[index] === handle) slots[index] = undefined;
           emitError(error);
           toCoordinator({ type: 'hostDown', index });
           exited({ kind: 'crash', error });
         });
         slots[index] = handle;
-        ready.push(handle.ready());
+        const answering = handle.ready();
+        if (startedUp) {
+          // a replacement thread: its dead predecessor's shards are waiting for it
+          void answering.then(() => toCoordinator({ type: 'hostUp', index }), () => undefined);
+        } else {
+          ready.push(answering);
+        }
         return {
           stop: async () => {
             await handle.stop();
             if (slots[index] === handle) slots[index] = undefined;
+            toCoordinator({ type: 'hostDown', index });
           },
         };
       },
     }));
-    const hostSupervisorOptions = {
-      strategy: 'one_for_one' as const,
-      intensity: { maxRestarts: 5, withinMs: 60_000 },
-      backoff: { baseMs: 50, maxMs: 2_000 },
+    const limits = (l: ResolvedOptions['supervision']['root']) => ({
+      intensity: { maxRestarts: l.maxRestarts, withinMs: l.withinMs },
+      backoff: l.backoff,
       clock: systemClock,
+    });
+    /** Supervisor events of the main thread, as system events. */
+    const relay = (supervisor: string) => (event: SupervisorEvent) => {
+      const actor = event.child.replace(/-\d+$/, '');
+      if (event.type === 'crashed' && event.reason.kind === 'crash') {
+        events.emit('actor:crashed', { id: event.child, actor, error: asError(event.reason.error) });
+      } else if (event.type === 'restarted') {
+        events.emit('actor:restarted', { id: event.child, actor, restarts: event.restarts });
+      } else if (event.type === 'escalated') {
+        const error = event.reason.kind === 'crash' ? { error: asError(event.reason.error) } : {};
+        events.emit('supervisor:escalated', { supervisor, child: event.child, ...error });
+      }
     };
 
     let firstTick!: Promise<void>;
@@ -198,7 +257,13 @@ export async function createSystem(input: SystemOptions): Promise<System> {
           id: 'shard-hosts',
           restart: 'permanent',
           start: async (exited) => {
-            const hosts = new Supervisor(hostSpecs, { ...hostSupervisorOptions, onEscalate: (_c, reason) => exited(reason) });
+            const hosts = new Supervisor(hostSpecs, {
+              strategy: 'one_for_one',
+              ...limits(options.supervision.shardHosts),
+              onEvent: relay('shard-hosts'),
+              onEscalate: (_c, reason) => exited(reason),
+            });
+            hostSupervisor = hosts;
             await hosts.start();
             return { stop: () => hosts.stop() };
           },
@@ -227,13 +292,15 @@ export async function createSystem(input: SystemOptions): Promise<System> {
       ],
       {
         strategy: 'one_for_one',
-        intensity: { maxRestarts: 3, withinMs: 60_000 },
-        backoff: { baseMs: 100, maxMs: 2_000 },
-        clock: systemClock,
+        ...limits(options.supervision.root),
+        onEvent: relay('root'),
         onEscalate: (child, reason) => {
           const cause = reason.kind === 'crash' ? reason.error : undefined;
           events.emit('fatal', {
-            error: new KinesisClientError('ACTOR_CRASHED', `supervisor gave up: ${child} kept failing; stopping the system`, { cause }),
+            error: new KinesisClientError('RESTART_LIMIT_EXCEEDED', `the root supervisor gave up: ${child} kept failing; stopping the system`, {
+              cause,
+              details: { child, maxRestarts: options.supervision.root.maxRestarts, withinMs: options.supervision.root.withinMs },
+            }),
           });
           void system.stop();
         },
@@ -241,6 +308,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
     );
     await root.start();
     await Promise.all(ready);
+    startedUp = true;
     await firstTick;
   } catch (error) {
     await shutdown().catch(() => undefined);
@@ -251,9 +319,24 @@ export async function createSystem(input: SystemOptions): Promise<System> {
     workerId: options.workerId,
     tableName: options.tableName,
     events,
+    faults,
     async status() {
       const all = await Promise.all(slots.map((h) => (h?.alive ? h.api.status() : Promise.resolve([]))));
       return all.flat();
+    },
+    async inspect() {
+      const threads = await Promise.all(
+        slots.map(async (h) => (h?.alive ? { threadId: h.threadId, shards: await h.api.inspect().catch((): ShardInspection[] => []) } : undefined)),
+      );
+      return inspectTree({
+        workerId: options.workerId,
+        root: root!,
+        hosts: hostSupervisor,
+        coordinatorThread: 0,
+        threads,
+        pool: { threads: options.processors.concurrency, deaths: poolDeaths },
+        leases: await leases.scan(),
+      });
     },
     stop() {
       stopPromise ??= (async () => {

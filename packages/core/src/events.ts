@@ -19,8 +19,11 @@ export type SystemEvents = {
   };
   'batch:failed': { shardId: string; attempt: number; error: Error; poolDied: boolean };
   checkpoint: { shardId: string; sequenceNumber: string; subSequenceNumber: number };
-  'actor:crashed': { shardId: string; actor: string; error: Error };
-  'actor:restarted': { shardId: string; actor: string; restarts: number };
+  /** `id` is the actor's id (`shardId/reader`, `coordinator`, `shard-host-1`); `actor` its role. */
+  'actor:crashed': { id: string; actor: string; shardId?: string; error: Error };
+  'actor:restarted': { id: string; actor: string; shardId?: string; restarts: number };
+  /** A supervisor passed its restart limit and gave up on `child`; its parent decides what follows. */
+  'supervisor:escalated': { supervisor: string; child: string; error?: Error };
   error: { error: Error; shardId?: string };
   fatal: { error: Error };
   stopped: { workerId: string };

@@ -9,6 +9,15 @@ const ms = (fallback: number) => z.number().finite().int().min(0).default(fallba
 const positiveMs = (fallback: number) => z.number().finite().int().min(1).default(fallback);
 const count = (fallback: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(1).max(max).default(fallback);
 const backoff = (baseMs: number, maxMs: number) => z.strictObject({ baseMs: ms(baseMs), maxMs: ms(maxMs) }).prefault({});
+/** A supervisor's intensity and restart backoff; maxRestarts 0 escalates on the first failure. */
+const supervisorLimits = (maxRestarts: number, withinMs: number, baseMs: number, maxMs: number) =>
+  z
+    .strictObject({
+      maxRestarts: z.number().int().min(0).max(1_000).default(maxRestarts),
+      withinMs: positiveMs(withinMs),
+      backoff: backoff(baseMs, maxMs),
+    })
+    .prefault({});
 const plainConfig = z.record(z.string(), z.unknown()).default({});
 
 const cores = availableParallelism();
@@ -50,10 +59,28 @@ export const optionsSchema = z.strictObject({
       maxBufferedRecords: count(10_000, 1_000_000),
     })
     .prefault({}),
-  shardHosts: z.strictObject({ threads: count(cores, 64) }).prefault({}),
+  shardHosts: z
+    .strictObject({
+      threads: count(cores, 64),
+      /** Passed to each shard-host Worker; a thread over its limit dies and is restarted like any crash. */
+      resourceLimits: z
+        .strictObject({
+          maxOldGenerationSizeMb: z.number().positive().optional(),
+          maxYoungGenerationSizeMb: z.number().positive().optional(),
+          codeRangeSizeMb: z.number().positive().optional(),
+          stackSizeMb: z.number().positive().optional(),
+        })
+        .optional(),
+    })
+    .prefault({}),
   supervision: z
     .strictObject({
-      shard: z.strictObject({ maxRestarts: count(5), withinMs: positiveMs(30_000), backoff: backoff(50, 2_000) }).prefault({}),
+      /** Each shard's lease and reader actors (rest_for_one); past the limit the shard is released and retried later. */
+      shard: supervisorLimits(5, 30_000, 50, 2_000),
+      /** The shard-host threads (one_for_one); past the limit it escalates to the root. */
+      shardHosts: supervisorLimits(5, 60_000, 50, 2_000),
+      /** The root, over the shard hosts and the coordinator; past the limit the system stops and emits `fatal`. */
+      root: supervisorLimits(3, 60_000, 100, 2_000),
     })
     .prefault({}),
 });

@@ -1,6 +1,23 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
-import { KinesisClientError, comlinkEndpoint, hostEntryUrl, type HostApi, type HostConfig, type HostWorkerData, type MainApi } from '@kinesis-client/worker';
+import {
+  KinesisClientError,
+  comlinkEndpoint,
+  hostEntryUrl,
+  type HostApi,
+  type HostConfig,
+  type HostWorkerData,
+  type MainApi,
+  type ThreadDeath,
+} from '@kinesis-client/worker';
+import type { ResourceLimits } from 'node:worker_threads';
+
+export interface ShardHostSetup {
+  config: HostConfig;
+  mainApi: MainApi;
+  callFaults: HostWorkerData['callFaults'];
+  resourceLimits: ResourceLimits | undefined;
+}
 
 /**
  * The main thread's handle on one shard-host thread: starts it with a private MainApi port,
@@ -18,15 +35,19 @@ export class ShardHostHandle {
 
   constructor(
     readonly index: number,
-    config: HostConfig,
-    mainApi: MainApi,
+    { config, mainApi, callFaults, resourceLimits }: ShardHostSetup,
     onUnexpectedExit: (error: KinesisClientError) => void,
   ) {
     const { port1, port2 } = new MessageChannel();
     this.mainPort = port1;
     Comlink.expose(mainApi, comlinkEndpoint(port1));
-    const workerData: HostWorkerData = { config, mainPort: port2 as never };
-    this.worker = new Worker(hostEntryUrl, { workerData, transferList: [port2 as never], name: `kinesis-shard-host-${index}` });
+    const workerData: HostWorkerData = { config, mainPort: port2 as never, callFaults };
+    this.worker = new Worker(hostEntryUrl, {
+      workerData,
+      transferList: [port2 as never],
+      name: `kinesis-shard-host-${index}`,
+      ...(resourceLimits ? { resourceLimits } : {}),
+    });
     this.api = Comlink.wrap<HostApi>(comlinkEndpoint(this.worker));
     let lastError: unknown;
     this.worker.on('error', (error) => (lastError = error));
@@ -79,8 +100,11 @@ export class ShardHostHandle {
     return this.exitPromise;
   }
 
-  /** Ends the thread at once, as a crash would. */
-  async terminate(): Promise<void> {
-    await this.worker.terminate();
+  /** Fault injection: ends the thread as a crash would; resolves once it has exited. */
+  async kill(how: ThreadDeath): Promise<void> {
+    if (this.exited) return;
+    if (how === 'terminate') await this.worker.terminate();
+    else await this.api.die(how).catch(() => undefined);
+    await this.exitPromise;
   }
 }

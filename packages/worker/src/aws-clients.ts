@@ -3,6 +3,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { CallFaults } from './faults.js';
 import type { AwsClientConfig } from './protocol.js';
 
 /**
@@ -17,10 +18,17 @@ function httpHandler(maxSockets: number): NodeHttpHandler {
   });
 }
 
-export function createKinesisClient(config: AwsClientConfig, maxSockets = 50): KinesisClient {
-  return new KinesisClient({ requestHandler: httpHandler(maxSockets), ...config });
+const faultStep = { step: 'initialize', name: 'kinesisClientCallFaults', priority: 'high' } as const;
+
+/** `faults` makes the client answer to `system.faults.failCalls`. */
+export function createKinesisClient(config: AwsClientConfig, maxSockets = 50, faults?: CallFaults): KinesisClient {
+  const client = new KinesisClient({ requestHandler: httpHandler(maxSockets), ...config });
+  if (faults) client.middlewareStack.add(faults.middleware(), faultStep);
+  return client;
 }
 
-export function createDynamoDBClient(config: AwsClientConfig, maxSockets = 50): DynamoDBClient {
-  return new DynamoDBClient({ requestHandler: httpHandler(maxSockets), ...config });
+export function createDynamoDBClient(config: AwsClientConfig, maxSockets = 50, faults?: CallFaults): DynamoDBClient {
+  const client = new DynamoDBClient({ requestHandler: httpHandler(maxSockets), ...config });
+  if (faults) client.middlewareStack.add(faults.middleware(), faultStep);
+  return client;
 }

@@ -4,6 +4,7 @@
  */
 export const ErrorCodes = {
   INVALID_OPTION: 'Invalid option passed to createSystem',
+  INVALID_ARGUMENT: 'A method of the system was called with an invalid argument',
   STREAM_NOT_FOUND: 'The stream does not exist',
   CONSUMER_LOAD_FAILED: 'The consumer module could not be imported',
   CONSUMER_INVALID: 'The consumer module does not export handleBatch',
@@ -13,6 +14,7 @@ export const ErrorCodes = {
   POOL_WORKER_DIED: 'A consumer pool thread died while handling a batch',
   HOST_THREAD_DIED: 'A shard-host thread exited unexpectedly',
   ACTOR_CRASHED: 'An actor threw while handling a message',
+  RESTART_LIMIT_EXCEEDED: 'The root supervisor passed its restart limit; the system stopped',
   AWS_CALL_FAILED: 'A Kinesis or DynamoDB call failed',
   SYSTEM_STOPPED: 'The system is stopping or stopped',
 } as const;

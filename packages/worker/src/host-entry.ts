@@ -3,23 +3,25 @@
  * many shards in one ActorRuntime and talks to the main thread only through two comlink ports:
  * it exposes HostApi on parentPort and calls MainApi on the port handed over in workerData.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { comlinkEndpoint } from './comlink-endpoint.js';
 import { ActorRuntime } from './actor/runtime.js';
 import { createDynamoDBClient, createKinesisClient } from './aws-clients.js';
 import { systemClock } from './clock.js';
+import { CallFaults } from './faults.js';
 import type { HostEnv } from './host-env.js';
 import { LeaseTable } from './lease/lease-table.js';
-import type { HostApi, HostEvent, HostWorkerData, LeaseSnapshot, MainApi, ShardStatus } from './protocol.js';
+import type { HostApi, HostEvent, HostWorkerData, LeaseSnapshot, MainApi, ShardInspection, ShardStatus } from './protocol.js';
 import { ShardSupervisor } from './shard-supervisor.js';
 
 if (!parentPort) throw new Error('host-entry must run in a worker thread');
 
-const { config, mainPort } = workerData as HostWorkerData;
+const { config, mainPort, callFaults } = workerData as HostWorkerData;
 const main = Comlink.wrap<MainApi>(comlinkEndpoint(mainPort));
-const kinesis = createKinesisClient(config.kinesis);
-const dynamodb = createDynamoDBClient(config.dynamodb);
+const faults = new CallFaults(callFaults.counters, callFaults.rules);
+const kinesis = createKinesisClient(config.kinesis, 50, faults);
+const dynamodb = createDynamoDBClient(config.dynamodb, 50, faults);
 const shards = new Map<string, ShardSupervisor>();
 
 const report = (event: HostEvent) => {
@@ -55,6 +57,24 @@ const api: HostApi = {
   },
   async status(): Promise<ShardStatus[]> {
     return [...shards.values()].map((s) => s.status());
+  },
+  async inspect(): Promise<ShardInspection[]> {
+    return [...shards.values()].map((s) => s.inspect(threadId));
+  },
+  async crashActor(shardId, role) {
+    return shards.get(shardId)?.crash(role) ?? false;
+  },
+  async die(how) {
+    // after this call has answered, so the caller sees the thread die rather than a lost reply
+    setImmediate(() => {
+      if (how === 'exit') process.exit(70);
+      if (how === 'throw') throw new Error('injected by system.faults.killThread: uncaught error in a shard-host thread');
+      const hog: number[][] = [];
+      for (;;) hog.push(new Array(1 << 20).fill(hog.length));
+    });
+  },
+  async addCallFault(rule) {
+    faults.install(rule);
   },
 };
 

@@ -8,7 +8,8 @@ import type { BatchInfo, ConsumerCapabilities } from './consumer.js';
 import type { SerializedError } from './errors.js';
 import type { BackoffOptions } from './backoff.js';
 import type { MessagePort } from 'node:worker_threads';
-import type { RestartIntensity } from './actor/supervisor.js';
+import type { RestartIntensity, RestartType, Strategy } from './actor/supervisor.js';
+import type { CallFaultSlot } from './faults.js';
 
 /** Plain SDK v3 client config (endpoint, region, credentials as data, maxAttempts, ...). */
 export type AwsClientConfig = Record<string, unknown>;
@@ -53,6 +54,38 @@ export interface ShardStatus {
   actors: { id: string; incarnation: number; restarts: number }[];
 }
 
+/** One node of the live supervision tree that `system.inspect()` returns. */
+export interface SupervisionNode {
+  id: string;
+  kind: 'supervisor' | 'actor' | 'thread' | 'pool';
+  /** For supervisors. */
+  strategy?: Strategy;
+  /** How its parent treats its exits. */
+  restart?: RestartType;
+  incarnation: number;
+  state: 'running' | 'restarting' | 'stopped';
+  restarts: number;
+  /** worker_threads threadId; 0 is the main thread. */
+  threadId: number;
+  lastError?: SerializedError;
+  children?: SupervisionNode[];
+}
+
+export interface ShardInspection {
+  shardId: string;
+  threadId: number;
+  checkpoint: string | undefined;
+  millisBehindLatest: number | undefined;
+  bufferedRecords: number;
+  /** The shard's supervisor, with its lease and reader actors as children. */
+  supervisor: SupervisionNode;
+}
+
+/** How `faults.killThread` ends a shard-host thread: as a crash from outside, or from inside. */
+export type ThreadDeath = 'terminate' | 'exit' | 'throw' | 'oom';
+
+export type ShardActorRole = 'lease' | 'reader';
+
 /** Exposed by each shard-host thread; called by its ShardHostHandle on the main thread. */
 export interface HostApi {
   startShard(lease: LeaseSnapshot): Promise<void>;
@@ -60,6 +93,12 @@ export interface HostApi {
   stopShard(shardId: string): Promise<void>;
   stopAll(): Promise<void>;
   status(): Promise<ShardStatus[]>;
+  inspect(): Promise<ShardInspection[]>;
+  /** Fault injection: false when this thread runs no such actor. */
+  crashActor(shardId: string, role: ShardActorRole): Promise<boolean>;
+  /** Fault injection: the thread dies from inside ('terminate' is done from the main thread). */
+  die(how: Exclude<ThreadDeath, 'terminate'>): Promise<void>;
+  addCallFault(rule: CallFaultSlot): Promise<void>;
 }
 
 /** Exposed by the main thread to every shard-host thread. */
@@ -102,12 +141,15 @@ export type HostEvent =
   | { type: 'checkpoint'; shardId: string; sequenceNumber: string; subSequenceNumber: number }
   | { type: 'actor:crashed'; shardId: string; actor: string; error: SerializedError }
   | { type: 'actor:restarted'; shardId: string; actor: string; restarts: number }
+  | { type: 'supervisor:escalated'; supervisor: string; child: string; error?: SerializedError }
   | { type: 'error'; shardId?: string; error: SerializedError };
 
 /** workerData of a shard-host thread; `mainPort` carries the MainApi. */
 export interface HostWorkerData {
   config: HostConfig;
   mainPort: MessagePort;
+  /** Shared with every thread: see faults.ts. */
+  callFaults: { counters: SharedArrayBuffer; rules: CallFaultSlot[] };
 }
 
 /** workerData of a consumer pool thread. */

@@ -1,9 +1,9 @@
 import type { ActorRef, ExitReason } from './actor/runtime.js';
-import { Supervisor, type ChildSpec } from './actor/supervisor.js';
+import { Supervisor, type ChildSpec, type ChildState } from './actor/supervisor.js';
 import { serializeError } from './errors.js';
 import type { HostEnv } from './host-env.js';
 import { leaseActor, type LeaseMessage } from './lease/lease-actor.js';
-import type { LeaseSnapshot, ShardStatus, ShardStopReason } from './protocol.js';
+import type { LeaseSnapshot, ShardActorRole, ShardInspection, ShardStatus, ShardStopReason, SupervisionNode } from './protocol.js';
 import { readerActor, type ReaderMessage, type ReaderStats } from './reader/reader-actor.js';
 
 /**
@@ -79,8 +79,9 @@ export class ShardSupervisor {
           env.report({ type: 'actor:restarted', shardId, actor, restarts: event.restarts });
         }
       },
-      onEscalate: (_child, reason) => {
+      onEscalate: (child, reason) => {
         const error = reason.kind === 'crash' ? serializeError(reason.error) : undefined;
+        env.report({ type: 'supervisor:escalated', supervisor: shardId, child, ...(error ? { error } : {}) });
         // the actors are gone; give the lease back so this or another worker can retry the shard
         void env.leases
           .release(shardId, config.workerId)
@@ -118,6 +119,42 @@ export class ShardSupervisor {
       bufferedRecords: this.stats.bufferedRecords,
       actors,
     };
+  }
+
+  inspect(threadId: number): ShardInspection {
+    const actor = (child: ChildState): SupervisionNode => ({
+      id: child.id,
+      kind: 'actor',
+      restart: child.restart,
+      incarnation: this.env.runtime.current(child.id)?.incarnation ?? child.incarnation,
+      state: child.state,
+      restarts: child.restarts,
+      threadId,
+      ...(child.lastError === undefined ? {} : { lastError: serializeError(child.lastError) }),
+    });
+    return {
+      shardId: this.shardId,
+      threadId,
+      checkpoint: this.lastCheckpoint,
+      millisBehindLatest: this.stats.millisBehindLatest,
+      bufferedRecords: this.stats.bufferedRecords,
+      supervisor: {
+        id: this.shardId,
+        kind: 'supervisor',
+        strategy: this.supervisor.strategy,
+        restart: 'transient',
+        incarnation: 1,
+        state: this.stopped ? 'stopped' : 'running',
+        restarts: 0,
+        threadId,
+        children: this.supervisor.describe().map(actor),
+      },
+    };
+  }
+
+  /** Fault injection: the actor throws inside its next message and its supervisor takes over. */
+  crash(role: ShardActorRole): boolean {
+    return this.env.runtime.injectCrash(role === 'lease' ? this.leaseId : this.readerId);
   }
 
   noteCheckpoint(sequenceNumber: string): void {

@@ -50,7 +50,6 @@ interface Cell {
   ended: boolean;
   timers: Set<TimerHandle>;
   onExit: ExitListener;
-  crashNext: boolean;
   settled: Promise<void>;
   resolveSettled: () => void;
 }
@@ -58,6 +57,9 @@ interface Cell {
 export class ActorCrashInjected extends Error {
   override readonly name = 'ActorCrashInjected';
 }
+
+/** Queued like any message, so an injected crash happens inside the actor, between two real messages. */
+const INJECTED_CRASH: unique symbol = Symbol('injected crash');
 
 /** One runtime per thread; it hosts any number of actors, each handling one message at a time. */
 export class ActorRuntime {
@@ -82,7 +84,6 @@ export class ActorRuntime {
       ended: false,
       timers: new Set(),
       onExit,
-      crashNext: false,
       settled,
       resolveSettled,
     } as unknown as Cell;
@@ -119,11 +120,15 @@ export class ActorRuntime {
     return cell.settled;
   }
 
-  /** Fault injection: the actor's next message throws inside it, as a bug in its handler would. */
-  crashNextMessage(id: string): boolean {
+  /**
+   * Fault injection: a message that throws inside the actor, as a bug in its handler would.
+   * It is queued behind what is already in the mailbox, so it lands at once on a busy actor too.
+   */
+  injectCrash(id: string): boolean {
     const cell = this.cells.get(id);
     if (!cell || cell.ended || cell.exiting) return false;
-    cell.crashNext = true;
+    cell.queue.push(INJECTED_CRASH);
+    if (!cell.draining) void this.drain(cell);
     return true;
   }
 
@@ -167,10 +172,7 @@ export class ActorRuntime {
       while (cell.queue.length > 0 && !cell.exiting) {
         const message = cell.queue.shift();
         try {
-          if (cell.crashNext) {
-            cell.crashNext = false;
-            throw new ActorCrashInjected(`injected crash in ${cell.ref.id}#${cell.ref.incarnation}`);
-          }
+          if (message === INJECTED_CRASH) throw new ActorCrashInjected(`injected crash in ${cell.ref.id}#${cell.ref.incarnation}`);
           const result = cell.behavior.receive(message, cell.ctx);
           if (result) await result;
         } catch (error) {

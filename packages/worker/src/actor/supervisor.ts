@@ -70,7 +70,20 @@ interface Running {
   spec: ChildSpec;
   instance: ChildInstance | undefined;
   generation: number;
+  /** How many incarnations have been started. */
+  starts: number;
   restarts: number;
+  lastError: unknown;
+}
+
+/** One child as `inspect()` shows it. */
+export interface ChildState {
+  id: string;
+  restart: RestartType;
+  incarnation: number;
+  state: 'running' | 'restarting' | 'stopped';
+  restarts: number;
+  lastError: unknown;
 }
 
 export class Supervisor {
@@ -85,7 +98,20 @@ export class Supervisor {
     private readonly options: SupervisorOptions,
   ) {
     this.order = specs.map((s) => s.id);
-    for (const spec of specs) this.children.set(spec.id, { spec, instance: undefined, generation: 0, restarts: 0 });
+    for (const spec of specs) this.children.set(spec.id, { spec, instance: undefined, generation: 0, starts: 0, restarts: 0, lastError: undefined });
+  }
+
+  get strategy(): Strategy {
+    return this.options.strategy;
+  }
+
+  /** Children in start order. A child with no instance is between incarnations while the supervisor runs. */
+  describe(): ChildState[] {
+    return this.order.map((id) => {
+      const c = this.children.get(id)!;
+      const state = c.instance ? 'running' : this.state === 'running' ? 'restarting' : 'stopped';
+      return { id, restart: c.spec.restart, incarnation: c.starts, state, restarts: c.restarts, lastError: c.lastError };
+    });
   }
 
   get running(): boolean {
@@ -120,6 +146,7 @@ export class Supervisor {
   private async startChild(id: string): Promise<void> {
     const child = this.children.get(id)!;
     const generation = ++child.generation;
+    child.starts++;
     const exited = (reason: ExitReason) => {
       if (child.generation !== generation || this.state !== 'running') return;
       child.instance = undefined;
@@ -145,7 +172,10 @@ export class Supervisor {
   private async onExit(id: string, reason: ExitReason): Promise<void> {
     if (this.state !== 'running') return;
     const child = this.children.get(id)!;
-    if (reason.kind === 'crash') this.options.onEvent?.({ type: 'crashed', child: id, reason });
+    if (reason.kind === 'crash') {
+      child.lastError = reason.error;
+      this.options.onEvent?.({ type: 'crashed', child: id, reason });
+    }
     const now = this.options.clock.now();
     this.restartTimes = this.restartTimes.filter((t) => now - t < this.options.intensity.withinMs);
     const directive = decide(child.spec.restart, reason, this.restartTimes.length, this.options.intensity);

@@ -83,7 +83,15 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
         }
         counter = current.leaseCounter;
       } else {
-        const taken = await leases.take(current, me);
+        let taken = await leases.take(current, me);
+        if (!taken) {
+          // a thread of ours that died may have renewed once more after the coordinator read the row
+          const fresh = await leases.get(shardId);
+          if (fresh?.leaseOwner === me) {
+            current = { ...current, leaseCounter: fresh.leaseCounter, checkpoint: fresh.checkpoint, checkpointSubSequenceNumber: fresh.checkpointSubSequenceNumber };
+            taken = await leases.take(current, me);
+          }
+        }
         if (!taken) {
           held = true;
           lose('lease was taken or renewed by another worker first');

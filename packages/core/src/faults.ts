@@ -1,0 +1,111 @@
+import {
+  CALL_FAULT_SLOTS,
+  CallFaults,
+  KinesisClientError,
+  createCallFaultCounters,
+  type CallFaultRule,
+  type CallFaultSlot,
+  type HostWorkerData,
+  type ShardActorRole,
+  type ThreadDeath,
+} from '@kinesis-client/worker';
+import type { ShardHostHandle } from './shard-host-handle.js';
+
+/** A `failCalls` rule in force: how many of its failures are still to come. */
+export interface CallFault {
+  readonly command: string;
+  readonly error: string;
+  readonly remaining: number;
+}
+
+/**
+ * `system.faults`: how users (and our own tests) check that a consumer survives what production
+ * does to it. Every fault goes through the same paths a real failure takes.
+ */
+export interface Faults {
+  /** The actor throws inside its next message; false when this worker does not run that shard now. */
+  crashActor(shardId: string, actor: ShardActorRole): Promise<boolean>;
+  /**
+   * Ends the shard-host thread running the shard, with every other shard on it; resolves once it
+   * has exited. 'terminate' (default) kills it from outside; 'exit', 'throw' and 'oom' die inside
+   * it (process.exit, an uncaught error, running out of its resourceLimits).
+   */
+  killThread(shardId: string, how?: ThreadDeath): Promise<boolean>;
+  /** The next `times` calls of that SDK command, in any thread, fail with that AWS error name. */
+  failCalls(rule: CallFaultRule): Promise<CallFault>;
+}
+
+const ROLES: readonly ShardActorRole[] = ['lease', 'reader'];
+const DEATHS: readonly ThreadDeath[] = ['terminate', 'exit', 'throw', 'oom'];
+
+function invalidArgument(method: string, message: string, got: unknown): KinesisClientError {
+  return new KinesisClientError('INVALID_ARGUMENT', `faults.${method}: ${message} (got ${JSON.stringify(got)})`, { details: { method } });
+}
+
+export class FaultInjector implements Faults {
+  private readonly counters = createCallFaultCounters();
+  private readonly slots = new Int32Array(this.counters);
+  private readonly rules = new Map<number, CallFaultSlot>();
+  /** Slots whose rule is being installed, not yet armed. */
+  private readonly arming = new Set<number>();
+  /** For the main thread's own clients (ListShards, lease table scans). */
+  readonly local = new CallFaults(this.counters);
+
+  constructor(private readonly hosts: () => readonly (ShardHostHandle | undefined)[]) {}
+
+  /** What a shard-host thread starting now must know. */
+  hostData(): HostWorkerData['callFaults'] {
+    return { counters: this.counters, rules: [...this.rules.values()] };
+  }
+
+  async crashActor(shardId: string, actor: ShardActorRole): Promise<boolean> {
+    if (!ROLES.includes(actor)) throw invalidArgument('crashActor', `actor must be one of ${ROLES.join(', ')}`, actor);
+    const host = this.hostOf(shardId);
+    return host ? host.api.crashActor(shardId, actor) : false;
+  }
+
+  async killThread(shardId: string, how: ThreadDeath = 'terminate'): Promise<boolean> {
+    if (!DEATHS.includes(how)) throw invalidArgument('killThread', `how must be one of ${DEATHS.join(', ')}`, how);
+    const host = this.hostOf(shardId);
+    if (!host) return false;
+    await host.kill(how);
+    return true;
+  }
+
+  async failCalls(rule: CallFaultRule): Promise<CallFault> {
+    const { command, error, times } = rule ?? ({} as CallFaultRule);
+    if (typeof command !== 'string' || !/^[A-Z][A-Za-z]+$/.test(command)) {
+      throw invalidArgument('failCalls', 'command must be an SDK command name such as GetRecords or UpdateItem', command);
+    }
+    if (typeof error !== 'string' || error.length === 0) throw invalidArgument('failCalls', 'error must be an AWS error name', error);
+    if (!Number.isInteger(times) || times < 1) throw invalidArgument('failCalls', 'times must be a positive integer', times);
+    const slot = this.freeSlot();
+    this.arming.add(slot);
+    const bound: CallFaultSlot = { slot, command: command.replace(/Command$/, ''), error };
+    this.rules.set(slot, bound);
+    // every thread knows the rule before its counter is armed, so no thread misses its share
+    this.local.install(bound);
+    await Promise.all(this.hosts().map((h) => (h?.alive ? h.api.addCallFault(bound).catch(() => undefined) : undefined)));
+    Atomics.store(this.slots, slot, times);
+    this.arming.delete(slot);
+    const slots = this.slots;
+    return {
+      command: bound.command,
+      error,
+      get remaining() {
+        return Math.max(0, Atomics.load(slots, slot));
+      },
+    };
+  }
+
+  private freeSlot(): number {
+    for (let slot = 0; slot < CALL_FAULT_SLOTS; slot++) if (!this.arming.has(slot) && Atomics.load(this.slots, slot) <= 0) return slot;
+    throw new KinesisClientError('INVALID_ARGUMENT', `faults.failCalls: ${CALL_FAULT_SLOTS} rules are already in force`, {
+      details: { method: 'failCalls' },
+    });
+  }
+
+  private hostOf(shardId: string): ShardHostHandle | undefined {
+    return this.hosts().find((h) => h?.alive && h.shards.has(shardId));
+  }
+}

@@ -1,0 +1,90 @@
+import { serializeError, type ChildState, type LeaseSnapshot, type ShardInspection, type Supervisor, type SupervisionNode } from '@kinesis-client/worker';
+
+export interface ShardView {
+  shardId: string;
+  /** From the lease table, read for this call. */
+  leaseOwner: string | undefined;
+  leaseCounter: number;
+  checkpoint: string;
+  /** Set when this worker runs the shard. */
+  threadId: number | undefined;
+  millisBehindLatest: number | undefined;
+  bufferedRecords: number | undefined;
+}
+
+export interface Inspection {
+  workerId: string;
+  tree: SupervisionNode;
+  shards: ShardView[];
+}
+
+export interface InspectInput {
+  workerId: string;
+  root: Supervisor;
+  hosts: Supervisor | undefined;
+  coordinatorThread: number;
+  /** Per shard-host slot, what its thread reported (undefined while it is down). */
+  threads: ({ threadId: number; shards: ShardInspection[] } | undefined)[];
+  pool: { threads: number; deaths: number };
+  leases: LeaseSnapshot[];
+}
+
+function node(child: ChildState, kind: SupervisionNode['kind'], threadId: number, extra: Partial<SupervisionNode> = {}): SupervisionNode {
+  return {
+    id: child.id,
+    kind,
+    restart: child.restart,
+    incarnation: child.incarnation,
+    state: child.state,
+    restarts: child.restarts,
+    threadId,
+    ...(child.lastError === undefined ? {} : { lastError: serializeError(child.lastError) }),
+    ...extra,
+  };
+}
+
+/** Joins the main thread's supervisors, each thread's shard supervisors and the lease table into one picture. */
+export function inspectTree(input: InspectInput): Inspection {
+  const threadNodes = (input.hosts?.describe() ?? []).map((child, index) => {
+    const thread = input.threads[index];
+    return node(child, 'thread', thread?.threadId ?? -1, { children: thread?.shards.map((s) => s.supervisor) ?? [] });
+  });
+  const rootChildren = input.root.describe().map((child) =>
+    child.id === 'shard-hosts'
+      ? node(child, 'supervisor', 0, { strategy: input.hosts?.strategy ?? 'one_for_one', children: threadNodes })
+      : node(child, 'actor', input.coordinatorThread),
+  );
+  const pool: SupervisionNode = {
+    id: 'consumer-pool',
+    kind: 'pool',
+    incarnation: 1,
+    state: 'running',
+    // Piscina replaces a dead thread by itself; these are the batches that died with one
+    restarts: input.pool.deaths,
+    threadId: 0,
+  };
+  const tree: SupervisionNode = {
+    id: 'root',
+    kind: 'supervisor',
+    strategy: input.root.strategy,
+    incarnation: 1,
+    state: input.root.running ? 'running' : 'stopped',
+    restarts: 0,
+    threadId: 0,
+    children: [...rootChildren, pool],
+  };
+  const running = new Map(input.threads.flatMap((t) => t?.shards ?? []).map((s) => [s.shardId, s]));
+  const shards = input.leases.map((lease): ShardView => {
+    const here = running.get(lease.leaseKey);
+    return {
+      shardId: lease.leaseKey,
+      leaseOwner: lease.leaseOwner,
+      leaseCounter: lease.leaseCounter,
+      checkpoint: lease.checkpoint,
+      threadId: here?.threadId,
+      millisBehindLatest: here?.millisBehindLatest,
+      bufferedRecords: here?.bufferedRecords,
+    };
+  });
+  return { workerId: input.workerId, tree, shards };
+}
