@@ -74,6 +74,11 @@ interface Running {
   starts: number;
   restarts: number;
   lastError: unknown;
+  /** Exited and not to be restarted (a transient child's normal exit, a temporary child). */
+  finished: boolean;
+  startedAt: number;
+  /** Restarts in a row of incarnations that lived shorter than the backoff ceiling. */
+  quickRestarts: number;
 }
 
 /** One child as `inspect()` shows it. */
@@ -98,7 +103,7 @@ export class Supervisor {
     private readonly options: SupervisorOptions,
   ) {
     this.order = specs.map((s) => s.id);
-    for (const spec of specs) this.children.set(spec.id, { spec, instance: undefined, generation: 0, starts: 0, restarts: 0, lastError: undefined });
+    for (const spec of specs) this.children.set(spec.id, { spec, instance: undefined, generation: 0, starts: 0, restarts: 0, lastError: undefined, finished: false, startedAt: 0, quickRestarts: 0 });
   }
 
   get strategy(): Strategy {
@@ -109,7 +114,7 @@ export class Supervisor {
   describe(): ChildState[] {
     return this.order.map((id) => {
       const c = this.children.get(id)!;
-      const state = c.instance ? 'running' : this.state === 'running' ? 'restarting' : 'stopped';
+      const state = c.instance ? 'running' : this.state === 'running' && !c.finished ? 'restarting' : 'stopped';
       return { id, restart: c.spec.restart, incarnation: c.starts, state, restarts: c.restarts, lastError: c.lastError };
     });
   }
@@ -147,6 +152,8 @@ export class Supervisor {
     const child = this.children.get(id)!;
     const generation = ++child.generation;
     child.starts++;
+    child.finished = false;
+    child.startedAt = this.options.clock.now();
     const exited = (reason: ExitReason) => {
       if (child.generation !== generation || this.state !== 'running') return;
       child.instance = undefined;
@@ -179,7 +186,10 @@ export class Supervisor {
     const now = this.options.clock.now();
     this.restartTimes = this.restartTimes.filter((t) => now - t < this.options.intensity.withinMs);
     const directive = decide(child.spec.restart, reason, this.restartTimes.length, this.options.intensity);
-    if (directive === 'stop') return;
+    if (directive === 'stop') {
+      child.finished = true;
+      return;
+    }
     if (directive === 'escalate') {
       this.state = 'stopping';
       await this.stopChildren([...this.order].reverse(), { kind: 'shutdown' });
@@ -189,9 +199,11 @@ export class Supervisor {
       return;
     }
     this.restartTimes.push(now);
+    // a crash loop backs off exponentially; a child that lived past the ceiling restarts after the base delay
+    child.quickRestarts = now - child.startedAt >= this.options.backoff.maxMs ? 1 : child.quickRestarts + 1;
     const set = restartSet(this.options.strategy, this.order, id);
     await this.stopChildren(set.filter((c) => c !== id).reverse(), { kind: 'shutdown' });
-    const delay = backoffDelay(this.restartTimes.length, this.options.backoff);
+    const delay = backoffDelay(child.quickRestarts, this.options.backoff);
     if (delay > 0) await new Promise<void>((r) => this.options.clock.setTimeout(r, delay));
     if (this.state !== 'running') return;
     for (const c of set) {
