@@ -78,7 +78,12 @@ test.serial('without handleFailed, exhausted retries crash the reader, which res
     t,
     1_000,
     { failTimes: 3 },
-    { processors: { concurrency: 1 }, batchers: { batchSize: 100, maxAttempts: 2, backoff: { baseMs: 5, maxMs: 20 } } },
+    {
+      processors: { concurrency: 1 },
+      batchers: { batchSize: 100, maxAttempts: 2, backoff: { baseMs: 5, maxMs: 20 } },
+      // each of the 10 batches costs one restart: stay under the limit, which would give the shard up for a take cycle
+      supervision: { shard: { maxRestarts: 20, backoff: { baseMs: 5, maxMs: 20 } } },
+    },
     (d) => d.count >= 1_000,
   );
   t.true(events.crashed > 0, 'the reader crashed');

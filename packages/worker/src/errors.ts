@@ -13,7 +13,6 @@ export const ErrorCodes = {
   BATCH_FAILED: 'handleBatch failed after every attempt and the consumer has no handleFailed',
   POOL_WORKER_DIED: 'A consumer pool thread died while handling a batch',
   HOST_THREAD_DIED: 'A shard-host thread exited unexpectedly',
-  ACTOR_CRASHED: 'An actor threw while handling a message',
   RESTART_LIMIT_EXCEEDED: 'The root supervisor passed its restart limit; the system stopped',
   AWS_CALL_FAILED: 'A Kinesis or DynamoDB call failed',
   SYSTEM_STOPPED: 'The system is stopping or stopped',
