@@ -1,6 +1,7 @@
 import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
 import { itemFromNewLease, serializeError, type ActorContext, type Behavior, type LeaseSnapshot, type LeaseTable } from '@kinesis-client/worker';
 import { LeaseExpiry, leasesToTake } from './lease-taker.js';
+import { planLeaseSync, shardNode, type InitialCheckpoint, type ShardNode } from './shard-graph.js';
 import type { ResolvedOptions } from './options.js';
 import type { ShardHostHandle } from './shard-host-handle.js';
 
@@ -34,8 +35,10 @@ export async function listAllShards(kinesis: KinesisClient, streamName: string):
 }
 
 /**
- * The main thread's coordinator: discovers shards, keeps a lease row for each, decides which
- * leases this worker takes and places their shards on the least busy shard-host thread.
+ * The main thread's coordinator: discovers shards and their parent/child graph, keeps a lease row
+ * for each shard that should be processed, decides which leases this worker takes (a child only
+ * once its parents are done) and places their shards on the least busy shard-host thread. It
+ * ticks every takeIntervalMs, and at once when one of its shards ends, so children start promptly.
  * Each tick runs to completion before the next message, so decisions never interleave.
  */
 export function coordinator(deps: CoordinatorDeps) {
@@ -48,29 +51,18 @@ export function coordinator(deps: CoordinatorDeps) {
     let nextTick: ReturnType<typeof ctx.sendAfter> | undefined;
     let nextTickAt = Infinity;
 
-    const initialCheckpoint = (): string => {
+    const initialCheckpoint = (): InitialCheckpoint => {
       const p = options.initialPosition;
       return typeof p === 'string' ? p : 'AT_TIMESTAMP';
     };
 
-    const syncLeases = async (shards: Shard[], known: Map<string, LeaseSnapshot>) => {
-      const listed = new Set(shards.map((s) => s.ShardId!));
-      const missing = shards.filter((s) => !known.has(s.ShardId!));
-      await Promise.all(missing.map(async (shard) => {
-        const id = shard.ShardId!;
-        const parentShardIds = [shard.ParentShardId, shard.AdjacentParentShardId].filter((p): p is string => !!p);
-        // a child of a shard we read starts at its beginning, whatever initialPosition says, so nothing is skipped
-        const checkpoint = parentShardIds.some((p) => listed.has(p)) ? 'TRIM_HORIZON' : initialCheckpoint();
-        await leases.create(
-          itemFromNewLease({
-            leaseKey: id,
-            checkpoint,
-            parentShardIds,
-            startingHashKey: shard.HashKeyRange?.StartingHashKey,
-            endingHashKey: shard.HashKeyRange?.EndingHashKey,
-          }),
-        );
-      }));
+    /** Writes what planLeaseSync asks for; true when the table changed and must be read again. */
+    const syncLeases = async (shards: ShardNode[], table: LeaseSnapshot[]): Promise<boolean> => {
+      const plan = planLeaseSync(shards, table, initialCheckpoint());
+      // parents before children: a worker that scans in between must not see a child without its parents
+      for (const group of plan.create) await Promise.all(group.map((lease) => leases.create(itemFromNewLease(lease))));
+      await Promise.all(plan.addChildren.map((u) => leases.addChildShardIds(u.leaseKey, u.childShardIds)));
+      return plan.create.length > 0 || plan.addChildren.length > 0;
     };
 
     const place = (): ShardHostHandle | undefined => {
@@ -80,13 +72,9 @@ export function coordinator(deps: CoordinatorDeps) {
     };
 
     const tick = async () => {
-      const shards = await listAllShards(kinesis, options.streamName);
+      const shards = (await listAllShards(kinesis, options.streamName)).map(shardNode);
       let table = await leases.scan();
-      const known = new Map(table.map((l) => [l.leaseKey, l]));
-      if (shards.some((s) => !known.has(s.ShardId!))) {
-        await syncLeases(shards, known);
-        table = await leases.scan();
-      }
+      if (await syncLeases(shards, table)) table = await leases.scan();
       const now = ctx.clock.now();
       expiry.observe(table, now);
       const toTake = leasesToTake({
@@ -96,6 +84,7 @@ export function coordinator(deps: CoordinatorDeps) {
         now,
         failoverMs: options.lease.failoverMs,
         expiry,
+        listed: new Set(shards.map((s) => s.shardId)),
       });
       await Promise.all(
         toTake.map(async (lease) => {

@@ -24,11 +24,15 @@ export class LeaseExpiry {
   }
 }
 
-/** A parent whose lease is gone aged out of the stream (or was never tracked) and counts as done. */
-export function parentsDone(lease: LeaseSnapshot, byKey: ReadonlyMap<string, LeaseSnapshot>): boolean {
+/**
+ * A child may start once every parent is done: its lease is at SHARD_END, or it has no lease
+ * (never tracked, or cleaned up), or the stream no longer lists it (aged out of retention, so
+ * nothing of it is left to read). Without a listing, only the lease table decides.
+ */
+export function parentsDone(lease: LeaseSnapshot, byKey: ReadonlyMap<string, LeaseSnapshot>, listed?: ReadonlySet<string>): boolean {
   return lease.parentShardIds.every((p) => {
     const parent = byKey.get(p);
-    return !parent || parent.checkpoint === SHARD_END;
+    return !parent || parent.checkpoint === SHARD_END || (listed !== undefined && !listed.has(p));
   });
 }
 
@@ -39,19 +43,21 @@ export interface TakeInput {
   now: number;
   failoverMs: number;
   expiry: LeaseExpiry;
+  /** The shard ids ListShards returned this cycle. */
+  listed?: ReadonlySet<string>;
 }
 
 /**
  * Which leases this worker should take now: unfinished leases that are free, expired, or still
  * carry this worker's id from an earlier life, and whose parents are all done.
  */
-export function leasesToTake({ leases, workerId, held, now, failoverMs, expiry }: TakeInput): LeaseSnapshot[] {
+export function leasesToTake({ leases, workerId, held, now, failoverMs, expiry, listed }: TakeInput): LeaseSnapshot[] {
   const byKey = new Map(leases.map((l) => [l.leaseKey, l]));
   return leases.filter(
     (lease) =>
       lease.checkpoint !== SHARD_END &&
       !held.has(lease.leaseKey) &&
       (lease.leaseOwner === workerId || expiry.isExpired(lease, now, failoverMs)) &&
-      parentsDone(lease, byKey),
+      parentsDone(lease, byKey, listed),
   );
 }

@@ -3,24 +3,12 @@ import type { LeaseSnapshot } from '@kinesis-client/worker';
 import { ManualClock } from '@kinesis-client/worker';
 import { LeaseExpiry, leasesToTake } from '../src/lease-taker.js';
 import { resolveOptions } from '../src/options.js';
+import { lease } from './helpers/leases.js';
 
-const lease = (leaseKey: string, over: Partial<LeaseSnapshot> = {}): LeaseSnapshot => ({
-  leaseKey,
-  leaseOwner: undefined,
-  leaseCounter: 0,
-  checkpoint: 'TRIM_HORIZON',
-  checkpointSubSequenceNumber: 0,
-  ownerSwitchesSinceCheckpoint: 0,
-  parentShardIds: [],
-  childShardIds: [],
-  startingHashKey: undefined,
-  endingHashKey: undefined,
-  ...over,
-});
-
-const take = (leases: LeaseSnapshot[], clock: ManualClock, expiry: LeaseExpiry, held: string[] = []) => {
+const take = (leases: LeaseSnapshot[], clock: ManualClock, expiry: LeaseExpiry, held: string[] = [], listed?: string[]) => {
   expiry.observe(leases, clock.now());
-  return leasesToTake({ leases, workerId: 'me', held: new Set(held), now: clock.now(), failoverMs: 10_000, expiry }).map((l) => l.leaseKey);
+  const input = { leases, workerId: 'me', held: new Set(held), now: clock.now(), failoverMs: 10_000, expiry };
+  return leasesToTake(listed ? { ...input, listed: new Set(listed) } : input).map((l) => l.leaseKey);
 };
 
 test('free leases are taken at once; held and finished ones are not', (t) => {
@@ -54,6 +42,16 @@ test('a child waits until every parent is at SHARD_END; an absent parent counts 
   t.deepEqual(take([lease('p1', { checkpoint: 'SHARD_END' }), lease('p2', { leaseOwner: 'me', checkpoint: '123' }), child], clock, new LeaseExpiry(), ['p2']), []);
   t.deepEqual(take([lease('p1', { checkpoint: 'SHARD_END' }), lease('p2', { checkpoint: 'SHARD_END' }), child], clock, new LeaseExpiry()), ['child']);
   t.deepEqual(take([child], clock, new LeaseExpiry()), ['child'], 'parents aged out of the table');
+});
+
+test('a merge child waits for both parents; a parent the stream no longer lists counts as done', (t) => {
+  const clock = new ManualClock();
+  const merged = lease('m', { parentShardIds: ['a', 'b'] });
+  const a = lease('a', { checkpoint: 'SHARD_END' });
+  const b = lease('b', { leaseOwner: 'other', leaseCounter: 3, checkpoint: '5' });
+  t.deepEqual(take([a, b, merged], clock, new LeaseExpiry(), [], ['a', 'b', 'm']), [], 'b is still being read');
+  t.deepEqual(take([a, b, merged], clock, new LeaseExpiry(), [], ['a', 'm']), ['m'], 'b aged out of retention: nothing of it is left to read');
+  t.deepEqual(take([a, { ...b, checkpoint: 'SHARD_END' }, merged], clock, new LeaseExpiry(), [], ['a', 'b', 'm']), ['m']);
 });
 
 test('option defaults: renewals every failoverMs/3, takes every 2 x failoverMs, table named after appName', (t) => {

@@ -42,6 +42,7 @@ export function itemFromNewLease(lease: {
   leaseKey: string;
   checkpoint: string;
   parentShardIds: string[];
+  childShardIds?: string[];
   startingHashKey?: string | undefined;
   endingHashKey?: string | undefined;
 }): Item {
@@ -53,6 +54,7 @@ export function itemFromNewLease(lease: {
     ownerSwitchesSinceCheckpoint: { N: '0' },
   };
   if (lease.parentShardIds.length > 0) item.parentShardId = { SS: [...lease.parentShardIds] };
+  if (lease.childShardIds?.length) item.childShardIds = { SS: [...lease.childShardIds] };
   if (lease.startingHashKey) item.startingHashKey = { S: lease.startingHashKey };
   if (lease.endingHashKey) item.endingHashKey = { S: lease.endingHashKey };
   return item;
@@ -199,6 +201,14 @@ export class LeaseTable {
         ...(childShardIds.length > 0 ? { ':children': { SS: [...childShardIds] } } : {}),
       },
     );
+  }
+
+  /**
+   * Records a shard's children as ListShards shows them. Metadata only: leaseCounter is left
+   * alone, so it never fences out the owner's renewals or checkpoints.
+   */
+  addChildShardIds(leaseKey: string, childShardIds: readonly string[]): Promise<boolean> {
+    return this.update(leaseKey, 'attribute_exists(leaseKey)', 'ADD childShardIds :children', { ':children': { SS: [...childShardIds] } });
   }
 
   /** Release on `leaseOwner = :me`: REMOVE leaseOwner so any worker may take it at once. */
