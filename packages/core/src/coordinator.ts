@@ -1,7 +1,7 @@
-import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { itemFromNewLease, serializeError, type ActorContext, type Behavior, type LeaseSnapshot, type LeaseTable } from '@kinesis-client/worker';
 import { LeaseExpiry, leasesToTake } from './lease-taker.js';
-import { planLeaseSync, shardNode, type InitialCheckpoint, type ShardNode } from './shard-graph.js';
+import { listAllShards, planLeaseSync, shardNode, type InitialCheckpoint, type ShardNode } from './shard-graph.js';
 import type { ResolvedOptions } from './options.js';
 import type { ShardHostHandle } from './shard-host-handle.js';
 
@@ -21,18 +21,6 @@ export interface CoordinatorDeps {
 }
 
 const HOST_RESTART_GRACE_MS = 2_000;
-
-/** Paginated ListShards: every shard of the stream, open and closed. */
-export async function listAllShards(kinesis: KinesisClient, streamName: string): Promise<Shard[]> {
-  const shards: Shard[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await kinesis.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: streamName }));
-    shards.push(...(page.Shards ?? []));
-    nextToken = page.NextToken;
-  } while (nextToken);
-  return shards;
-}
 
 /**
  * The main thread's coordinator: discovers shards and their parent/child graph, keeps a lease row

@@ -1,5 +1,7 @@
 export { createSystem } from './create-system.js';
 export type { System } from './create-system.js';
+export { ShardGraph, listAllShards, planLeaseSync, shardNode } from './shard-graph.js';
+export type { LeaseSyncPlan, NewLease, ShardNode } from './shard-graph.js';
 export type { SystemEvents } from './events.js';
 export type { SystemOptions } from './options.js';
 export type { CallFault, Faults } from './faults.js';

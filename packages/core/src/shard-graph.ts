@@ -1,5 +1,17 @@
-import type { Shard } from '@aws-sdk/client-kinesis';
+import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
 import type { LeaseSnapshot } from '@kinesis-client/worker';
+
+/** Paginated ListShards: every shard of the stream, open and closed. */
+export async function listAllShards(kinesis: KinesisClient, streamName: string): Promise<Shard[]> {
+  const shards: Shard[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await kinesis.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: streamName }));
+    shards.push(...(page.Shards ?? []));
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return shards;
+}
 
 /** One shard as ListShards describes it, reduced to what lease sync needs. */
 export interface ShardNode {
