@@ -2,7 +2,7 @@ import test, { type ExecutionContext } from 'ava';
 import { createSystem, listAllShards, type System } from '@kinesis-client/core';
 import { SHARD_END } from '@kinesis-client/worker';
 import { CountingProducer, type Produced } from '../../examples/dist/counting-producer.js';
-import { mergeShards, splitShard } from '../../examples/dist/reshard.js';
+import { mergeShards, shortShardId as short, splitShard } from '../../examples/dist/reshard.js';
 import { Deliveries, createStream, eventually, fixture, startServices, uniqueName, type Services } from './helpers/local.js';
 
 let services: Services;
@@ -15,7 +15,6 @@ test.after.always(async () => {
 
 // odd and small, so a parent's last records rarely fill a whole batch: the shard end comes mid-batch
 const BATCH_SIZE = 7;
-const short = (shardId: string) => `s${Number(shardId.replace(/^shardId-/, ''))}`;
 
 interface Run {
   stream: string;

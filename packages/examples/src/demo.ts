@@ -2,13 +2,17 @@
  * The demo: local Kinesis and DynamoDB, a 4-shard stream with a producer writing orders, and
  * createSystem consuming them. A progress line every second; a summary on exit.
  *
- *   node dist/demo.js [--duration SECONDS] [--shards N] [--rate RECORDS_PER_SECOND]
+ *   node dist/demo.js [--duration SECONDS] [--shards N] [--rate RECORDS_PER_SECOND] [--reshard]
  *
- * --duration 0 (the default) runs until Ctrl-C.
+ * --duration 0 (the default) runs until Ctrl-C. --reshard splits a shard after a few seconds,
+ * merges its two children a few seconds later, splits the merged shard, and so on while the
+ * producer keeps writing; the progress line then shows the shard graph as it changes.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { createSystem } from '@kinesis-client/core';
+import { createSystem, listAllShards } from '@kinesis-client/core';
 import { createStream, putRecords, startLocalAws } from './local-aws.js';
+import { formatShardGraph, mergeShards, shortShardId, splitShard } from './reshard.js';
 
 // the SDK's notice that it will drop Node 20 next year is noise in a demo
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -18,6 +22,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '0' },
     shards: { type: 'string', default: '4' },
     rate: { type: 'string', default: '2000' },
+    reshard: { type: 'boolean', default: false },
   },
 });
 const durationS = Number(values.duration);
@@ -70,6 +75,7 @@ let handledThisSecond = 0;
 let checkpoints = 0;
 let errors = 0;
 const leases = new Set<string>();
+const ended = new Set<string>();
 const behind = new Map<string, number | undefined>();
 system.events.on('lease:acquired', (e) => leases.add(e.shardId));
 system.events.on('lease:lost', (e) => leases.delete(e.shardId));
@@ -80,19 +86,56 @@ system.events.on('batch:handled', (e) => {
   behind.set(e.shardId, e.millisBehindLatest);
 });
 system.events.on('checkpoint', () => checkpoints++);
+system.events.on('shard:ended', (e) => {
+  // its lease stays in the table at SHARD_END but is no longer held, and it has no lag
+  ended.add(e.shardId);
+  leases.delete(e.shardId);
+  behind.delete(e.shardId);
+});
 system.events.on('error', (e) => {
   errors++;
   console.error(`error${e.shardId ? ` on ${e.shardId}` : ''}: ${e.error.message}`);
 });
 
+// --reshard: split, then merge the two children, then split the merged shard, ... until stopped
+const resharding = new AbortController();
+let reshards = 0;
+const reshardLoop = (async () => {
+  if (!values.reshard) return;
+  const step = 4_000;
+  let target = 'shardId-000000000000';
+  try {
+    await sleep(3_000, undefined, { signal: resharding.signal });
+    for (;;) {
+      const children = await splitShard(kinesis, streamName, target);
+      reshards++;
+      console.log(`reshard: split ${shortShardId(target)} into ${children.map((c) => shortShardId(c.ShardId!)).join(' + ')}`);
+      await sleep(step, undefined, { signal: resharding.signal });
+      const merged = await mergeShards(kinesis, streamName, children[0]!.ShardId!, children[1]!.ShardId!);
+      reshards++;
+      console.log(`reshard: merged ${children.map((c) => shortShardId(c.ShardId!)).join(' + ')} into ${shortShardId(merged.ShardId!)}`);
+      target = merged.ShardId!;
+      await sleep(step, undefined, { signal: resharding.signal });
+    }
+  } catch (error) {
+    if (!resharding.signal.aborted) console.error(`reshard failed: ${(error as Error).message}`);
+  }
+})();
+let graph = '';
+const refreshGraph = async () => {
+  graph = formatShardGraph(await listAllShards(kinesis, streamName), ended);
+};
+
 const startedAt = Date.now();
-const progress = setInterval(() => {
+const progress = setInterval(async () => {
+  if (values.reshard) await refreshGraph().catch(() => undefined);
+  if (stopping) return;
   const elapsed = Math.round((Date.now() - startedAt) / 1000);
   const lag = [...behind.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([shard, ms]) => `${shard.replace('shardId-0000000', 's')}=${ms ?? '?'}ms`)
+    .map(([shard, ms]) => `${shortShardId(shard)}=${ms ?? '?'}ms`)
     .join(' ');
-  console.log(`[${String(elapsed).padStart(4)}s] ${fmt(handledThisSecond).padStart(7)} rec/s | handled ${fmt(handled)} of ${fmt(produced)} | leases ${leases.size} | behind ${lag}`);
+  console.log(`[${String(elapsed).padStart(4)}s] ${fmt(handledThisSecond).padStart(7)} rec/s | handled ${fmt(handled)} of ${fmt(produced)} | leases ${leases.size} | behind ${lag}${graph ? ` | ${graph}` : ''}`);
   handledThisSecond = 0;
 }, 1_000);
 
@@ -101,6 +144,8 @@ const stop = (why: string) => {
   stopping ??= (async () => {
     console.log(`\n${why}: stopping (draining in-flight batches, checkpointing, releasing leases)...`);
     clearInterval(progress);
+    resharding.abort();
+    await reshardLoop;
     producing = false;
     await producer;
     await system.stop();
@@ -112,6 +157,7 @@ const stop = (why: string) => {
         `  handled     ${fmt(handled)} records in ${seconds.toFixed(1)} s (${fmt(Math.round(handled / seconds))} records/s)`,
         `  checkpoints ${fmt(checkpoints)}`,
         `  errors      ${errors}`,
+        ...(values.reshard ? [`  reshards    ${reshards} (shards ended: ${[...ended].map(shortShardId).join(', ') || 'none'})`] : []),
         `  leases held after stop: ${leases.size}`,
       ].join('\n'),
     );

@@ -54,32 +54,24 @@ export async function mergeShards(kinesis: KinesisClient, streamName: string, sh
   return child;
 }
 
-/** Two open shards whose hash ranges touch, lowest first: the pair MergeShards accepts. */
-export function adjacentPair(shards: readonly Shard[]): [Shard, Shard] | undefined {
-  const open = openShards(shards).sort((a, b) => (BigInt(a.HashKeyRange!.StartingHashKey!) < BigInt(b.HashKeyRange!.StartingHashKey!) ? -1 : 1));
-  for (let i = 1; i < open.length; i++) {
-    if (BigInt(open[i - 1]!.HashKeyRange!.EndingHashKey!) + 1n === BigInt(open[i]!.HashKeyRange!.StartingHashKey!)) return [open[i - 1]!, open[i]!];
-  }
-  return undefined;
-}
-
-const short = (shardId: string) => shardId.replace(/^shardId-0*/, 's').replace(/^s$/, 's0');
+/** `shardId-000000000004` -> `s4`. */
+export const shortShardId = (shardId: string) => `s${Number(shardId.replace(/^shardId-/, ''))}`;
 
 /**
  * The shard graph on one line: open shards, then every split ("s0>s4+s5") and merge
  * ("s4+s5>s6") so far; `ended` marks shards whose SHARD_END this worker has written.
  */
 export function formatShardGraph(shards: readonly Shard[], ended: ReadonlySet<string> = new Set()): string {
-  const openIds = openShards(shards).map((s) => short(s.ShardId!));
-  const edges: string[] = [];
-  const children = new Map<string, string[]>();
+  const openIds = openShards(shards).map((s) => shortShardId(s.ShardId!));
+  // keyed by the parents, in the order the children were created: "s0" -> s4,s5; "s4+s5" -> s6
+  const edges = new Map<string, string[]>();
   for (const s of shards) {
-    if (s.AdjacentParentShardId) edges.push(`${short(s.ParentShardId!)}+${short(s.AdjacentParentShardId)}>${short(s.ShardId!)}`);
-    else if (s.ParentShardId) children.set(s.ParentShardId, [...(children.get(s.ParentShardId) ?? []), short(s.ShardId!)]);
+    const parents = [s.ParentShardId, s.AdjacentParentShardId].filter((p): p is string => !!p).map(shortShardId);
+    if (parents.length > 0) edges.set(parents.join('+'), [...(edges.get(parents.join('+')) ?? []), shortShardId(s.ShardId!)]);
   }
-  for (const [parent, kids] of children) edges.push(`${short(parent)}>${kids.join('+')}`);
-  const endedIds = shards.filter((s) => ended.has(s.ShardId!)).map((s) => short(s.ShardId!));
-  return [`open ${openIds.join(',')}`, edges.length ? `reshards ${edges.join(' ')}` : '', endedIds.length ? `ended ${endedIds.join(',')}` : '']
+  const reshards = [...edges].map(([parents, kids]) => `${parents}>${kids.join('+')}`);
+  const endedIds = shards.filter((s) => ended.has(s.ShardId!)).map((s) => shortShardId(s.ShardId!));
+  return [`open ${openIds.join(',')}`, reshards.length ? `reshards ${reshards.join(' ')}` : '', endedIds.length ? `ended ${endedIds.join(',')}` : '']
     .filter(Boolean)
     .join(' | ');
 }
