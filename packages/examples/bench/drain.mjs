@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
-import { createSystem } from '@kinesis-client/core';
+import { benchSystem } from './bench-system.mjs';
 import { createStream, putRecords, startLocalAws } from '../dist/local-aws.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -63,13 +63,7 @@ async function bareLoop(streamName) {
 
 async function systemDrain(streamName, last, extra) {
   const started = performance.now();
-  const system = await createSystem({
-    streamName,
-    appName: `${streamName}-app`,
-    consumer: new URL('./noop-consumer.mjs', import.meta.url),
-    ...aws.clientOptions,
-    ...extra,
-  });
+  const system = await benchSystem(aws, streamName, extra);
   const done = new Promise((resolve) => {
     const remaining = new Set(last.keys());
     system.events.on('checkpoint', (e) => {

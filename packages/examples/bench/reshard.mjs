@@ -14,8 +14,8 @@
  * is repeated with a shorter idleMs.
  */
 import { parseArgs } from 'node:util';
-import { createSystem } from '@kinesis-client/core';
 import { CountingProducer } from '../dist/counting-producer.js';
+import { benchSystem } from './bench-system.mjs';
 import { createStream, startLocalAws } from '../dist/local-aws.js';
 import { mergeShards, shortShardId, splitShard } from '../dist/reshard.js';
 
@@ -42,13 +42,7 @@ async function run(name, extra, index) {
   await createStream(kinesis, streamName, 2);
   const producer = new CountingProducer(kinesis, streamName, { keys, perTick, tickMs });
   producer.start();
-  const system = await createSystem({
-    streamName,
-    appName: `${streamName}-app`,
-    consumer: new URL('./noop-consumer.mjs', import.meta.url),
-    ...aws.clientOptions,
-    ...extra,
-  });
+  const system = await benchSystem(aws, streamName, extra);
   const first = new Map();
   const last = new Map();
   const ended = new Map();
