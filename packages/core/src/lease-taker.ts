@@ -49,7 +49,9 @@ export interface TakeInput {
 
 /**
  * Which leases this worker should take now: unfinished leases that are free, expired, or still
- * carry this worker's id from an earlier life, and whose parents are all done.
+ * carry this worker's id from an earlier life, and whose parents are all done. With a listing,
+ * only listed shards: one that aged out of retention has nothing left to read, and one too new
+ * for this listing is taken on a later cycle.
  */
 export function leasesToTake({ leases, workerId, held, now, failoverMs, expiry, listed }: TakeInput): LeaseSnapshot[] {
   const byKey = new Map(leases.map((l) => [l.leaseKey, l]));
@@ -57,6 +59,7 @@ export function leasesToTake({ leases, workerId, held, now, failoverMs, expiry, 
     (lease) =>
       lease.checkpoint !== SHARD_END &&
       !held.has(lease.leaseKey) &&
+      (listed === undefined || listed.has(lease.leaseKey)) &&
       (lease.leaseOwner === workerId || expiry.isExpired(lease, now, failoverMs)) &&
       parentsDone(lease, byKey, listed),
   );

@@ -54,6 +54,12 @@ test('a merge child waits for both parents; a parent the stream no longer lists 
   t.deepEqual(take([a, { ...b, checkpoint: 'SHARD_END' }, merged], clock, new LeaseExpiry(), [], ['a', 'b', 'm']), ['m']);
 });
 
+test('with a listing, a lease whose shard the stream no longer lists is not taken', (t) => {
+  const clock = new ManualClock();
+  t.deepEqual(take([lease('gone'), lease('here')], clock, new LeaseExpiry(), [], ['here']), ['here']);
+  t.deepEqual(take([lease('gone'), lease('here')], clock, new LeaseExpiry()), ['gone', 'here'], 'without a listing the table decides');
+});
+
 test('option defaults: renewals every failoverMs/3, takes every 2 x failoverMs, table named after appName', (t) => {
   const o = resolveOptions({ streamName: 's', appName: 'billing', consumer: './c.js' });
   t.is(o.lease.failoverMs, 10_000);
