@@ -172,7 +172,8 @@ test.serial('a consumer pool thread that dies mid-batch fails that batch only; i
 });
 
 test.serial('failCalls on UpdateItem during checkpoints: retried, the lease is kept, no checkpoint ever passes unhandled records', async (t) => {
-  const run = await start(2);
+  // a slightly slow consumer spreads the checkpoints out, so the watcher sees many of them
+  const run = await start(2, {}, { delayMs: 10 });
   const lost: string[] = [];
   run.system.events.on('lease:lost', (e) => lost.push(e.shardId));
   try {
@@ -180,14 +181,14 @@ test.serial('failCalls on UpdateItem during checkpoints: retried, the lease is k
     const producing = putRecords(services.kinesis, run.stream, jsonRecords(3_000));
     const leases = services.leaseTable(run.app);
     const violations: string[] = [];
-    let observed = 0;
+    const observed = new Set<string>();
     let done = false;
     const watcher = (async () => {
       while (!done) {
         const handled = run.deliveries.byShard();
         for (const lease of await leases.scan()) {
           if (!/^\d+$/.test(lease.checkpoint)) continue;
-          observed++;
+          observed.add(lease.checkpoint);
           const seqs = handled.get(lease.leaseKey) ?? [];
           if (!seqs.includes(lease.checkpoint)) violations.push(`${lease.leaseKey} checkpointed ${lease.checkpoint} before it was handled`);
         }
@@ -202,7 +203,7 @@ test.serial('failCalls on UpdateItem during checkpoints: retried, the lease is k
     await watcher;
     t.is(rule.remaining, 0, 'every injected failure was consumed');
     t.true(run.errors.filter((e) => e.name === 'ProvisionedThroughputExceededException').length >= 15, 'the failures were seen and reported');
-    t.true(observed > 20, 'the table was watched while checkpoints were written');
+    t.true(observed.size >= 4, `the table was watched while checkpoints were written (${observed.size} distinct seen)`);
     t.deepEqual(violations, []);
     t.deepEqual(lost, [], 'throttled writes do not cost the lease');
     checkComplete(t, run.deliveries, put);
