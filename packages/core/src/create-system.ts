@@ -2,6 +2,7 @@ import { DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/clien
 import type { Emitter } from 'mitt';
 import {
   ActorRuntime,
+  KINESIS_SHARD_LIMITS,
   KinesisClientError,
   LeaseTable,
   Supervisor,
@@ -66,10 +67,11 @@ function hostConfig(options: ResolvedOptions, index: number, consumer: ConsumerC
     lease: { failoverMs: options.lease.failoverMs, renewIntervalMs: options.lease.renewIntervalMs },
     reader: {
       idleMs: options.polling.idleMs,
-      // Kinesis allows 5 GetRecords calls per second per shard
-      minCallIntervalMs: 200,
+      minCallIntervalMs: KINESIS_SHARD_LIMITS.minCallIntervalMs,
       getRecordsLimit: options.polling.getRecordsLimit,
       maxBufferedRecords: options.polling.maxBufferedRecords,
+      throttleBackoff: options.polling.throttleBackoff,
+      iteratorMaxAgeMs: options.polling.iteratorMaxAgeMs,
     },
     batch: { size: options.batchers.batchSize, maxAttempts: options.batchers.maxAttempts, backoff: options.batchers.backoff },
     shardSupervision: {

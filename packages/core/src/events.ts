@@ -7,6 +7,8 @@ export type SystemEvents = {
   'lease:released': { shardId: string };
   'shard:started': { shardId: string; iteratorType: string; startingSequenceNumber: string | undefined };
   'shard:ended': { shardId: string; childShardIds: string[] };
+  /** GetRecords or GetShardIterator was throttled; this shard alone waits `delayMs` and tries again. */
+  'shard:throttled': { shardId: string; consecutive: number; delayMs: number; error: string };
   'shard:stopped': { shardId: string; reason: ShardStopReason; error?: Error };
   'batch:handled': {
     shardId: string;

@@ -10,6 +10,8 @@ export interface ShardView {
   threadId: number | undefined;
   millisBehindLatest: number | undefined;
   bufferedRecords: number | undefined;
+  getRecordsCalls: number | undefined;
+  getShardIteratorCalls: number | undefined;
 }
 
 export interface Inspection {
@@ -84,6 +86,8 @@ export function inspectTree(input: InspectInput): Inspection {
       threadId: here?.threadId,
       millisBehindLatest: here?.millisBehindLatest,
       bufferedRecords: here?.bufferedRecords,
+      getRecordsCalls: here?.getRecordsCalls,
+      getShardIteratorCalls: here?.getShardIteratorCalls,
     };
   });
   return { workerId: input.workerId, tree, shards };

@@ -57,6 +57,10 @@ export const optionsSchema = z.strictObject({
       idleMs: ms(1_000),
       getRecordsLimit: count(10_000, 10_000),
       maxBufferedRecords: count(10_000, 1_000_000),
+      /** After ProvisionedThroughputExceeded on a shard; that shard alone waits. */
+      throttleBackoff: backoff(250, 10_000),
+      /** Iterators expire after 5 minutes; one that sat unused this long (a paused shard) is replaced first. */
+      iteratorMaxAgeMs: z.number().int().min(100).max(290_000).default(270_000),
     })
     .prefault({}),
   shardHosts: z

@@ -24,7 +24,7 @@ export interface HostConfig {
   /** Epoch ms, for shards whose lease checkpoint is AT_TIMESTAMP. */
   initialTimestamp: number | undefined;
   lease: { failoverMs: number; renewIntervalMs: number };
-  reader: { idleMs: number; minCallIntervalMs: number; getRecordsLimit: number; maxBufferedRecords: number };
+  reader: { idleMs: number; minCallIntervalMs: number; getRecordsLimit: number; maxBufferedRecords: number; throttleBackoff: BackoffOptions; iteratorMaxAgeMs: number };
   batch: { size: number; maxAttempts: number; backoff: BackoffOptions };
   shardSupervision: { intensity: RestartIntensity; backoff: BackoffOptions };
   consumer: ConsumerCapabilities;
@@ -77,6 +77,9 @@ export interface ShardInspection {
   checkpoint: string | undefined;
   millisBehindLatest: number | undefined;
   bufferedRecords: number;
+  /** Since this worker took the shard. */
+  getRecordsCalls: number;
+  getShardIteratorCalls: number;
   /** The shard's supervisor, with its lease and reader actors as children. */
   supervisor: SupervisionNode;
 }
@@ -137,6 +140,7 @@ export type HostEvent =
   | { type: 'lease:released'; shardId: string }
   | { type: 'shard:started'; shardId: string; iteratorType: string; startingSequenceNumber: string | undefined }
   | { type: 'shard:ended'; shardId: string; childShardIds: string[] }
+  | { type: 'shard:throttled'; shardId: string; consecutive: number; delayMs: number; error: string }
   | { type: 'shard:stopped'; shardId: string; reason: ShardStopReason; error?: SerializedError }
   | { type: 'checkpoint'; shardId: string; sequenceNumber: string; subSequenceNumber: number }
   | { type: 'actor:crashed'; shardId: string; actor: string; error: SerializedError }

@@ -15,7 +15,7 @@ export class ShardSupervisor {
   readonly leaseId: string;
   readonly readerId: string;
   private readonly supervisor: Supervisor;
-  private readonly stats: ReaderStats = { bufferedRecords: 0, millisBehindLatest: undefined };
+  private readonly stats: ReaderStats = { bufferedRecords: 0, millisBehindLatest: undefined, getRecordsCalls: 0, getShardIteratorCalls: 0 };
   private firstLeaseStart = true;
   private stopped = false;
   private lastCheckpoint: string | undefined;
@@ -138,6 +138,8 @@ export class ShardSupervisor {
       checkpoint: this.lastCheckpoint,
       millisBehindLatest: this.stats.millisBehindLatest,
       bufferedRecords: this.stats.bufferedRecords,
+      getRecordsCalls: this.stats.getRecordsCalls,
+      getShardIteratorCalls: this.stats.getShardIteratorCalls,
       supervisor: {
         id: this.shardId,
         kind: 'supervisor',

@@ -9,11 +9,15 @@ import type { HostEnv } from '../host-env.js';
 import type { LeaseMessage } from '../lease/lease-actor.js';
 import { SHARD_END } from '../lease/lease-table.js';
 import type { BatchOutcome } from '../protocol.js';
+import { KINESIS_SHARD_LIMITS, PollPacer } from './poll-pacer.js';
+
+const THROTTLING = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'LimitExceededException', 'KMSThrottlingException']);
 
 export type ReaderMessage =
   | { type: 'start'; checkpoint: string; subSequenceNumber: number }
   | { type: 'iterator'; iterator: string | undefined; iteratorType: ShardIteratorType; from: string | undefined }
   | { type: 'fetch' }
+  | { type: 'resume' }
   | { type: 'fetched'; output: GetRecordsCommandOutput }
   | { type: 'fetchFailed'; error: unknown }
   | { type: 'settled'; outcome: BatchOutcome; viaHandleFailed: boolean }
@@ -29,6 +33,8 @@ interface InFlight {
 export interface ReaderStats {
   bufferedRecords: number;
   millisBehindLatest: number | undefined;
+  getRecordsCalls: number;
+  getShardIteratorCalls: number;
 }
 
 /**
@@ -48,7 +54,8 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
     let inFlight: InFlight | undefined;
     let fetching = false;
     let fetchTimer: ReturnType<typeof ctx.sendAfter> | undefined;
-    let lastFetchAt = -Infinity;
+    const pacer = new PollPacer({ ...KINESIS_SHARD_LIMITS, minCallIntervalMs: limits.minCallIntervalMs, idleMs: limits.idleMs, throttleBackoff: limits.throttleBackoff });
+    let iteratorAt = 0;
     let fetchFailures = 0;
     let lastReceived: string | undefined;
     let startedFrom: string | undefined;
@@ -67,6 +74,7 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
         ...(sequenceNumber ? { StartingSequenceNumber: sequenceNumber } : {}),
         ...(type === 'AT_TIMESTAMP' ? { Timestamp: new Date(config.initialTimestamp ?? 0) } : {}),
       };
+      stats.getShardIteratorCalls++;
       ctx.pipe(
         kinesis.send(new GetShardIteratorCommand(input)),
         (out) => ({ type: 'iterator', iterator: out.ShardIterator, iteratorType: type, from: sequenceNumber }),
@@ -74,17 +82,23 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
       );
     };
 
-    const scheduleFetch = (delayMs: number) => {
+    const scheduleFetch = () => {
       if (phase !== 'reading' || fetching || fetchTimer || closed || !iterator) return;
       if (buffer.length >= limits.maxBufferedRecords) return;
-      const wait = Math.max(delayMs, lastFetchAt + limits.minCallIntervalMs - ctx.clock.now());
+      const wait = pacer.delay(ctx.clock.now());
       if (wait <= 0) return startFetch();
       fetchTimer = ctx.sendAfter(wait, { type: 'fetch' });
     };
 
     const startFetch = () => {
+      if (ctx.clock.now() - iteratorAt > limits.iteratorMaxAgeMs) {
+        // paused by a slow consumer for minutes: a fresh iterator, right after what we already hold
+        iterator = undefined;
+        return resumeAfterLastReceived();
+      }
       fetching = true;
-      lastFetchAt = ctx.clock.now();
+      stats.getRecordsCalls++;
+      pacer.called(ctx.clock.now());
       ctx.pipe(
         kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limits.getRecordsLimit })),
         (output) => ({ type: 'fetched', output }),
@@ -142,7 +156,7 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
         lease({ type: 'checkpoint', sequenceNumber: last.SequenceNumber!, subSequenceNumber: 0 });
         if (phase === 'draining') return finishDrain();
         dispatch();
-        scheduleFetch(0);
+        scheduleFetch();
         return;
       }
       if (viaHandleFailed) {
@@ -181,45 +195,56 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
       fetchFailures = 0;
       if (phase !== 'reading') return;
       const records = output.Records ?? [];
+      let bytes = 0;
+      for (const r of records) bytes += r.Data?.byteLength ?? 0;
       if (buffer.length === 0) buffer = records;
       else for (const r of records) buffer.push(r);
       if (records.length > 0) lastReceived = records[records.length - 1]!.SequenceNumber;
       stats.bufferedRecords = buffer.length;
       stats.millisBehindLatest = output.MillisBehindLatest;
       iterator = output.NextShardIterator ?? undefined;
+      iteratorAt = ctx.clock.now();
       if (!output.NextShardIterator) {
         closed = true;
         childShardIds = (output.ChildShards ?? []).map((c) => c.ShardId!).filter(Boolean);
       }
-      dispatch();
       // a full page means more is waiting even where the service reports MillisBehindLatest 0 (kinesalite does)
       const behind = records.length > 0 && ((output.MillisBehindLatest ?? 0) > 0 || records.length >= limits.getRecordsLimit);
-      scheduleFetch(behind ? 0 : limits.idleMs);
+      pacer.received({ records: records.length, bytes, behind });
+      dispatch();
+      scheduleFetch();
+    };
+
+    /** A new iterator right after the last record read, so nothing is skipped or read twice. */
+    const resumeAfterLastReceived = () => {
+      if (lastReceived) requestIterator('AFTER_SEQUENCE_NUMBER', lastReceived);
+      else onStart(startedFrom ?? 'TRIM_HORIZON');
     };
 
     const onFetchFailed = (error: unknown) => {
       fetching = false;
       if (phase === 'draining' || phase === 'ended') return;
-      const name = (error as { name?: string })?.name;
+      const name = (error as { name?: string })?.name ?? '';
+      if (THROTTLING.has(name)) {
+        // this shard only waits; nothing is lost and the iterator stays valid
+        const delayMs = pacer.throttled(ctx.clock.now());
+        env.report({ type: 'shard:throttled', shardId, consecutive: pacer.consecutiveThrottles, delayMs, error: name });
+        if (phase === 'reading' && iterator) fetchTimer = ctx.sendAfter(delayMs, { type: 'fetch' });
+        else ctx.sendAfter(delayMs, { type: 'resume' });
+        return;
+      }
       fetchFailures++;
       if (name === 'ExpiredIteratorException' && phase === 'reading') {
-        // resume right after the last record we hold, so nothing is skipped or read twice
         iterator = undefined;
-        if (lastReceived) requestIterator('AFTER_SEQUENCE_NUMBER', lastReceived);
-        else ctx.send(ctx.self, { type: 'start', checkpoint: startedFrom ?? 'TRIM_HORIZON', subSequenceNumber: 0 });
-        return;
+        return resumeAfterLastReceived();
       }
       if (fetchFailures > 5) {
         throw new KinesisClientError('AWS_CALL_FAILED', `reading shard ${shardId} failed ${fetchFailures} times in a row`, { cause: error });
       }
       env.report({ type: 'error', shardId, error: serializeError(error) });
       const delay = backoffDelay(fetchFailures, { baseMs: 100, maxMs: 5_000 });
-      if (phase === 'reading' && iterator) {
-        fetchTimer = ctx.sendAfter(delay, { type: 'fetch' });
-      } else {
-        // the iterator request itself failed: ask again from where this incarnation started
-        ctx.sendAfter(delay, { type: 'start', checkpoint: startedFrom ?? 'TRIM_HORIZON', subSequenceNumber: 0 });
-      }
+      if (phase === 'reading' && iterator) fetchTimer = ctx.sendAfter(delay, { type: 'fetch' });
+      else ctx.sendAfter(delay, { type: 'resume' });
     };
 
     const onStart = (checkpoint: string) => {
@@ -248,12 +273,16 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
             if (first) {
               env.report({ type: 'shard:started', shardId, iteratorType: message.iteratorType, startingSequenceNumber: message.from });
             }
+            iteratorAt = ctx.clock.now();
             if (closed) return dispatch();
-            return scheduleFetch(0);
+            return scheduleFetch();
           }
           case 'fetch':
             fetchTimer = undefined;
-            return scheduleFetch(0);
+            return scheduleFetch();
+          case 'resume':
+            if (phase === 'draining' || phase === 'ended') return;
+            return resumeAfterLastReceived();
           case 'fetched':
             return onFetched(message.output);
           case 'fetchFailed':

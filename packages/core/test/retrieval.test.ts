@@ -1,0 +1,104 @@
+import test from 'ava';
+import { createSystem, type SystemOptions } from '@kinesis-client/core';
+import { Deliveries, createStream, eventually, fixture, isAscending, jsonRecords, putRecords, sortedSeqs, startServices, uniqueName, type Services } from './helpers/local.js';
+
+let services: Services;
+test.before(async () => {
+  services = await startServices();
+});
+test.after.always(async () => {
+  await services?.stop();
+});
+
+async function start(shards: number, options: Partial<SystemOptions>) {
+  const stream = uniqueName('retrieval');
+  const app = uniqueName('app');
+  await createStream(services.kinesis, stream, shards);
+  const deliveries = new Deliveries();
+  const system = await createSystem({
+    streamName: stream,
+    appName: app,
+    consumer: fixture('recording-consumer.mjs', { channel: deliveries.channelName }),
+    ...services.aws.clientOptions,
+    batchers: { batchSize: 100, backoff: { baseMs: 5, maxMs: 20 } },
+    ...options,
+  });
+  const errors: Error[] = [];
+  system.events.on('error', (e) => errors.push(e.error));
+  return { stream, app, system, deliveries, errors };
+}
+
+/** Exactly what was put, each once, in shard order, and checkpointed to the end. */
+async function checkExactlyOnce(t: { is: Function; true: Function; deepEqual: Function }, run: Awaited<ReturnType<typeof start>>, put: { shardId: string; sequenceNumber: string }[]) {
+  await run.deliveries.waitFor(() => run.deliveries.count >= put.length, 60_000);
+  const byShard = run.deliveries.byShard();
+  const all = [...byShard.values()].flat();
+  t.deepEqual(sortedSeqs(all), sortedSeqs(put.map((p) => p.sequenceNumber)), 'every record handled');
+  t.is(all.length, put.length, 'none twice: no replays');
+  for (const [shardId, seqs] of byShard) t.true(isAscending(seqs), `${shardId} in shard order`);
+  const last = new Map(put.map((p) => [p.shardId, p.sequenceNumber]));
+  await eventually(async () => ((await services.leaseTable(run.app).scan()).every((l) => l.checkpoint === last.get(l.leaseKey)) ? true : undefined), 20_000, 'final checkpoints');
+}
+
+test.serial('20 throttled GetRecords in a row, expired iterators and throttled UpdateItem: every record once, in order', async (t) => {
+  const run = await start(1, { polling: { idleMs: 200, throttleBackoff: { baseMs: 5, maxMs: 40 } } });
+  const throttled: number[] = [];
+  const lost: string[] = [];
+  run.system.events.on('shard:throttled', (e) => throttled.push(e.consecutive));
+  run.system.events.on('lease:lost', (e) => lost.push(e.shardId));
+  try {
+    const first = await putRecords(services.kinesis, run.stream, jsonRecords(500));
+    await run.deliveries.waitFor(() => run.deliveries.count >= 200);
+    const throttles = await run.system.faults.failCalls({ command: 'GetRecords', error: 'ProvisionedThroughputExceededException', times: 20 });
+    const second = await putRecords(services.kinesis, run.stream, jsonRecords(500, { offset: 500 }));
+    await eventually(async () => (throttles.remaining === 0 ? true : undefined), 20_000, 'the throttles to be used up');
+    const expired = await run.system.faults.failCalls({ command: 'GetRecords', error: 'ExpiredIteratorException', times: 3 });
+    const ddb = await run.system.faults.failCalls({ command: 'UpdateItem', error: 'ProvisionedThroughputExceededException', times: 5 });
+    const third = await putRecords(services.kinesis, run.stream, jsonRecords(500, { offset: 1_000 }));
+    await checkExactlyOnce(t, run, [...first, ...second, ...third]);
+    t.is(expired.remaining, 0);
+    t.is(ddb.remaining, 0);
+    t.is(Math.max(...throttled), 20, 'one shard saw 20 throttles in a row, backing off each time');
+    t.deepEqual(lost, [], 'throttled lease writes do not lose the lease');
+  } finally {
+    await run.system.stop();
+    run.deliveries.close();
+  }
+});
+
+test.serial('an iterator older than iteratorMaxAgeMs is replaced before use, right after the last record read', async (t) => {
+  const run = await start(2, { polling: { idleMs: 1_000, iteratorMaxAgeMs: 300 } });
+  try {
+    const first = await putRecords(services.kinesis, run.stream, jsonRecords(300));
+    await run.deliveries.waitFor(() => run.deliveries.count >= 300);
+    // caught up: the reader now waits up to idleMs between polls, so its iterators outlive 300 ms
+    await new Promise((r) => setTimeout(r, 2_500));
+    const second = await putRecords(services.kinesis, run.stream, jsonRecords(300, { offset: 300 }));
+    await checkExactlyOnce(t, run, [...first, ...second]);
+    const shards = (await run.system.inspect()).shards;
+    t.true(shards.every((s) => (s.getShardIteratorCalls ?? 0) >= 3), `iterators were replaced (${shards.map((s) => s.getShardIteratorCalls).join(', ')} GetShardIterator calls)`);
+    t.deepEqual(run.errors, [], 'replacing an aged iterator is routine, not an error');
+  } finally {
+    await run.system.stop();
+    run.deliveries.close();
+  }
+});
+
+test.serial('an idle shard backs off to one GetRecords call per idleMs', async (t) => {
+  const run = await start(1, { polling: { idleMs: 1_000 } });
+  try {
+    await putRecords(services.kinesis, run.stream, jsonRecords(10));
+    await run.deliveries.waitFor(() => run.deliveries.count >= 10);
+    const calls = async () => (await run.system.inspect()).shards[0]!.getRecordsCalls ?? 0;
+    await new Promise((r) => setTimeout(r, 3_000));
+    const before = await calls();
+    await new Promise((r) => setTimeout(r, 3_000));
+    const idleCalls = (await calls()) - before;
+    t.log(`${idleCalls} GetRecords calls in 3 s while idle`);
+    t.true(idleCalls <= 4, 'no more than one call per idleMs (plus one in flight at each end)');
+    t.true(idleCalls >= 1, 'still polling');
+  } finally {
+    await run.system.stop();
+    run.deliveries.close();
+  }
+});
