@@ -2,8 +2,8 @@ import test from 'ava';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSystem, type Inspection, type SupervisionNode, type System, type SystemOptions } from '@kinesis-client/core';
-import { Deliveries, createStream, eventually, fixture, isAscending, jsonRecords, putRecords, sortedSeqs, startServices, uniqueName, type Services } from './helpers/local.js';
+import type { Inspection, SupervisionNode, SystemOptions } from '@kinesis-client/core';
+import { Deliveries, eventually, isAscending, jsonRecords, putRecords, sortedSeqs, startRecordingSystem, startServices, type Services } from './helpers/local.js';
 
 let services: Services;
 test.before(async () => {
@@ -19,42 +19,8 @@ const fast = {
   polling: { idleMs: 100 },
 } satisfies Partial<SystemOptions>;
 
-interface Run {
-  stream: string;
-  app: string;
-  system: System;
-  deliveries: Deliveries;
-  errors: Error[];
-  stop(): Promise<void>;
-}
-
-async function start(shards: number, options: Partial<SystemOptions> = {}, consumerQuery: Record<string, string | number> = {}): Promise<Run> {
-  const stream = uniqueName('faults');
-  const app = uniqueName('app');
-  await createStream(services.kinesis, stream, shards);
-  const deliveries = new Deliveries();
-  const system = await createSystem({
-    streamName: stream,
-    appName: app,
-    consumer: fixture('recording-consumer.mjs', { channel: deliveries.channelName, ...consumerQuery }),
-    ...services.aws.clientOptions,
-    ...fast,
-    ...options,
-  });
-  const errors: Error[] = [];
-  system.events.on('error', (e) => errors.push(e.error));
-  return {
-    stream,
-    app,
-    system,
-    deliveries,
-    errors,
-    async stop() {
-      await system.stop();
-      deliveries.close();
-    },
-  };
-}
+const start = (shards: number, options: Partial<SystemOptions> = {}, consumerQuery: Record<string, string | number> = {}) =>
+  startRecordingSystem(services, shards, { ...fast, ...options }, consumerQuery);
 
 function find(node: SupervisionNode, id: string): SupervisionNode | undefined {
   if (node.id === id) return node;

@@ -1,6 +1,6 @@
 import test from 'ava';
-import { createSystem, type SystemOptions } from '@kinesis-client/core';
-import { Deliveries, createStream, eventually, fixture, isAscending, jsonRecords, putRecords, sortedSeqs, startServices, uniqueName, type Services } from './helpers/local.js';
+import type { SystemOptions } from '@kinesis-client/core';
+import { eventually, isAscending, jsonRecords, putRecords, sortedSeqs, startRecordingSystem, startServices, type Services, type SystemRun } from './helpers/local.js';
 
 let services: Services;
 test.before(async () => {
@@ -10,26 +10,11 @@ test.after.always(async () => {
   await services?.stop();
 });
 
-async function start(shards: number, options: Partial<SystemOptions>) {
-  const stream = uniqueName('retrieval');
-  const app = uniqueName('app');
-  await createStream(services.kinesis, stream, shards);
-  const deliveries = new Deliveries();
-  const system = await createSystem({
-    streamName: stream,
-    appName: app,
-    consumer: fixture('recording-consumer.mjs', { channel: deliveries.channelName }),
-    ...services.aws.clientOptions,
-    batchers: { batchSize: 100, backoff: { baseMs: 5, maxMs: 20 } },
-    ...options,
-  });
-  const errors: Error[] = [];
-  system.events.on('error', (e) => errors.push(e.error));
-  return { stream, app, system, deliveries, errors };
-}
+const start = (shards: number, options: Partial<SystemOptions>) =>
+  startRecordingSystem(services, shards, { batchers: { batchSize: 100, backoff: { baseMs: 5, maxMs: 20 } }, ...options });
 
 /** Exactly what was put, each once, in shard order, and checkpointed to the end. */
-async function checkExactlyOnce(t: { is: Function; true: Function; deepEqual: Function }, run: Awaited<ReturnType<typeof start>>, put: { shardId: string; sequenceNumber: string }[]) {
+async function checkExactlyOnce(t: { is: Function; true: Function; deepEqual: Function }, run: SystemRun, put: { shardId: string; sequenceNumber: string }[]) {
   await run.deliveries.waitFor(() => run.deliveries.count >= put.length, 60_000);
   const byShard = run.deliveries.byShard();
   const all = [...byShard.values()].flat();
@@ -61,8 +46,7 @@ test.serial('20 throttled GetRecords in a row, expired iterators and throttled U
     t.is(Math.max(...throttled), 20, 'one shard saw 20 throttles in a row, backing off each time');
     t.deepEqual(lost, [], 'throttled lease writes do not lose the lease');
   } finally {
-    await run.system.stop();
-    run.deliveries.close();
+    await run.stop();
   }
 });
 
@@ -79,8 +63,7 @@ test.serial('an iterator older than iteratorMaxAgeMs is replaced before use, rig
     t.true(shards.every((s) => (s.getShardIteratorCalls ?? 0) >= 3), `iterators were replaced (${shards.map((s) => s.getShardIteratorCalls).join(', ')} GetShardIterator calls)`);
     t.deepEqual(run.errors, [], 'replacing an aged iterator is routine, not an error');
   } finally {
-    await run.system.stop();
-    run.deliveries.close();
+    await run.stop();
   }
 });
 
@@ -98,7 +81,6 @@ test.serial('an idle shard backs off to one GetRecords call per idleMs', async (
     t.true(idleCalls <= 4, 'no more than one call per idleMs (plus one in flight at each end)');
     t.true(idleCalls >= 1, 'still polling');
   } finally {
-    await run.system.stop();
-    run.deliveries.close();
+    await run.stop();
   }
 });

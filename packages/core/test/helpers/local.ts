@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { LeaseTable, createDynamoDBClient } from '@kinesis-client/worker';
+import { createSystem, type System, type SystemOptions } from '@kinesis-client/core';
 import { createStream, putRecords, startLocalAws, type LocalAws } from '../../../examples/dist/local-aws.js';
 
 export { createStream, putRecords };
@@ -137,3 +138,45 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
 
 /** Sequence numbers sorted numerically (ava compares Sets in insertion order, so compare these). */
 export const sortedSeqs = (seqs: Iterable<string>) => [...seqs].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
+
+export interface SystemRun {
+  stream: string;
+  app: string;
+  system: System;
+  deliveries: Deliveries;
+  errors: Error[];
+  stop(): Promise<void>;
+}
+
+/** A fresh stream of `shards` shards and a system on it with the recording consumer. */
+export async function startRecordingSystem(
+  services: Services,
+  shards: number,
+  options: Partial<SystemOptions> = {},
+  consumerQuery: Record<string, string | number> = {},
+): Promise<SystemRun> {
+  const stream = uniqueName('stream');
+  const app = uniqueName('app');
+  await createStream(services.kinesis, stream, shards);
+  const deliveries = new Deliveries();
+  const system = await createSystem({
+    streamName: stream,
+    appName: app,
+    consumer: fixture('recording-consumer.mjs', { channel: deliveries.channelName, ...consumerQuery }),
+    ...services.aws.clientOptions,
+    ...options,
+  });
+  const errors: Error[] = [];
+  system.events.on('error', (e) => errors.push(e.error));
+  return {
+    stream,
+    app,
+    system,
+    deliveries,
+    errors,
+    async stop() {
+      await system.stop();
+      deliveries.close();
+    },
+  };
+}
