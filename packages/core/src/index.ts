@@ -6,5 +6,6 @@ export type { SystemEvents } from './events.js';
 export type { SystemOptions } from './options.js';
 export type { CallFault, Faults } from './faults.js';
 export type { Inspection, ShardView } from './inspect.js';
-export { ErrorCodes, KinesisClientError, isKinesisClientError } from '@kinesis-client/worker';
+export { ErrorCodes, KinesisClientError, isKinesisClientError, aggregate, deaggregate } from '@kinesis-client/worker';
+export type { UserRecord } from '@kinesis-client/worker';
 export type { CallFaultRule, ErrorCode, ShardActorRole, ShardStatus, SupervisionNode, ThreadDeath } from '@kinesis-client/worker';

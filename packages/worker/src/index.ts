@@ -14,6 +14,10 @@ export { LeaseTable, SHARD_END, itemFromNewLease, leaseFromItem } from './lease/
 export { createDynamoDBClient, createKinesisClient } from './aws-clients.js';
 export { CALL_FAULT_SLOTS, CallFaults, createCallFaultCounters, injectedAwsError } from './faults.js';
 export type { CallFaultRule, CallFaultSlot } from './faults.js';
+export { KPL_MAGIC, aggregate, deaggregate, hashKeyOf } from './kpl/aggregation.js';
+export type { UserRecord } from './kpl/aggregation.js';
+export { expandAggregates } from './kpl/expand.js';
+export type { HashKeyRange, ResumePoint } from './kpl/expand.js';
 export { KINESIS_SHARD_LIMITS, PollPacer } from './reader/poll-pacer.js';
 export type { PacerLimits, Page } from './reader/poll-pacer.js';
 export { packRecords, unpackRecords, transferablesOf } from './batch-codec.js';

@@ -5,6 +5,7 @@
  */
 import { threadId, workerData } from 'node:worker_threads';
 import { unpackRecords } from './batch-codec.js';
+import { expandAggregates } from './kpl/expand.js';
 import type { Consumer, ConsumerContext } from './consumer.js';
 import { KinesisClientError, deserializeError, serializeError } from './errors.js';
 import type { BatchOutcome, DescribeOutcome, PoolTask, PoolWorkerData } from './protocol.js';
@@ -46,10 +47,11 @@ export default async function run(task: PoolTask): Promise<BatchOutcome | Descri
       return { ok: true, capabilities: { handleMessage: !!consumer.handleMessage, handleFailed: !!consumer.handleFailed } };
     }
     const ctx: ConsumerContext = { shardId: task.info.shardId, streamName: task.info.streamName, threadId };
-    const messages = unpackRecords(task.records, task.info.shardId, task.info.streamName);
+    const { hashKeyRange, resumeAfter } = task.deaggregation;
+    const { messages, lastSubSequenceNumber } = expandAggregates(unpackRecords(task.records, task.info.shardId, task.info.streamName), hashKeyRange, resumeAfter);
     if (task.kind === 'failed') {
       await consumer.handleFailed!(messages, deserializeError(task.error), task.info, ctx);
-      return { ok: true };
+      return { ok: true, lastSubSequenceNumber };
     }
     let handled: unknown[] = messages;
     if (consumer.handleMessage) {
@@ -59,8 +61,9 @@ export default async function run(task: PoolTask): Promise<BatchOutcome | Descri
         handled[i] = out instanceof Promise ? await out : out;
       }
     }
-    await consumer.handleBatch(handled, task.info, ctx);
-    return { ok: true };
+    // a batch can come out empty: the rest of an aggregate already handled, or records of a sibling shard
+    if (handled.length > 0) await consumer.handleBatch(handled, task.info, ctx);
+    return { ok: true, lastSubSequenceNumber };
   } catch (error) {
     return { ok: false, error: serializeError(error) };
   }

@@ -10,6 +10,7 @@ import type { BackoffOptions } from './backoff.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { RestartIntensity, RestartType, Strategy } from './actor/supervisor.js';
 import type { CallFaultSlot } from './faults.js';
+import type { HashKeyRange, ResumePoint } from './kpl/expand.js';
 
 /** Plain SDK v3 client config (endpoint, region, credentials as data, maxAttempts, ...). */
 export type AwsClientConfig = Record<string, unknown>;
@@ -111,16 +112,24 @@ export interface MainApi {
   report(event: HostEvent): void;
 }
 
+/** What the pool needs to expand KPL aggregates: the shard's hash range and a resume point inside one. */
+export interface Deaggregation {
+  hashKeyRange: HashKeyRange | undefined;
+  resumeAfter: ResumePoint | undefined;
+}
+
 export interface BatchTask {
   kind: 'batch';
   records: PackedRecords;
   info: BatchInfo;
+  deaggregation: Deaggregation;
 }
 
 export interface FailedTask {
   kind: 'failed';
   records: PackedRecords;
   info: BatchInfo;
+  deaggregation: Deaggregation;
   error: SerializedError;
 }
 
@@ -130,7 +139,8 @@ export interface DescribeTask {
 
 export type PoolTask = DescribeTask | BatchTask | FailedTask;
 
-export type BatchOutcome = { ok: true } | { ok: false; error: SerializedError; poolDied?: boolean };
+/** `lastSubSequenceNumber`: of the batch's last Kinesis record, for its checkpoint (n-1 for an aggregate of n). */
+export type BatchOutcome = { ok: true; lastSubSequenceNumber?: number } | { ok: false; error: SerializedError; poolDied?: boolean };
 
 export type DescribeOutcome = { ok: true; capabilities: ConsumerCapabilities } | { ok: false; error: SerializedError };
 

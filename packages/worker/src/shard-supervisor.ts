@@ -30,6 +30,10 @@ export class ShardSupervisor {
     this.readerId = `${shardId}/reader`;
     this.lastCheckpoint = observed.checkpoint;
     const { runtime, config } = env;
+    const hashKeyRange =
+      observed.startingHashKey !== undefined && observed.endingHashKey !== undefined
+        ? { startingHashKey: observed.startingHashKey, endingHashKey: observed.endingHashKey }
+        : undefined;
     const leaseSpec: ChildSpec = {
       id: this.leaseId,
       restart: 'transient',
@@ -58,7 +62,7 @@ export class ShardSupervisor {
       id: this.readerId,
       restart: 'transient',
       start: (exited) => {
-        const ref = runtime.spawn<ReaderMessage>(this.readerId, readerActor(env, shardId, this.leaseId, this.stats), (_ref, reason) =>
+        const ref = runtime.spawn<ReaderMessage>(this.readerId, readerActor(env, shardId, this.leaseId, this.stats, hashKeyRange), (_ref, reason) =>
           exited(reason),
         );
         const leaseRef = runtime.current<LeaseMessage>(this.leaseId);

@@ -59,6 +59,7 @@ interface BatchReport {
   shardId: string;
   attempt: number;
   sequenceNumbers: string[];
+  subSequenceNumbers: number[];
   bodies: string[];
 }
 
@@ -148,16 +149,16 @@ export interface SystemRun {
   stop(): Promise<void>;
 }
 
-/** A fresh stream of `shards` shards and a system on it with the recording consumer. */
+/** A system with the recording consumer, on a fresh stream of `shards` shards or on an existing stream and app. */
 export async function startRecordingSystem(
   services: Services,
-  shards: number,
+  shards: number | { stream: string; app: string },
   options: Partial<SystemOptions> = {},
   consumerQuery: Record<string, string | number> = {},
 ): Promise<SystemRun> {
-  const stream = uniqueName('stream');
-  const app = uniqueName('app');
-  await createStream(services.kinesis, stream, shards);
+  const stream = typeof shards === 'number' ? uniqueName('stream') : shards.stream;
+  const app = typeof shards === 'number' ? uniqueName('app') : shards.app;
+  if (typeof shards === 'number') await createStream(services.kinesis, stream, shards);
   const deliveries = new Deliveries();
   const system = await createSystem({
     streamName: stream,

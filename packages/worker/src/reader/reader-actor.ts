@@ -8,7 +8,8 @@ import { KinesisClientError, deserializeError, serializeError } from '../errors.
 import type { HostEnv } from '../host-env.js';
 import type { LeaseMessage } from '../lease/lease-actor.js';
 import { SHARD_END } from '../lease/lease-table.js';
-import type { BatchOutcome } from '../protocol.js';
+import type { HashKeyRange, ResumePoint } from '../kpl/expand.js';
+import type { BatchOutcome, Deaggregation } from '../protocol.js';
 import { KINESIS_SHARD_LIMITS, PollPacer } from './poll-pacer.js';
 
 const THROTTLING = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'LimitExceededException', 'KMSThrottlingException']);
@@ -28,6 +29,7 @@ interface InFlight {
   records: RawRecord[];
   attempt: number;
   millisBehindLatest: number | undefined;
+  deaggregation: Deaggregation;
 }
 
 export interface ReaderStats {
@@ -42,7 +44,7 @@ export interface ReaderStats {
  * batch at a time, in sequence order. It reads ahead while a batch is being handled, but never
  * holds more than maxBufferedRecords plus one GetRecords page: a slow consumer pauses reading.
  */
-export function readerActor(env: HostEnv, shardId: string, leaseId: string, stats: ReaderStats) {
+export function readerActor(env: HostEnv, shardId: string, leaseId: string, stats: ReaderStats, hashKeyRange: HashKeyRange | undefined) {
   return (ctx: ActorContext<ReaderMessage>): Behavior<ReaderMessage> => {
     const { config, kinesis } = env;
     const { reader: limits, batch: batchConfig } = config;
@@ -59,7 +61,10 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
     let fetchFailures = 0;
     let lastReceived: string | undefined;
     let startedFrom: string | undefined;
+    let startedFromSub = 0;
     let drained: (() => void) | undefined;
+    /** A checkpoint inside a KPL aggregate: that aggregate is read again and its done user records skipped. */
+    let resumeInside: ResumePoint | undefined;
 
     const lease = (message: LeaseMessage) => {
       const ref = env.runtime.current<LeaseMessage>(leaseId);
@@ -119,7 +124,7 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
       const records = packRecords(flight.records);
       const info = batchInfo(flight);
       ctx.pipe(
-        env.main.runBatch(Comlink.transfer({ kind: 'batch', records, info }, transferablesOf(records))),
+        env.main.runBatch(Comlink.transfer({ kind: 'batch', records, info, deaggregation: flight.deaggregation }, transferablesOf(records))),
         (outcome) => ({ type: 'settled', outcome, viaHandleFailed: false }),
         (error) => ({ type: 'settled', outcome: { ok: false, error: serializeError(error) }, viaHandleFailed: false }),
       );
@@ -137,7 +142,9 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
       const records = buffer.length <= batchConfig.size ? buffer : buffer.slice(0, batchConfig.size);
       buffer = records === buffer ? [] : buffer.slice(batchConfig.size);
       stats.bufferedRecords = buffer.length;
-      inFlight = { records, attempt: 1, millisBehindLatest: stats.millisBehindLatest };
+      const resumeAfter = resumeInside?.sequenceNumber === records[0]!.SequenceNumber ? resumeInside : undefined;
+      resumeInside = undefined;
+      inFlight = { records, attempt: 1, millisBehindLatest: stats.millisBehindLatest, deaggregation: { hashKeyRange, resumeAfter } };
       send(inFlight);
     };
 
@@ -153,7 +160,7 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
       if (outcome.ok) {
         inFlight = undefined;
         const last = flight.records[flight.records.length - 1]!;
-        lease({ type: 'checkpoint', sequenceNumber: last.SequenceNumber!, subSequenceNumber: 0 });
+        lease({ type: 'checkpoint', sequenceNumber: last.SequenceNumber!, subSequenceNumber: outcome.lastSubSequenceNumber ?? 0 });
         if (phase === 'draining') return finishDrain();
         dispatch();
         scheduleFetch();
@@ -177,7 +184,7 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
         const records = packRecords(flight.records);
         const info = batchInfo(flight);
         ctx.pipe(
-          env.main.runFailed(Comlink.transfer({ kind: 'failed', records, info, error: outcome.error }, transferablesOf(records))),
+          env.main.runFailed(Comlink.transfer({ kind: 'failed', records, info, deaggregation: flight.deaggregation, error: outcome.error }, transferablesOf(records))),
           (o) => ({ type: 'settled', outcome: o, viaHandleFailed: true }),
           (e) => ({ type: 'settled', outcome: { ok: false, error: serializeError(e) }, viaHandleFailed: true }),
         );
@@ -218,7 +225,7 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
     /** A new iterator right after the last record read, so nothing is skipped or read twice. */
     const resumeAfterLastReceived = () => {
       if (lastReceived) requestIterator('AFTER_SEQUENCE_NUMBER', lastReceived);
-      else onStart(startedFrom ?? 'TRIM_HORIZON');
+      else onStart(startedFrom ?? 'TRIM_HORIZON', startedFromSub);
     };
 
     const onFetchFailed = (error: unknown) => {
@@ -247,15 +254,20 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
       else ctx.sendAfter(delay, { type: 'resume' });
     };
 
-    const onStart = (checkpoint: string) => {
+    const onStart = (checkpoint: string, subSequenceNumber: number) => {
       startedFrom = checkpoint;
+      startedFromSub = subSequenceNumber;
       if (checkpoint === SHARD_END) {
         phase = 'ended';
         lease({ type: 'shardEnd', childShardIds: [] });
         return;
       }
       if (checkpoint === 'TRIM_HORIZON' || checkpoint === 'LATEST' || checkpoint === 'AT_TIMESTAMP') requestIterator(checkpoint);
-      else requestIterator('AFTER_SEQUENCE_NUMBER', checkpoint);
+      else if (subSequenceNumber > 0) {
+        // inside an aggregate: read it again and let the pool skip the user records already handled
+        resumeInside = { sequenceNumber: checkpoint, subSequenceNumber };
+        requestIterator('AT_SEQUENCE_NUMBER', checkpoint);
+      } else requestIterator('AFTER_SEQUENCE_NUMBER', checkpoint);
     };
 
     return {
@@ -263,7 +275,7 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
         switch (message.type) {
           case 'start':
             if (phase === 'draining' || phase === 'ended') return;
-            return onStart(message.checkpoint);
+            return onStart(message.checkpoint, message.subSequenceNumber);
           case 'iterator': {
             if (phase === 'draining' || phase === 'ended') return;
             const first = phase === 'waiting';

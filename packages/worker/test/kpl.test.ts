@@ -1,0 +1,91 @@
+import test from 'ava';
+import { createHash } from 'node:crypto';
+import { aggregate, deaggregate, expandAggregates, hashKeyOf, type Message } from '@kinesis-client/worker';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const users = (n: number, prefix = 'u') => Array.from({ length: n }, (_, i) => ({ partitionKey: `${prefix}-${i % 3}`, explicitHashKey: undefined, data: enc.encode(`${prefix}${i}`) }));
+const message = (sequenceNumber: string, data: Uint8Array): Message => ({
+  data,
+  partitionKey: 'outer',
+  sequenceNumber,
+  subSequenceNumber: 0,
+  approximateArrivalTimestamp: new Date(0),
+  explicitHashKey: undefined,
+  shardId: 'shardId-000000000000',
+  streamName: 's',
+});
+
+test('aggregate then deaggregate gives back every user record, keys included', (t) => {
+  const input = [
+    { partitionKey: 'a', explicitHashKey: undefined, data: enc.encode('one') },
+    { partitionKey: 'b', explicitHashKey: '123', data: enc.encode('two') },
+    { partitionKey: 'a', explicitHashKey: undefined, data: new Uint8Array(0) },
+  ];
+  const record = aggregate(input);
+  t.is(record.PartitionKey, 'a');
+  t.is(record.ExplicitHashKey, hashKeyOf(input[0]!).toString(), 'the aggregate lands where its first record would');
+  const out = deaggregate(record.Data)!;
+  t.deepEqual(out.map((u) => [u.partitionKey, u.explicitHashKey, dec.decode(u.data)]), [['a', undefined, 'one'], ['b', '123', 'two'], ['a', undefined, '']]);
+});
+
+test('hashKeyOf: the explicit hash key, else the MD5 of the partition key as a 128-bit integer', (t) => {
+  t.is(hashKeyOf({ partitionKey: 'x', explicitHashKey: '42' }), 42n);
+  t.is(hashKeyOf({ partitionKey: 'x' }), BigInt(`0x${createHash('md5').update('x').digest('hex')}`));
+});
+
+test('not an aggregate, or a corrupt one, passes through: bad magic, bad MD5, bad protobuf, short data', (t) => {
+  const good = aggregate(users(4)).Data;
+  const badMagic = Uint8Array.from(good);
+  badMagic[0] = 0;
+  const badDigest = Uint8Array.from(good);
+  badDigest[good.length - 1]! ^= 0xff;
+  const garbage = enc.encode('protobuf garbage!');
+  const digest = createHash('md5').update(garbage).digest();
+  const badProtobuf = new Uint8Array([0xf3, 0x89, 0x9a, 0xc2, ...garbage, ...digest]);
+  for (const [name, data] of [['plain', enc.encode('{"hello":1}')], ['bad magic', badMagic], ['bad md5', badDigest], ['bad protobuf', badProtobuf], ['short', good.subarray(0, 10)]] as const) {
+    t.is(deaggregate(data), undefined, name);
+    const { messages } = expandAggregates([message('100', data)]);
+    t.is(messages.length, 1, `${name}: passed through`);
+    t.is(messages[0]!.data, data, `${name}: unchanged`);
+  }
+});
+
+test('expandAggregates: user records in order with sub-sequence numbers, plain records between them kept', (t) => {
+  const batch = [message('1', enc.encode('plain-1')), message('2', aggregate(users(3, 'a')).Data), message('3', enc.encode('plain-3')), message('4', aggregate(users(2, 'b')).Data)];
+  const { messages, lastSubSequenceNumber } = expandAggregates(batch);
+  t.deepEqual(messages.map((m) => [m.sequenceNumber, m.subSequenceNumber, dec.decode(m.data)]), [
+    ['1', 0, 'plain-1'],
+    ['2', 0, 'a0'],
+    ['2', 1, 'a1'],
+    ['2', 2, 'a2'],
+    ['3', 0, 'plain-3'],
+    ['4', 0, 'b0'],
+    ['4', 1, 'b1'],
+  ]);
+  t.is(lastSubSequenceNumber, 1, 'the checkpoint of the batch covers the last aggregate whole');
+  t.is(expandAggregates([message('9', enc.encode('x'))]).lastSubSequenceNumber, 0);
+});
+
+test('expandAggregates resumes after a checkpoint inside an aggregate at the next user record', (t) => {
+  const batch = [message('2', aggregate(users(5, 'a')).Data), message('3', enc.encode('plain-3'))];
+  const resumed = expandAggregates(batch, undefined, { sequenceNumber: '2', subSequenceNumber: 2 });
+  t.deepEqual(resumed.messages.map((m) => [m.sequenceNumber, m.subSequenceNumber]), [['2', 3], ['2', 4], ['3', 0]]);
+  const plainAtResume = expandAggregates([message('3', enc.encode('plain-3')), message('4', enc.encode('plain-4'))], undefined, { sequenceNumber: '3', subSequenceNumber: 1 });
+  t.deepEqual(plainAtResume.messages.map((m) => m.sequenceNumber), ['4'], 'a plain record at the resume point was handled before');
+});
+
+test('expandAggregates drops user records hashed outside the shard, as after a reshard', (t) => {
+  const low = { partitionKey: 'low', explicitHashKey: '10', data: enc.encode('low') };
+  const high = { partitionKey: 'high', explicitHashKey: '1000', data: enc.encode('high') };
+  const { messages } = expandAggregates([message('7', aggregate([low, high, low]).Data)], { startingHashKey: '0', endingHashKey: '500' });
+  t.deepEqual(messages.map((m) => [m.subSequenceNumber, dec.decode(m.data)]), [[0, 'low'], [2, 'low']]);
+  const plain = expandAggregates([message('8', enc.encode('plain'))], { startingHashKey: '0', endingHashKey: '1' });
+  t.is(plain.messages.length, 1, 'plain records are never dropped: Kinesis placed them');
+});
+
+test('aggregate refuses what cannot be one Kinesis record', (t) => {
+  t.throws(() => aggregate([]), { message: /at least one/ });
+  const big = [{ partitionKey: 'k', explicitHashKey: undefined, data: new Uint8Array(1024 * 1024) }];
+  t.throws(() => aggregate(big), { message: /1 MiB/ });
+});
