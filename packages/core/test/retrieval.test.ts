@@ -84,3 +84,23 @@ test.serial('an idle shard backs off to one GetRecords call per idleMs', async (
     await run.stop();
   }
 });
+
+test.serial('throttled lease renewals are retried at once with backoff, and the lease is kept', async (t) => {
+  const run = await start(1, { lease: { failoverMs: 3_000 } });
+  const lost: string[] = [];
+  run.system.events.on('lease:lost', (e) => lost.push(e.shardId));
+  try {
+    const leases = services.leaseTable(run.app);
+    const counter = async () => (await leases.scan())[0]!.leaseCounter;
+    await eventually(async () => ((await leases.scan())[0]?.leaseOwner === run.system.workerId ? true : undefined));
+    const rule = await run.system.faults.failCalls({ command: 'UpdateItem', error: 'ProvisionedThroughputExceededException', times: 4 });
+    await eventually(async () => (rule.remaining === 0 ? true : undefined), 10_000, 'the renewals to meet the throttles');
+    const after = await counter();
+    await eventually(async () => ((await counter()) > after ? true : undefined), 10_000, 'a renewal after the throttles');
+    t.deepEqual(lost, []);
+    t.is((await leases.scan())[0]!.leaseOwner, run.system.workerId);
+    t.true(run.errors.filter((e) => e.name === 'ProvisionedThroughputExceededException').length >= 4);
+  } finally {
+    await run.stop();
+  }
+});

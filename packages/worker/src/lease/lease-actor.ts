@@ -52,6 +52,7 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
       ctx.exit({ kind: 'normal' });
     };
 
+    let renewFailures = 0;
     const scheduleRenew = () => ctx.sendAfter(config.lease.renewIntervalMs, { type: 'renew' });
 
     /** Writes the newest successful position; false when the lease turned out to be gone. */
@@ -118,10 +119,14 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
               if (!ok) return lose('renewal condition failed: another worker holds the lease');
               counter++;
               lastRenewedAt = ctx.clock.now();
+              renewFailures = 0;
             } catch (error) {
               report({ type: 'error', shardId, error: serializeError(error) });
               // still ours until others may consider it expired
               if (ctx.clock.now() - lastRenewedAt >= config.lease.failoverMs) return lose('renewals failed for failoverMs');
+              // throttled or unreachable: try again well before the lease could expire
+              ctx.sendAfter(backoffDelay(++renewFailures, { baseMs: 100, maxMs: config.lease.renewIntervalMs }), { type: 'renew' });
+              return;
             }
             scheduleRenew();
             return;
