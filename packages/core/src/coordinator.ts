@@ -1,12 +1,13 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { itemFromNewLease, serializeError, type ActorContext, type Behavior, type LeaseSnapshot, type LeaseTable } from '@kinesis-client/worker';
-import { LeaseExpiry, leasesToTake } from './lease-taker.js';
+import { SHARD_END, itemFromNewLease, serializeError, type ActorContext, type Behavior, type LeaseSnapshot, type LeaseTable } from '@kinesis-client/worker';
+import { LeaseExpiry, planTakes } from './lease-taker.js';
 import { listAllShards, planLeaseSync, shardNode, type InitialCheckpoint, type ShardNode } from './shard-graph.js';
 import type { ResolvedOptions } from './options.js';
 import type { ShardHostHandle } from './shard-host-handle.js';
 
 export type CoordinatorMessage =
-  | { type: 'tick'; done?: (error?: unknown) => void }
+  /** A full cycle (list shards, sync the table, take, steal); `check` only scans and takes free or expired leases. */
+  | { type: 'tick'; check?: boolean; done?: (error?: unknown) => void }
   | { type: 'shardStopped'; shardId: string; reason: string }
   | { type: 'hostDown'; index: number }
   | { type: 'hostUp'; index: number }
@@ -21,27 +22,51 @@ export interface CoordinatorDeps {
 }
 
 const HOST_RESTART_GRACE_MS = 2_000;
+/** After the moment a lease could expire, so the scan sees it expired rather than just short of it. */
+const EXPIRY_MARGIN_MS = 50;
 
 /**
  * The main thread's coordinator: discovers shards and their parent/child graph, keeps a lease row
  * for each shard that should be processed, decides which leases this worker takes (a child only
- * once its parents are done) and places their shards on the least busy shard-host thread. It
- * ticks every takeIntervalMs, and at once when one of its shards ends, so children start promptly.
- * Each tick runs to completion before the next message, so decisions never interleave.
+ * once its parents are done) and places their shards on the least busy shard-host thread.
+ *
+ * A full cycle runs every takeIntervalMs and may steal: it asks the owner of a lease to hand it
+ * over, and the owner drains the shard, checkpoints and writes this worker's id as owner, so no
+ * shard is ever read by two workers at once. Between cycles, check ticks only scan and take: one
+ * when a lease seen held could have expired (so a dead worker's leases are taken within
+ * failoverMs of the last renewal this worker saw, plus the scan that saw it), and a few while a
+ * handoff this worker asked for is pending. A shard that ends brings a full cycle forward, so
+ * children start promptly. Each tick runs to completion before the next message.
  */
 export function coordinator(deps: CoordinatorDeps) {
   return (ctx: ActorContext<CoordinatorMessage>): Behavior<CoordinatorMessage> => {
     const { options, kinesis, leases } = deps;
+    const me = options.workerId;
     const expiry = new LeaseExpiry();
     /** shard id -> host index, for every shard this worker runs. */
     const held = new Map<string, number>();
+    /** lease key -> when this worker asked its owner to hand it over. */
+    const requested = new Map<string, number>();
+    let listed: Set<string> | undefined;
     let stopping = false;
-    let nextTick: ReturnType<typeof ctx.sendAfter> | undefined;
-    let nextTickAt = Infinity;
+    const timers = {
+      full: { timer: undefined as ReturnType<typeof ctx.sendAfter> | undefined, at: Infinity },
+      check: { timer: undefined as ReturnType<typeof ctx.sendAfter> | undefined, at: Infinity },
+    };
 
     const initialCheckpoint = (): InitialCheckpoint => {
       const p = options.initialPosition;
       return typeof p === 'string' ? p : 'AT_TIMESTAMP';
+    };
+
+    const eligible = (shardId: string): boolean => {
+      if (!options.shouldProcess) return true;
+      try {
+        return options.shouldProcess(shardId, me) === true;
+      } catch (error) {
+        deps.onError(error, shardId);
+        return false;
+      }
     };
 
     /** Writes what planLeaseSync asks for; true when the table changed and must be read again. */
@@ -59,85 +84,117 @@ export function coordinator(deps: CoordinatorDeps) {
       return best;
     };
 
-    const tick = async () => {
-      const shards = (await listAllShards(kinesis, options.streamName)).map(shardNode);
+    const start = async (lease: LeaseSnapshot) => {
+      const host = place();
+      if (!host || stopping) return;
+      held.set(lease.leaseKey, host.index);
+      host.shards.add(lease.leaseKey);
+      try {
+        await host.api.startShard(lease);
+      } catch (error) {
+        held.delete(lease.leaseKey);
+        host.shards.delete(lease.leaseKey);
+        deps.onError(error, lease.leaseKey);
+      }
+    };
+
+    /** Returns when the next check tick is due, in ms from now, or Infinity. */
+    const tick = async (full: boolean): Promise<number> => {
+      let shards: ShardNode[] | undefined;
+      if (full || !listed) {
+        shards = (await listAllShards(kinesis, options.streamName)).map(shardNode);
+        listed = new Set(shards.map((s) => s.shardId));
+      }
       let table = await leases.scan();
-      if (await syncLeases(shards, table)) table = await leases.scan();
+      if (shards && (await syncLeases(shards, table))) table = await leases.scan();
       const now = ctx.clock.now();
       expiry.observe(table, now);
-      const toTake = leasesToTake({
+      const byKey = new Map(table.map((l) => [l.leaseKey, l]));
+      // a request the row no longer shows is settled: handed to us, taken by someone, or withdrawn
+      for (const key of requested.keys()) if (byKey.get(key)?.handoffTo !== me) requested.delete(key);
+      for (const lease of table) if (lease.handoffTo === me && !requested.has(lease.leaseKey)) requested.set(lease.leaseKey, now);
+      const plan = planTakes({
         leases: table,
-        workerId: options.workerId,
+        workerId: me,
         held: new Set(held.keys()),
         now,
         failoverMs: options.lease.failoverMs,
         expiry,
-        listed: new Set(shards.map((s) => s.shardId)),
+        listed,
+        maxLeasesPerWorker: options.lease.maxLeasesPerWorker,
+        maxStealPerCycle: full ? options.lease.maxStealPerCycle : 0,
+        orphanAfterMs: options.lease.takeIntervalMs,
+        eligible,
+        requested,
       });
-      await Promise.all(
-        toTake.map(async (lease) => {
-          const host = place();
-          if (!host || stopping) return;
-          held.set(lease.leaseKey, host.index);
-          host.shards.add(lease.leaseKey);
-          try {
-            await host.api.startShard(lease);
-          } catch (error) {
-            held.delete(lease.leaseKey);
-            host.shards.delete(lease.leaseKey);
-            deps.onError(error, lease.leaseKey);
-          }
+      await Promise.all([
+        ...plan.take.map(start),
+        ...plan.steal.map(async (lease) => {
+          // losing this to another thief, or to the owner letting go, is normal
+          if (!stopping && (await leases.requestHandoff(lease.leaseKey, lease.leaseOwner!, me))) requested.set(lease.leaseKey, now);
         }),
-      );
+      ]);
+      const others = table.filter((l) => l.leaseOwner !== me && !held.has(l.leaseKey) && l.checkpoint !== SHARD_END);
+      const expiryCheck = expiry.nextExpiry(others, now, options.lease.failoverMs) - now + EXPIRY_MARGIN_MS;
+      // the owner answers a request at its next renewal or checkpoint, after its in-flight batch
+      const handoffCheck = requested.size > 0 ? Math.max(100, Math.floor(options.lease.renewIntervalMs / 2)) : Infinity;
+      return Math.min(expiryCheck, handoffCheck);
     };
 
-    /** Brings the next tick forward to `ms` from now; never pushes it back. */
-    const schedule = (ms: number) => {
-      if (stopping) return;
+    /** Brings a tick forward to `ms` from now; never pushes it back. */
+    const schedule = (kind: 'full' | 'check', ms: number) => {
+      if (stopping || ms === Infinity) return;
+      const slot = timers[kind];
       const at = ctx.clock.now() + ms;
-      if (nextTick && at >= nextTickAt) return;
-      if (nextTick) ctx.cancel(nextTick);
-      nextTickAt = at;
-      nextTick = ctx.sendAfter(ms, { type: 'tick' });
+      if (slot.timer && at >= slot.at) return;
+      // a check due no earlier than the next full cycle adds nothing
+      if (kind === 'check' && timers.full.timer && at >= timers.full.at) return;
+      if (slot.timer) ctx.cancel(slot.timer);
+      slot.at = at;
+      slot.timer = ctx.sendAfter(ms, kind === 'check' ? { type: 'tick', check: true } : { type: 'tick' });
     };
 
     return {
       async receive(message) {
         switch (message.type) {
           case 'tick': {
-            nextTick = undefined;
-            nextTickAt = Infinity;
+            const full = !message.check;
+            const slot = timers[full ? 'full' : 'check'];
+            slot.timer = undefined;
+            slot.at = Infinity;
             if (stopping) return message.done?.();
+            let nextCheck = Infinity;
             try {
-              await tick();
+              nextCheck = await tick(full);
               message.done?.();
             } catch (error) {
               deps.onError(error);
               message.done?.(error);
             }
-            schedule(options.lease.takeIntervalMs);
+            if (full) schedule('full', options.lease.takeIntervalMs);
+            schedule('check', nextCheck);
             return;
           }
           case 'shardStopped': {
             const index = held.get(message.shardId);
             held.delete(message.shardId);
             if (index !== undefined) deps.hosts()[index]?.shards.delete(message.shardId);
-            // a finished parent may unblock its children; a failed shard is retried on the next tick
-            if (message.reason === 'ended') schedule(0);
+            // a finished parent may unblock its children; a failed shard is retried on a later tick
+            if (message.reason === 'ended') schedule('full', 0);
             return;
           }
           case 'hostDown': {
             for (const [shardId, index] of held) if (index === message.index) held.delete(shardId);
             // the thread's supervisor is starting a fresh one (hostUp); survivors take over if that is slow
-            schedule(HOST_RESTART_GRACE_MS);
+            schedule('check', HOST_RESTART_GRACE_MS);
             return;
           }
           case 'hostUp':
-            schedule(0);
+            schedule('check', 0);
             return;
           case 'stop':
             stopping = true;
-            if (nextTick) ctx.cancel(nextTick);
+            for (const slot of Object.values(timers)) if (slot.timer) ctx.cancel(slot.timer);
             ctx.exit({ kind: 'normal' });
             return;
         }

@@ -145,8 +145,15 @@ export async function createSystem(input: SystemOptions): Promise<System> {
     }
   };
 
-  /** Leases of threads that died and were not replaced (the system is stopping): give them back too. */
+  /**
+   * Leases of threads that died and were not replaced (the system is stopping), and leases handed
+   * to this worker that it had not started yet: give them back too. Handoffs it asked for are
+   * withdrawn, so their owners keep them rather than handing them to a worker that is gone.
+   */
   const releaseOrphans = async () => {
+    const requests = (await leases.scan()).filter((l) => l.handoffTo === options.workerId);
+    await Promise.all(requests.map((l) => leases.withdrawHandoff(l.leaseKey, options.workerId)));
+    // after the withdrawals, so a lease handed over just before one is seen here
     const mine = (await leases.scan()).filter((l) => l.leaseOwner === options.workerId);
     await Promise.all(mine.map((l) => leases.release(l.leaseKey, options.workerId)));
   };

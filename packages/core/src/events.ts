@@ -4,7 +4,8 @@ import type { ShardStopReason } from '@kinesis-client/worker';
 export type SystemEvents = {
   'lease:acquired': { shardId: string; workerId: string; leaseCounter: number; checkpoint: string };
   'lease:lost': { shardId: string; reason: string };
-  'lease:released': { shardId: string };
+  /** `to`: the worker the lease was handed to, when one asked for it (a steal); otherwise it is free. */
+  'lease:released': { shardId: string; to?: string };
   'shard:started': { shardId: string; iteratorType: string; startingSequenceNumber: string | undefined };
   'shard:ended': { shardId: string; childShardIds: string[] };
   /** GetRecords or GetShardIterator was throttled; this shard alone waits `delayMs` and tries again. */

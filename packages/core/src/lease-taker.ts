@@ -17,6 +17,22 @@ export class LeaseExpiry {
     for (const key of this.seen.keys()) if (!keys.has(key)) this.seen.delete(key);
   }
 
+  /** How long this worker has seen the lease's counter unchanged; undefined before first sight. */
+  unchangedFor(lease: LeaseSnapshot, now: number): number | undefined {
+    const last = this.seen.get(lease.leaseKey);
+    return last && last.counter === lease.leaseCounter ? now - last.since : undefined;
+  }
+
+  /** The earliest time one of these leases, held by someone and not expired yet, expires if nobody renews it. */
+  nextExpiry(leases: readonly LeaseSnapshot[], now: number, failoverMs: number): number {
+    let next = Infinity;
+    for (const lease of leases) {
+      const last = this.seen.get(lease.leaseKey);
+      if (lease.leaseOwner && last && last.since + failoverMs > now) next = Math.min(next, last.since + failoverMs);
+    }
+    return next;
+  }
+
   isExpired(lease: LeaseSnapshot, now: number, failoverMs: number): boolean {
     if (!lease.leaseOwner) return true;
     const last = this.seen.get(lease.leaseKey);
@@ -39,28 +55,142 @@ export function parentsDone(lease: LeaseSnapshot, byKey: ReadonlyMap<string, Lea
 export interface TakeInput {
   leases: readonly LeaseSnapshot[];
   workerId: string;
+  /** Shards this worker runs now. */
   held: ReadonlySet<string>;
   now: number;
   failoverMs: number;
   expiry: LeaseExpiry;
   /** The shard ids ListShards returned this cycle. */
   listed?: ReadonlySet<string>;
+  /** lease.maxLeasesPerWorker; unlimited when absent. */
+  maxLeasesPerWorker?: number;
+  /** lease.maxStealPerCycle; 0 (no stealing) when absent, as on a tick that only checks for expiries. */
+  maxStealPerCycle?: number;
+  /**
+   * How long a free or expired lease may stay untaken before a worker already at target takes it:
+   * workers below target take such a lease within one cycle, so one still free after this long
+   * is one nobody below target may take (shouldProcess). Never when absent.
+   */
+  orphanAfterMs?: number;
+  /** The shouldProcess option, bound to this worker. */
+  eligible?: (shardId: string) => boolean;
+  /** Handoffs this worker asked for: lease key -> when. */
+  requested?: ReadonlyMap<string, number>;
+  /** For the order of equally good choices; Math.random unless a test fixes it. */
+  random?: () => number;
+}
+
+export interface TakePlan {
+  /** Conditional takes on leaseCounter: free, expired, ours, handed to us, or a handoff that timed out. */
+  take: LeaseSnapshot[];
+  /** Leases whose owners are asked to hand them over (they checkpoint, then assign them to us). */
+  steal: LeaseSnapshot[];
+  /** Leases to be processed: not at SHARD_END, listed, parents done. */
+  active: number;
+  /** Workers seen alive, this one included. */
+  liveWorkers: number;
+  target: number;
+  /** Active leases per live worker after this plan, by this worker's view. */
+  load: Map<string, number>;
+}
+
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
 }
 
 /**
- * Which leases this worker should take now: unfinished leases that are free, expired, or still
- * carry this worker's id from an earlier life, and whose parents are all done. With a listing,
- * only listed shards: one that aged out of retention has nothing left to read, and one too new
- * for this listing is taken on a later cycle.
+ * One lease-taker cycle, decided from a table scan without I/O. Only leases still to be processed
+ * count (not SHARD_END, listed, every parent done). An owner is live when one of those leases was
+ * renewed within failoverMs, by this worker's relative expiry; a lease with a pending handoff
+ * counts for the worker it is moving to. target = ceil(leases / live workers), capped by
+ * maxLeasesPerWorker. Leases carrying this worker's id are taken back first, then free and
+ * expired ones (free first: a released lease needs no failover wait) up to target; then, still
+ * below target, up to maxStealPerCycle leases are asked of the most loaded workers. A victim is
+ * never left below target, except that it may go to target - 1 when the thief is at least two
+ * below target (as in the Java KCL): so 10 leases over 3 workers end at 4/3/3, not stuck at 4/4/2.
  */
-export function leasesToTake({ leases, workerId, held, now, failoverMs, expiry, listed }: TakeInput): LeaseSnapshot[] {
+export function planTakes(input: TakeInput): TakePlan {
+  const { leases, workerId: me, held, now, failoverMs, expiry, listed } = input;
+  const random = input.random ?? Math.random;
+  const eligible = input.eligible ?? (() => true);
+  const cap = input.maxLeasesPerWorker ?? Infinity;
   const byKey = new Map(leases.map((l) => [l.leaseKey, l]));
-  return leases.filter(
-    (lease) =>
-      lease.checkpoint !== SHARD_END &&
-      !held.has(lease.leaseKey) &&
-      (listed === undefined || listed.has(lease.leaseKey)) &&
-      (lease.leaseOwner === workerId || expiry.isExpired(lease, now, failoverMs)) &&
-      parentsDone(lease, byKey, listed),
+  const active = leases.filter(
+    (l) => l.checkpoint !== SHARD_END && (listed === undefined || listed.has(l.leaseKey)) && parentsDone(l, byKey, listed),
   );
+
+  const live = new Set<string>([me]);
+  const load = new Map<string, number>([[me, 0]]);
+  const add = (owner: string, n: number) => load.set(owner, (load.get(owner) ?? 0) + n);
+  const own: LeaseSnapshot[] = [];
+  const free: LeaseSnapshot[] = [];
+  const expired: LeaseSnapshot[] = [];
+  const orphans: LeaseSnapshot[] = [];
+  const timedOut: LeaseSnapshot[] = [];
+  const stealable = new Map<string, LeaseSnapshot[]>();
+  for (const lease of active) {
+    if (held.has(lease.leaseKey)) {
+      add(me, 1);
+      continue;
+    }
+    if (lease.leaseOwner === me) {
+      if (eligible(lease.leaseKey)) own.push(lease);
+      continue;
+    }
+    if (!expiry.isExpired(lease, now, failoverMs)) {
+      const owner = lease.leaseOwner!;
+      const movingTo = lease.handoffTo;
+      live.add(owner);
+      if (movingTo) live.add(movingTo);
+      add(movingTo ?? owner, 1);
+      if (movingTo === me) {
+        const at = input.requested?.get(lease.leaseKey);
+        // an owner that does not answer handoffs (an older or foreign worker) is taken from the hard way
+        if (at !== undefined && now - at >= failoverMs && eligible(lease.leaseKey)) timedOut.push(lease);
+      } else if (!movingTo && eligible(lease.leaseKey)) {
+        stealable.set(owner, [...(stealable.get(owner) ?? []), lease]);
+      }
+      continue;
+    }
+    if (!eligible(lease.leaseKey)) continue;
+    const untakenFor = expiry.unchangedFor(lease, now);
+    if (input.orphanAfterMs !== undefined && untakenFor !== undefined && untakenFor >= failoverMs + input.orphanAfterMs) orphans.push(lease);
+    else (lease.leaseOwner ? expired : free).push(lease);
+  }
+
+  const target = Math.min(Math.ceil(active.length / live.size), cap);
+  let mine = load.get(me)!;
+  const take: LeaseSnapshot[] = [];
+  const takeOne = (lease: LeaseSnapshot) => {
+    take.push(lease);
+    mine++;
+    load.set(me, mine);
+  };
+  for (const lease of own) if (mine < cap) takeOne(lease);
+  for (const lease of timedOut) take.push(lease);
+  for (const lease of [...shuffled(free, random), ...shuffled(expired, random)]) if (mine < target) takeOne(lease);
+  for (const lease of shuffled(orphans, random)) if (mine < cap) takeOne(lease);
+
+  const steal: LeaseSnapshot[] = [];
+  for (let n = 0; n < (input.maxStealPerCycle ?? 0) && mine < target; n++) {
+    const victims = [...stealable.entries()]
+      .filter(([, candidates]) => candidates.length > 0)
+      .sort(([a], [b]) => load.get(b)! - load.get(a)! || (a < b ? -1 : 1));
+    const victim = victims[0];
+    if (!victim) break;
+    const [owner, candidates] = victim;
+    const theirs = load.get(owner)!;
+    if (!(theirs > target || (theirs === target && mine <= target - 2))) break;
+    const lease = candidates.splice(Math.floor(random() * candidates.length), 1)[0]!;
+    steal.push(lease);
+    load.set(owner, theirs - 1);
+    mine++;
+    load.set(me, mine);
+  }
+  return { take, steal, active: active.length, liveWorkers: live.size, target, load };
 }

@@ -42,8 +42,17 @@ export const optionsSchema = z.strictObject({
       failoverMs: positiveMs(10_000),
       renewIntervalMs: z.number().finite().int().min(1).optional(),
       takeIntervalMs: z.number().finite().int().min(1).optional(),
+      maxLeasesPerWorker: z.number().int().min(1).optional(),
+      /** 0 turns stealing off: a worker then takes only free and expired leases. */
+      maxStealPerCycle: z.number().int().min(0).max(1_000).default(1),
     })
     .prefault({}),
+  /** Main thread only (the coordinator decides what to take), so it never has to cross to a thread. */
+  shouldProcess: z
+    .custom<(shardId: string, workerId: string) => boolean>((v) => typeof v === 'function', {
+      error: 'expected a function (shardId, workerId) => boolean',
+    })
+    .optional(),
   processors: z.strictObject({ concurrency: count(cores, 256) }).prefault({}),
   batchers: z
     .strictObject({
@@ -98,7 +107,7 @@ export interface ResolvedOptions extends Omit<Parsed, 'consumer' | 'lease'> {
   workerId: string;
   kinesis: AwsClientConfig;
   dynamodb: AwsClientConfig;
-  lease: { failoverMs: number; renewIntervalMs: number; takeIntervalMs: number };
+  lease: { failoverMs: number; renewIntervalMs: number; takeIntervalMs: number; maxLeasesPerWorker: number | undefined; maxStealPerCycle: number };
 }
 
 function describeValue(value: unknown): string {
@@ -175,6 +184,8 @@ export function resolveOptions(input: unknown): ResolvedOptions {
       failoverMs,
       renewIntervalMs: o.lease.renewIntervalMs ?? Math.max(1, Math.floor(failoverMs / 3)),
       takeIntervalMs: o.lease.takeIntervalMs ?? failoverMs * 2,
+      maxLeasesPerWorker: o.lease.maxLeasesPerWorker,
+      maxStealPerCycle: o.lease.maxStealPerCycle,
     },
   };
 }

@@ -1,14 +1,14 @@
 import test from 'ava';
 import type { LeaseSnapshot } from '@kinesis-client/worker';
 import { ManualClock } from '@kinesis-client/worker';
-import { LeaseExpiry, leasesToTake } from '../src/lease-taker.js';
+import { LeaseExpiry, planTakes, type TakeInput } from '../src/lease-taker.js';
 import { resolveOptions } from '../src/options.js';
 import { lease } from './helpers/leases.js';
 
 const take = (leases: LeaseSnapshot[], clock: ManualClock, expiry: LeaseExpiry, held: string[] = [], listed?: string[]) => {
   expiry.observe(leases, clock.now());
   const input = { leases, workerId: 'me', held: new Set(held), now: clock.now(), failoverMs: 10_000, expiry };
-  return leasesToTake(listed ? { ...input, listed: new Set(listed) } : input).map((l) => l.leaseKey);
+  return planTakes(listed ? { ...input, listed: new Set(listed) } : input).take.map((l) => l.leaseKey);
 };
 
 test('free leases are taken at once; held and finished ones are not', (t) => {
@@ -73,4 +73,155 @@ test('option defaults: renewals every failoverMs/3, takes every 2 x failoverMs, 
   const custom = resolveOptions({ streamName: 's', appName: 'billing', consumer: './c.js', lease: { failoverMs: 3_000, takeIntervalMs: 500 } });
   t.is(custom.lease.renewIntervalMs, 1_000);
   t.is(custom.lease.takeIntervalMs, 500);
+});
+
+// --- balancing across workers ---
+
+const first = () => 0;
+/** n leases named s0..s(n-1), owned as `owners` says (undefined: free). */
+const table = (owners: (string | undefined)[], over: Partial<LeaseSnapshot> = {}) =>
+  owners.map((owner, i) => lease(`s${i}`, { leaseOwner: owner, leaseCounter: 1, ...over }));
+const plan = (leases: LeaseSnapshot[], clock: ManualClock, expiry: LeaseExpiry, extra: Partial<TakeInput> = {}) => {
+  expiry.observe(leases, clock.now());
+  const held = new Set(leases.filter((l) => l.leaseOwner === 'me').map((l) => l.leaseKey));
+  return planTakes({ leases, workerId: 'me', held, now: clock.now(), failoverMs: 10_000, expiry, maxStealPerCycle: 1, random: first, ...extra });
+};
+const owners = (spec: Record<string, number>) => Object.entries(spec).flatMap(([o, n]) => Array<string | undefined>(n).fill(o === 'free' ? undefined : o));
+
+test('target is ceil(leases / live workers), this worker included; free leases are taken only up to it', (t) => {
+  const p = plan(table(owners({ a: 4, b: 4, free: 4 })), new ManualClock(), new LeaseExpiry());
+  t.is(p.liveWorkers, 3);
+  t.is(p.target, 4);
+  t.is(p.take.length, 4);
+  t.deepEqual(p.steal, []);
+  const alone = plan(table(owners({ free: 12 })), new ManualClock(), new LeaseExpiry());
+  t.is(alone.target, 12, 'a worker that sees nobody else takes everything');
+  t.is(alone.take.length, 12);
+});
+
+test('maxLeasesPerWorker caps the target', (t) => {
+  const p = plan(table(owners({ free: 12 })), new ManualClock(), new LeaseExpiry(), { maxLeasesPerWorker: 5 });
+  t.is(p.target, 5);
+  t.is(p.take.length, 5);
+});
+
+test('a live owner is one with a lease renewed within failoverMs; a dead one is not counted and its leases are taken', (t) => {
+  const clock = new ManualClock();
+  const expiry = new LeaseExpiry();
+  const rows = (bCounter: number) => [
+    ...table(owners({ me: 4 })).map((l, i) => ({ ...l, leaseKey: `m${i}` })),
+    ...table(owners({ b: 4 })).map((l, i) => ({ ...l, leaseKey: `b${i}`, leaseCounter: bCounter })),
+    ...table(owners({ dead: 4 })).map((l, i) => ({ ...l, leaseKey: `d${i}` })),
+  ];
+  t.is(plan(rows(1), clock, expiry).liveWorkers, 3, 'first sight: everyone counts as live');
+  clock.advance(10_000);
+  const p = plan(rows(2), clock, expiry);
+  t.is(p.liveWorkers, 2, 'dead renewed nothing for failoverMs');
+  t.is(p.target, 6);
+  t.is(p.take.length, 2, 'up to target; the other survivor takes the rest');
+  t.true(p.take.every((l) => l.leaseOwner === 'dead'));
+});
+
+test('free leases come before expired ones', (t) => {
+  const clock = new ManualClock();
+  const expiry = new LeaseExpiry();
+  const rows = [lease('expired', { leaseOwner: 'dead', leaseCounter: 3 }), lease('free'), lease('mine1', { leaseOwner: 'me' }), lease('x', { leaseOwner: 'b', leaseCounter: 1 })];
+  plan(rows, clock, expiry);
+  clock.advance(10_000);
+  const renewed = rows.map((l) => (l.leaseKey === 'x' ? { ...l, leaseCounter: 2 } : l));
+  // 4 leases over me and b: target 2, I hold 1, so one more: the free one
+  t.deepEqual(plan(renewed, clock, expiry).take.map((l) => l.leaseKey), ['free']);
+});
+
+test('below target with nothing free: steal one lease per cycle from the most loaded worker', (t) => {
+  const p = plan(table(owners({ a: 5, b: 7 })), new ManualClock(), new LeaseExpiry());
+  t.is(p.target, 4);
+  t.deepEqual(p.take, []);
+  t.is(p.steal.length, 1);
+  t.is(p.steal[0]!.leaseOwner, 'b');
+  t.is(p.load.get('b'), 6);
+  t.is(p.load.get('me'), 1);
+});
+
+test('maxStealPerCycle bounds the steals; 0 turns stealing off', (t) => {
+  const rows = table(owners({ a: 6, b: 6 }));
+  t.is(plan(rows, new ManualClock(), new LeaseExpiry(), { maxStealPerCycle: 3 }).steal.length, 3);
+  t.is(plan(rows, new ManualClock(), new LeaseExpiry(), { maxStealPerCycle: 10 }).steal.length, 4, 'never past target');
+  t.is(plan(rows, new ManualClock(), new LeaseExpiry(), { maxStealPerCycle: 0 }).steal.length, 0);
+  const spread = plan(rows, new ManualClock(), new LeaseExpiry(), { maxStealPerCycle: 4 });
+  t.deepEqual([spread.load.get('a'), spread.load.get('b'), spread.load.get('me')], [4, 4, 4], 'taken from whoever is most loaded at each step');
+});
+
+test('a victim is never left below target, so a balanced table stays put', (t) => {
+  t.deepEqual(plan(table(owners({ a: 4, b: 4, me: 4 })), new ManualClock(), new LeaseExpiry()).steal, [], '4/4/4');
+  t.deepEqual(plan(table(owners({ a: 5, b: 4, me: 4 })), new ManualClock(), new LeaseExpiry()).steal, [], '13 over 3: target 5, nobody may take from a 5');
+  t.deepEqual(plan(table(owners({ a: 4, b: 3, me: 3 })), new ManualClock(), new LeaseExpiry()).steal, [], '10 over 3: 4/3/3 is balanced');
+});
+
+test('two below target, a victim at target may go to target - 1: 10 over 3 reaches 4/3/3 rather than 4/4/2', (t) => {
+  const p = plan(table(owners({ a: 4, b: 4, me: 2 })), new ManualClock(), new LeaseExpiry());
+  t.is(p.target, 4);
+  t.is(p.steal.length, 1);
+  t.is(p.load.get('me'), 3);
+});
+
+test('a lease with a pending handoff counts for the worker it moves to and is not stolen twice', (t) => {
+  const rows = table(owners({ a: 6, b: 6 })).map((l, i) => (i < 2 ? { ...l, handoffTo: 'c' } : l));
+  const p = plan(rows, new ManualClock(), new LeaseExpiry());
+  t.is(p.liveWorkers, 4, 'the requester is alive: it just asked');
+  t.is(p.load.get('c'), 2);
+  t.is(p.load.get('a'), 4);
+  t.is(p.steal.length, 1);
+  t.is(p.steal[0]!.leaseOwner, 'b', 'a is at target once its handoff completes');
+  t.is(p.steal[0]!.handoffTo, undefined);
+});
+
+test('a lease handed to this worker is taken at once; a handoff its owner ignores for failoverMs is taken the hard way', (t) => {
+  const clock = new ManualClock();
+  const expiry = new LeaseExpiry();
+  const handed = plan([lease('h', { leaseOwner: 'me', leaseCounter: 4 }), lease('x', { leaseOwner: 'a', leaseCounter: 1 })], clock, expiry, { held: new Set() });
+  t.deepEqual(handed.take.map((l) => l.leaseKey), ['h']);
+  const asked = (counter: number) => [lease('r', { leaseOwner: 'a', leaseCounter: counter, handoffTo: 'me' }), lease('y', { leaseOwner: 'a', leaseCounter: counter })];
+  const requested = new Map([['r', clock.now()]]);
+  t.deepEqual(plan(asked(1), clock, new LeaseExpiry(), { requested }).take, []);
+  clock.advance(10_000);
+  t.deepEqual(plan(asked(2), clock, new LeaseExpiry(), { requested }).take.map((l) => l.leaseKey), ['r']);
+});
+
+test('shouldProcess: only eligible leases are taken or stolen, but all count for the target', (t) => {
+  const even = (id: string) => Number(id.slice(1)) % 2 === 0;
+  const p = plan(table(owners({ free: 12 })), new ManualClock(), new LeaseExpiry(), { eligible: even });
+  t.deepEqual(p.take.map((l) => l.leaseKey).sort(), ['s0', 's10', 's2', 's4', 's6', 's8']);
+  const steal = plan(table(owners({ a: 12 })), new ManualClock(), new LeaseExpiry(), { eligible: (id) => id === 's7' });
+  t.deepEqual(steal.steal.map((l) => l.leaseKey), ['s7']);
+});
+
+test('a free lease nobody below target took for failoverMs + a cycle is taken above target (shouldProcess left it over)', (t) => {
+  const clock = new ManualClock();
+  const expiry = new LeaseExpiry();
+  const rows = (aCounter: number) => [
+    ...table(owners({ me: 4 })),
+    ...table(owners({ a: 3 })).map((l, i) => ({ ...l, leaseKey: `a${i}`, leaseCounter: aCounter })),
+    lease('left', { leaseCounter: 1 }),
+  ];
+  const extra = { orphanAfterMs: 20_000 };
+  t.deepEqual(plan(rows(1), clock, expiry, extra).take, [], '8 over 2: at target 4, the free lease is left to a');
+  clock.advance(15_000);
+  t.deepEqual(plan(rows(2), clock, expiry, extra).take, []);
+  clock.advance(14_999);
+  t.deepEqual(plan(rows(3), clock, expiry, extra).take, []);
+  clock.advance(1);
+  t.deepEqual(plan(rows(3), clock, expiry, extra).take.map((l) => l.leaseKey), ['left'], 'untaken for failoverMs + orphanAfterMs');
+});
+
+test('nextExpiry: the earliest moment a lease held by someone could expire', (t) => {
+  const clock = new ManualClock();
+  const expiry = new LeaseExpiry();
+  expiry.observe([lease('a', { leaseOwner: 'x', leaseCounter: 1 }), lease('f')], clock.now());
+  clock.advance(3_000);
+  const rows = [lease('a', { leaseOwner: 'x', leaseCounter: 1 }), lease('b', { leaseOwner: 'y', leaseCounter: 1 }), lease('f')];
+  expiry.observe(rows, clock.now());
+  t.is(expiry.nextExpiry(rows, clock.now(), 10_000), 10_000, 'a, seen unchanged since 0; free leases do not expire');
+  clock.advance(8_000);
+  t.is(expiry.nextExpiry(rows, clock.now(), 10_000), 13_000, 'a is expired already: b next');
 });

@@ -43,6 +43,8 @@ export interface LeaseSnapshot {
   childShardIds: string[];
   startingHashKey: string | undefined;
   endingHashKey: string | undefined;
+  /** A worker that asked the owner to hand the lease over (after a final checkpoint). */
+  handoffTo?: string | undefined;
 }
 
 export type ShardStopReason = 'released' | 'lost' | 'ended' | 'failed';
@@ -147,7 +149,7 @@ export type DescribeOutcome = { ok: true; capabilities: ConsumerCapabilities } |
 export type HostEvent =
   | { type: 'lease:acquired'; shardId: string; leaseCounter: number; checkpoint: string }
   | { type: 'lease:lost'; shardId: string; reason: string }
-  | { type: 'lease:released'; shardId: string }
+  | { type: 'lease:released'; shardId: string; to?: string }
   | { type: 'shard:started'; shardId: string; iteratorType: string; startingSequenceNumber: string | undefined }
   | { type: 'shard:ended'; shardId: string; childShardIds: string[] }
   | { type: 'shard:throttled'; shardId: string; consecutive: number; delayMs: number; error: string }

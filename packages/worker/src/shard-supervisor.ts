@@ -18,6 +18,7 @@ export class ShardSupervisor {
   private readonly stats: ReaderStats = { bufferedRecords: 0, millisBehindLatest: undefined, getRecordsCalls: 0, getShardIteratorCalls: 0 };
   private firstLeaseStart = true;
   private stopped = false;
+  private draining: Promise<void> | undefined;
   private lastCheckpoint: string | undefined;
 
   constructor(
@@ -43,10 +44,11 @@ export class ShardSupervisor {
         const ref = runtime.spawn<LeaseMessage>(
           this.leaseId,
           leaseActor(env, shardId, snapshot, {
-            onLost: (reason) => {
-              env.report({ type: 'lease:lost', shardId, reason });
+            onLost: (reason, wasHeld) => {
+              if (wasHeld) env.report({ type: 'lease:lost', shardId, reason });
               void this.finish('lost');
             },
+            onHandoff: (to) => void this.drain(to),
             onEnded: (childShardIds) => {
               env.report({ type: 'shard:ended', shardId, childShardIds });
               void this.finish('ended');
@@ -99,14 +101,23 @@ export class ShardSupervisor {
     return this.supervisor.start();
   }
 
-  /** Graceful: the reader stops fetching, its in-flight batch settles, the lease checkpoints and is released. */
-  async drain(): Promise<void> {
+  /**
+   * Graceful: the reader stops fetching, its in-flight batch settles, the lease checkpoints and is
+   * released, or handed to `to` when that worker asked for it.
+   */
+  drain(to?: string): Promise<void> {
+    // a handoff and stop() may both ask: one drain, which both wait for
+    this.draining ??= this.drainOnce(to);
+    return this.draining;
+  }
+
+  private async drainOnce(to: string | undefined): Promise<void> {
     if (this.stopped) return;
     const reader = this.env.runtime.current<ReaderMessage>(this.readerId);
     if (reader) await new Promise<void>((done) => (this.env.runtime.send(reader, { type: 'drain', done }) ? undefined : done()));
     const lease = this.env.runtime.current<LeaseMessage>(this.leaseId);
     if (lease) {
-      await new Promise<boolean>((done) => (this.env.runtime.send(lease, { type: 'release', done }) ? undefined : done(false)));
+      await new Promise<boolean>((done) => (this.env.runtime.send(lease, { type: 'release', done, ...(to ? { to } : {}) }) ? undefined : done(false)));
     }
     await this.finish('released');
   }

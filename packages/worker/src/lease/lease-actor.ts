@@ -4,7 +4,7 @@ import { serializeError } from '../errors.js';
 import type { HostEnv } from '../host-env.js';
 import type { LeaseSnapshot } from '../protocol.js';
 import type { ReaderMessage } from '../reader/reader-actor.js';
-import { SHARD_END } from './lease-table.js';
+import { SHARD_END, type HeldWrite } from './lease-table.js';
 
 export type LeaseMessage =
   | { type: 'acquire' }
@@ -13,11 +13,14 @@ export type LeaseMessage =
   | { type: 'flush' }
   | { type: 'position'; replyTo: ActorRef<ReaderMessage> }
   | { type: 'shardEnd'; childShardIds: string[] }
-  | { type: 'release'; done: (released: boolean) => void };
+  /** With `to`, the lease goes straight to that worker (a handoff it asked for); else it is freed. */
+  | { type: 'release'; done: (released: boolean) => void; to?: string };
 
 export interface LeaseActorHooks {
-  /** The lease is no longer ours: stop reading at once. */
-  onLost(reason: string): void;
+  /** The lease is no longer ours (or never was: a lost race to take it): stop reading at once. */
+  onLost(reason: string, wasHeld: boolean): void;
+  /** Another worker asked for the lease: drain the shard, then release it to `to`. */
+  onHandoff(to: string): void;
   /** SHARD_END is written: the shard's actors may stop for good. */
   onEnded(childShardIds: string[]): void;
 }
@@ -44,15 +47,24 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
     let flushFailures = 0;
     let lastRenewedAt = ctx.clock.now();
     let held = false;
+    let handingOff = false;
 
-    const lose = (reason: string) => {
+    const lose = (reason: string, wasHeld = true) => {
       if (!held) return;
       held = false;
-      hooks.onLost(reason);
+      hooks.onLost(reason, wasHeld);
       ctx.exit({ kind: 'normal' });
     };
 
     let renewFailures = 0;
+
+    /** Every renewal and checkpoint reads back the row's handoff request: no extra reads to notice one. */
+    const noticeHandoff = (write: HeldWrite) => {
+      if (!write.handoffTo || write.handoffTo === me || handingOff) return;
+      handingOff = true;
+      hooks.onHandoff(write.handoffTo);
+    };
+
     const scheduleRenew = () => ctx.sendAfter(config.lease.renewIntervalMs, { type: 'renew' });
 
     /** Writes the newest successful position; false when the lease turned out to be gone. */
@@ -69,6 +81,7 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
       written = target;
       if (pending === target) pending = undefined;
       report({ type: 'checkpoint', shardId, sequenceNumber: target.sequenceNumber, subSequenceNumber: target.subSequenceNumber });
+      noticeHandoff(ok);
       return true;
     };
 
@@ -95,7 +108,8 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
         }
         if (!taken) {
           held = true;
-          lose('lease was taken or renewed by another worker first');
+          // a race lost to another worker's take or renewal: normal, and nothing was ours to lose
+          lose('lease was taken or renewed by another worker first', false);
           return;
         }
         counter = current.leaseCounter + 1;
@@ -120,6 +134,7 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
               counter++;
               lastRenewedAt = ctx.clock.now();
               renewFailures = 0;
+              noticeHandoff(ok);
             } catch (error) {
               report({ type: 'error', shardId, error: serializeError(error) });
               // still ours until others may consider it expired
@@ -173,10 +188,13 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
             if (!held) return message.done(false);
             let released = false;
             try {
-              if (await flush()) released = await leases.release(shardId, me);
+              if (await flush()) {
+                // the requester may have withdrawn (it is stopping): then free the lease for anyone
+                released = (message.to !== undefined && (await leases.handoff(shardId, me, message.to))) || (await leases.release(shardId, me));
+              }
             } finally {
               held = false;
-              if (released) report({ type: 'lease:released', shardId });
+              if (released) report({ type: 'lease:released', shardId, ...(message.to ? { to: message.to } : {}) });
               message.done(released);
               ctx.exit({ kind: 'normal' });
             }

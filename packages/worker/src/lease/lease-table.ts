@@ -35,8 +35,12 @@ export function leaseFromItem(item: Item): LeaseSnapshot {
     childShardIds: item.childShardIds?.SS ?? [],
     startingHashKey: item.startingHashKey?.S || undefined,
     endingHashKey: item.endingHashKey?.S || undefined,
+    ...(item.handoffTo?.S ? { handoffTo: item.handoffTo.S } : {}),
   };
 }
+
+/** A renewal or checkpoint that held; `handoffTo` when another worker asked for the lease. */
+export type HeldWrite = { handoffTo: string | undefined };
 
 export function itemFromNewLease(lease: {
   leaseKey: string;
@@ -77,16 +81,29 @@ async function conditional(write: () => Promise<unknown>): Promise<boolean> {
 
 export class LeaseTable {
   private update(leaseKey: string, condition: string, expression: string, values: Item): Promise<boolean> {
-    return conditional(() =>
-      this.ddb.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { leaseKey: { S: leaseKey } },
-          ConditionExpression: condition,
-          UpdateExpression: expression,
-          ExpressionAttributeValues: values,
-        }),
-      ),
+    return conditional(() => this.send(leaseKey, condition, expression, values));
+  }
+
+  /** An owner's write: it reads back the row's handoffTo, so a handoff request is seen without extra reads. */
+  private async ownerUpdate(leaseKey: string, condition: string, expression: string, values: Item): Promise<false | HeldWrite> {
+    let handoffTo: string | undefined;
+    const ok = await conditional(async () => {
+      const out = await this.send(leaseKey, condition, expression, values, true);
+      handoffTo = out.Attributes?.handoffTo?.S || undefined;
+    });
+    return ok && { handoffTo };
+  }
+
+  private send(leaseKey: string, condition: string, expression: string, values: Item, returnHandoff = false) {
+    return this.ddb.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: { leaseKey: { S: leaseKey } },
+        ConditionExpression: condition,
+        UpdateExpression: expression,
+        ExpressionAttributeValues: values,
+        ...(returnHandoff ? { ReturnValues: 'ALL_NEW' as const } : {}),
+      }),
     );
   }
 
@@ -152,13 +169,18 @@ export class LeaseTable {
     );
   }
 
-  /** Take on `leaseCounter = :n`; a change of owner counts in ownerSwitchesSinceCheckpoint. */
+  /**
+   * Take on `leaseCounter = :n`; a change of owner counts in ownerSwitchesSinceCheckpoint. A
+   * pending handoff request is settled by the take, whoever asked.
+   */
   take(lease: LeaseSnapshot, owner: string): Promise<boolean> {
     const switching = lease.leaseOwner !== owner;
     return this.update(
       lease.leaseKey,
       'leaseCounter = :n',
-      switching ? 'SET leaseOwner = :me, leaseCounter = :next ADD ownerSwitchesSinceCheckpoint :one' : 'SET leaseOwner = :me, leaseCounter = :next',
+      switching
+        ? 'SET leaseOwner = :me, leaseCounter = :next REMOVE handoffTo ADD ownerSwitchesSinceCheckpoint :one'
+        : 'SET leaseOwner = :me, leaseCounter = :next REMOVE handoffTo',
       {
         ':n': { N: String(lease.leaseCounter) },
         ':next': { N: String(lease.leaseCounter + 1) },
@@ -169,8 +191,8 @@ export class LeaseTable {
   }
 
   /** Renew on `leaseCounter = :n AND leaseOwner = :me`. */
-  renew(leaseKey: string, counter: number, owner: string): Promise<boolean> {
-    return this.update(leaseKey, 'leaseCounter = :n AND leaseOwner = :me', 'SET leaseCounter = :next', {
+  renew(leaseKey: string, counter: number, owner: string): Promise<false | HeldWrite> {
+    return this.ownerUpdate(leaseKey, 'leaseCounter = :n AND leaseOwner = :me', 'SET leaseCounter = :next', {
       ':n': { N: String(counter) },
       ':next': { N: String(counter + 1) },
       ':me': { S: owner },
@@ -185,8 +207,8 @@ export class LeaseTable {
     checkpoint: string,
     subSequenceNumber: number,
     childShardIds: readonly string[] = [],
-  ): Promise<boolean> {
-    return this.update(
+  ): Promise<false | HeldWrite> {
+    return this.ownerUpdate(
       leaseKey,
       'leaseCounter = :n AND leaseOwner = :me',
       'SET leaseCounter = :next, checkpoint = :cp, checkpointSubSequenceNumber = :sub, ownerSwitchesSinceCheckpoint = :zero' +
@@ -213,6 +235,36 @@ export class LeaseTable {
 
   /** Release on `leaseOwner = :me`: REMOVE leaseOwner so any worker may take it at once. */
   release(leaseKey: string, owner: string): Promise<boolean> {
-    return this.update(leaseKey, 'leaseOwner = :me', 'REMOVE leaseOwner ADD leaseCounter :one', { ':me': { S: owner }, ':one': { N: '1' } });
+    return this.update(leaseKey, 'leaseOwner = :me', 'REMOVE leaseOwner, handoffTo ADD leaseCounter :one', { ':me': { S: owner }, ':one': { N: '1' } });
+  }
+
+  /**
+   * A worker below its target asks the owner for a lease. Metadata only, like addChildShardIds:
+   * leaseCounter is left alone, so the owner keeps renewing and checkpointing until it has
+   * drained the shard; one request at a time per lease.
+   */
+  requestHandoff(leaseKey: string, owner: string, to: string): Promise<boolean> {
+    return this.update(leaseKey, 'leaseOwner = :owner AND attribute_not_exists(handoffTo)', 'SET handoffTo = :to', {
+      ':owner': { S: owner },
+      ':to': { S: to },
+    });
+  }
+
+  /** A requester that stops takes its request back, so the lease is not handed to a worker that is gone. */
+  withdrawHandoff(leaseKey: string, to: string): Promise<boolean> {
+    return this.update(leaseKey, 'handoffTo = :to', 'REMOVE handoffTo', { ':to': { S: to } });
+  }
+
+  /**
+   * The owner, after its final checkpoint, gives the lease straight to the requester on
+   * `leaseOwner = :me AND handoffTo = :to`: never free in between, so no third worker takes it;
+   * false when the request was withdrawn meanwhile.
+   */
+  handoff(leaseKey: string, owner: string, to: string): Promise<boolean> {
+    return this.update(leaseKey, 'leaseOwner = :me AND handoffTo = :to', 'SET leaseOwner = :to REMOVE handoffTo ADD leaseCounter :one, ownerSwitchesSinceCheckpoint :one', {
+      ':me': { S: owner },
+      ':to': { S: to },
+      ':one': { N: '1' },
+    });
   }
 }
