@@ -36,7 +36,8 @@ const EXPIRY_MARGIN_MS = 50;
  * when a lease seen held could have expired (so a dead worker's leases are taken within
  * failoverMs of the last renewal this worker saw, plus the scan that saw it), and a few while a
  * handoff this worker asked for is pending. A shard that ends brings a full cycle forward, so
- * children start promptly. Each tick runs to completion before the next message.
+ * children start promptly, and so does a lost take race. Each tick runs to completion before the
+ * next message.
  */
 export function coordinator(deps: CoordinatorDeps) {
   return (ctx: ActorContext<CoordinatorMessage>): Behavior<CoordinatorMessage> => {
@@ -129,9 +130,12 @@ export function coordinator(deps: CoordinatorDeps) {
       });
       await Promise.all([
         ...plan.take.map(start),
-        ...plan.steal.map(async (lease) => {
-          // losing this to another thief, or to the owner letting go, is normal
-          if (!stopping && (await leases.requestHandoff(lease.leaseKey, lease.leaseOwner!, me))) requested.set(lease.leaseKey, now);
+        ...plan.steal.map(async (first) => {
+          // losing a request to another thief is normal: try another lease of the same victim once
+          for (const lease of [first, ...(plan.alternatives.get(first.leaseOwner!)?.splice(0, 1) ?? [])]) {
+            if (stopping) return;
+            if (await leases.requestHandoff(lease.leaseKey, lease.leaseOwner!, me)) return void requested.set(lease.leaseKey, now);
+          }
         }),
       ]);
       const others = table.filter((l) => l.leaseOwner !== me && !held.has(l.leaseKey) && l.checkpoint !== SHARD_END);
@@ -181,6 +185,9 @@ export function coordinator(deps: CoordinatorDeps) {
             if (index !== undefined) deps.hosts()[index]?.shards.delete(message.shardId);
             // a finished parent may unblock its children; a failed shard is retried on a later tick
             if (message.reason === 'ended') schedule('full', 0);
+            // a take that lost its race (or a lease taken from us) means the table moved under the
+            // last plan: plan again, stealing included, once the winners' takes have settled
+            if (message.reason === 'lost') schedule('full', options.lease.renewIntervalMs);
             return;
           }
           case 'hostDown': {

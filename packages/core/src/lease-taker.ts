@@ -85,6 +85,8 @@ export interface TakePlan {
   take: LeaseSnapshot[];
   /** Leases whose owners are asked to hand them over (they checkpoint, then assign them to us). */
   steal: LeaseSnapshot[];
+  /** Per victim, its other stealable leases: a request that lost a race to another thief tries one of these. */
+  alternatives: Map<string, LeaseSnapshot[]>;
   /** Leases to be processed: not at SHARD_END, listed, parents done. */
   active: number;
   /** Workers seen alive, this one included. */
@@ -192,5 +194,6 @@ export function planTakes(input: TakeInput): TakePlan {
     mine++;
     load.set(me, mine);
   }
-  return { take, steal, active: active.length, liveWorkers: live.size, target, load };
+  const alternatives = new Map([...stealable].filter(([owner]) => steal.some((l) => l.leaseOwner === owner)).map(([owner, c]) => [owner, shuffled(c, random)]));
+  return { take, steal, alternatives, active: active.length, liveWorkers: live.size, target, load };
 }

@@ -1,0 +1,175 @@
+/**
+ * Many workers, one application: each worker is a real process (fixtures/balance-worker.mjs)
+ * running createSystem against the same local Kinesis and DynamoDB, while a producer keeps
+ * records flowing. What the tests check comes from the lease table and from the delivery log
+ * (every batch each worker's consumer handled, with when), never from timings: those are
+ * logged here and measured in bench:failover.
+ */
+import test from 'ava';
+import { CountingProducer } from '../../examples/dist/counting-producer.js';
+import { createStream, startServices, uniqueName, type Services } from './helpers/local.js';
+import { Cluster } from './helpers/workers.js';
+
+const FAILOVER_MS = 3_000;
+const TAKE_INTERVAL_MS = 2 * FAILOVER_MS;
+const SHARDS = 12;
+
+let services: Services;
+test.before(async () => {
+  services = await startServices();
+});
+test.after.always(async () => {
+  await services?.stop();
+});
+
+interface Run {
+  cluster: Cluster;
+  producer: CountingProducer;
+  /** Stops producing and waits until every produced record was handled by someone. */
+  drain(): Promise<void>;
+}
+
+async function setUp(t: { teardown(fn: () => Promise<void>): void }, shards = SHARDS, lease: Record<string, number> = {}): Promise<Run> {
+  const streamName = uniqueName('balance');
+  await createStream(services.kinesis, streamName, shards);
+  const appName = `${streamName}-app`;
+  const cluster = new Cluster(
+    { streamName, appName, clientOptions: services.aws.clientOptions, lease: { failoverMs: FAILOVER_MS, ...lease }, polling: { idleMs: 250 } },
+    services.leaseTable(appName),
+  );
+  const producer = new CountingProducer(services.kinesis, streamName, { keys: 96, perTick: 12, tickMs: 50 });
+  producer.start();
+  t.teardown(async () => {
+    await producer.stop();
+    await cluster.close();
+  });
+  return {
+    cluster,
+    producer,
+    async drain() {
+      const produced = await producer.stop();
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const handled = cluster.handledCounts();
+        const missing = produced.filter((p) => !handled.get(p.shardId)?.has(p.sequenceNumber));
+        if (missing.length === 0) return;
+        if (Date.now() > deadline) throw new Error(`${missing.length} of ${produced.length} records never handled (first: ${JSON.stringify(missing[0])})`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+  };
+}
+
+const workers = ['w1', 'w2', 'w3'];
+
+/** Three workers over 12 shards, at 4/4/4 by the table and by their own events. */
+async function balancedThree(t: { teardown(fn: () => Promise<void>): void }): Promise<Run> {
+  const run = await setUp(t);
+  await run.cluster.start(workers);
+  await run.cluster.waitForBalance(workers, 4, 90_000);
+  return run;
+}
+
+/** Owner moves seen as lease:acquired events, for the "stay put" checks. */
+const acquisitions = (cluster: Cluster, since = 0) => cluster.events.filter((e) => e.type === 'lease:acquired' && e.at >= since).length;
+
+test.serial('3 workers over 12 shards converge to 4/4/4 and then stay put; no record handled twice or by two workers at once', async (t) => {
+  const { cluster, drain } = await setUp(t);
+  await cluster.start(workers);
+  const ms = await cluster.waitForBalance(workers, 4, 90_000);
+  t.log(`converged to 4/4/4 ${ms} ms after all three were up (${(ms / TAKE_INTERVAL_MS).toFixed(1)} take intervals of ${TAKE_INTERVAL_MS} ms)`);
+  const firstOwner = new Map<string, string>();
+  for (const e of cluster.events) if (e.type === 'lease:acquired' && !firstOwner.has(e.shardId!)) firstOwner.set(e.shardId!, e.worker);
+  t.log(`first takes per worker: ${workers.map((w) => [...firstOwner.values()].filter((o) => o === w).length).join('/')}`);
+
+  const settled = await cluster.owners();
+  const since = Date.now();
+  // an observation window of two full take cycles: a balanced table must not move
+  await new Promise((r) => setTimeout(r, 2 * TAKE_INTERVAL_MS + 500));
+  t.deepEqual(await cluster.owners(), settled, 'no lease changed owner once balanced');
+  t.is(acquisitions(cluster, since), 0, 'no lease taken once balanced');
+  // 12 first takes, and at most 8 moves to get from the worst start (12/0/0) to 4/4/4
+  t.true(acquisitions(cluster) <= SHARDS + 8, `owner switches bounded (${acquisitions(cluster)} acquisitions)`);
+
+  await drain();
+  t.deepEqual(cluster.duplicates(), [], 'steals are handoffs: the owner checkpoints before it lets go');
+  t.deepEqual(cluster.overlaps(), [], 'no shard handled by two workers at once');
+  await cluster.stopAll();
+  t.deepEqual([...(await cluster.owners()).keys()], [''], 'every lease released');
+});
+
+test.serial('SIGKILL: the survivors take every lease and every record is handled; duplicates only from the dead worker’s unchecked batches', async (t) => {
+  const { cluster, drain } = await balancedThree(t);
+
+  await cluster.kill('w3');
+  // the dead worker can write no more: what the table holds now is its last checkpoint of each shard
+  const table = await cluster.table.scan();
+  const lastCheckpoint = new Map(table.filter((l) => l.leaseOwner === 'w3').map((l) => [l.leaseKey, l.checkpoint]));
+  t.is(lastCheckpoint.size, 4);
+  const ms = await cluster.waitForBalance(['w1', 'w2'], 6, 60_000);
+  t.log(`survivors held all ${SHARDS} leases ${ms} ms after the kill (failoverMs + one take interval + 1 s = ${FAILOVER_MS + TAKE_INTERVAL_MS + 1_000} ms)`);
+
+  await drain();
+  const duplicates = cluster.duplicates();
+  t.log(`${duplicates.length} records handled twice`);
+  for (const d of duplicates) {
+    const checkpoint = lastCheckpoint.get(d.shardId);
+    t.true(checkpoint !== undefined, `a duplicate on ${d.shardId}, which the dead worker did not hold`);
+    t.true(d.workers.includes('w3'), 'the dead worker handled it first');
+    t.true(!/^\d+$/.test(checkpoint!) || BigInt(d.sequenceNumber) > BigInt(checkpoint!), 'after its last checkpoint');
+    t.is(d.workers.length, 2);
+  }
+  await cluster.stopAll();
+});
+
+test.serial('graceful stop: its leases are taken by the others, and no record is handled twice', async (t) => {
+  const { cluster, drain } = await balancedThree(t);
+
+  await cluster.stop('w3');
+  const released = cluster.events.filter((e) => e.worker === 'w3' && e.type === 'lease:released').length;
+  t.is(released, 4, 'stop() released every lease after its final checkpoint');
+  const ms = await cluster.waitForBalance(['w1', 'w2'], 6, 60_000);
+  t.log(`released leases all taken ${ms} ms after the stop (take interval ${TAKE_INTERVAL_MS} ms, failoverMs ${FAILOVER_MS} ms)`);
+  t.false(cluster.events.some((e) => e.type === 'lease:lost'), 'nothing was lost: the leases were free');
+
+  await drain();
+  t.deepEqual(cluster.duplicates(), []);
+  t.deepEqual(cluster.overlaps(), []);
+  await cluster.stopAll();
+});
+
+test.serial('a fourth worker joins: stealing moves leases to it, no shard is handled by two workers at once', async (t) => {
+  const { cluster, drain } = await balancedThree(t);
+
+  await cluster.start(['w4']);
+  const ms = await cluster.waitForBalance([...workers, 'w4'], 3, 90_000);
+  t.log(`3/3/3/3 ${ms} ms after w4 joined (${(ms / TAKE_INTERVAL_MS).toFixed(1)} take intervals)`);
+  const handedOver = cluster.events.filter((e) => e.type === 'lease:released' && e.to === 'w4');
+  t.is(handedOver.length, 3, 'three leases handed to w4 by their owners');
+  t.false(cluster.events.some((e) => e.type === 'lease:lost'), 'no lease taken from under its owner');
+
+  await drain();
+  t.deepEqual(cluster.overlaps(), [], 'per shard, the delivering workers’ intervals do not overlap');
+  t.deepEqual(cluster.duplicates(), [], 'each owner checkpointed before handing over');
+  await cluster.stopAll();
+});
+
+test.serial('shouldProcess: a worker takes only the leases it returns true for', async (t) => {
+  const { cluster, drain } = await setUp(t, 6);
+  const allowed = ['shardId-000000000000', 'shardId-000000000001', 'shardId-000000000002'];
+  await cluster.start(['picky'], { allow: allowed });
+  await cluster.waitForOwners((c) => c.get('picky') === 3 && c.get('') === 3, 30_000, 'picky on its three');
+  t.deepEqual((await cluster.owners()).get('picky'), allowed);
+
+  await cluster.start(['any']);
+  await cluster.waitForOwners((c) => c.get('picky') === 3 && c.get('any') === 3, 60_000, 'any on the other three');
+  // a full cycle later nothing moved: "any" is at target, and picky may not take the rest
+  await new Promise((r) => setTimeout(r, TAKE_INTERVAL_MS + 500));
+  t.deepEqual((await cluster.owners()).get('picky'), allowed);
+  const picked = cluster.events.filter((e) => e.worker === 'picky' && e.type === 'lease:acquired').map((e) => e.shardId);
+  t.true(picked.every((s) => allowed.includes(s!)), `picky acquired only allowed shards: ${picked.join(', ')}`);
+
+  await drain();
+  t.deepEqual(cluster.duplicates(), []);
+  await cluster.stopAll();
+});
