@@ -3,15 +3,19 @@
  * createSystem consuming them. A progress line every second; a summary on exit.
  *
  *   node dist/demo.js [--duration SECONDS] [--shards N] [--rate RECORDS_PER_SECOND] [--reshard]
+ *                     [--workers N [--kill-after SECONDS]]
  *
  * --duration 0 (the default) runs until Ctrl-C. --reshard splits a shard after a few seconds,
  * merges its two children a few seconds later, splits the merged shard, and so on while the
  * producer keeps writing; the progress line then shows the shard graph as it changes.
+ * --workers N runs N worker processes of the application instead of one (see demo-workers.ts),
+ * over 12 shards unless --shards says otherwise, and prints which worker holds which shard.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { createSystem, listAllShards } from '@kinesis-client/core';
 import { createStream, putRecords, startLocalAws } from './local-aws.js';
+import { runWorkersDemo } from './demo-workers.js';
 import { formatShardGraph, mergeShards, shortShardId, splitShard } from './reshard.js';
 
 // the SDK's notice that it will drop Node 20 next year is noise in a demo
@@ -20,153 +24,165 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '0' },
-    shards: { type: 'string', default: '4' },
+    shards: { type: 'string' },
     rate: { type: 'string', default: '2000' },
     reshard: { type: 'boolean', default: false },
+    workers: { type: 'string', default: '1' },
+    'kill-after': { type: 'string', default: '0' },
   },
 });
 const durationS = Number(values.duration);
-const shardCount = Number(values.shards);
+const workers = Number(values.workers);
+const shardCount = Number(values.shards ?? (workers > 1 ? 12 : 4));
 const rate = Number(values.rate);
-for (const [name, v] of [['duration', durationS], ['shards', shardCount], ['rate', rate]] as const) {
+const killAfterS = Number(values['kill-after']);
+for (const [name, v] of [['duration', durationS], ['shards', shardCount], ['rate', rate], ['workers', workers], ['kill-after', killAfterS]] as const) {
   if (!Number.isFinite(v) || v < 0) {
     console.error(`--${name} must be a non-negative number`);
     process.exit(2);
   }
 }
+if (workers > 1 && values.reshard) {
+  console.error('--reshard runs with one worker; drop --workers');
+  process.exit(2);
+}
 
-const fmt = (n: number) => n.toLocaleString('en-US');
-const streamName = 'demo-orders';
+if (workers > 1) {
+  await runWorkersDemo({ workers, shardCount, rate, durationS, killAfterS });
+} else {
+  const fmt = (n: number) => n.toLocaleString('en-US');
+  const streamName = 'demo-orders';
 
-console.log('starting local Kinesis (kinesalite) and DynamoDB (dynalite) on loopback...');
-const aws = await startLocalAws();
-const kinesis = aws.kinesisClient();
-await createStream(kinesis, streamName, shardCount);
-console.log(`stream ${streamName}: ${shardCount} shards; producing ${fmt(rate)} records/s`);
+  console.log('starting local Kinesis (kinesalite) and DynamoDB (dynalite) on loopback...');
+  const aws = await startLocalAws();
+  const kinesis = aws.kinesisClient();
+  await createStream(kinesis, streamName, shardCount);
+  console.log(`stream ${streamName}: ${shardCount} shards; producing ${fmt(rate)} records/s`);
 
-let produced = 0;
-let producing = true;
-const encoder = new TextEncoder();
-const producer = (async () => {
-  const tickMs = 100;
-  while (producing) {
-    const started = Date.now();
-    const n = Math.round((rate * tickMs) / 1000);
-    const entries = Array.from({ length: n }, () => {
-      const orderId = produced++;
-      const customer = `customer-${orderId % 1000}`;
-      return { PartitionKey: customer, Data: encoder.encode(JSON.stringify({ orderId, customer, amountCents: 100 + (orderId % 9_900) })) };
-    });
-    if (entries.length) await putRecords(kinesis, streamName, entries);
-    await new Promise((r) => setTimeout(r, Math.max(0, tickMs - (Date.now() - started))));
-  }
-})();
-
-const system = await createSystem({
-  streamName,
-  appName: 'demo-billing',
-  consumer: new URL('./consumer.js', import.meta.url),
-  ...aws.clientOptions,
-  lease: { failoverMs: 10_000 },
-});
-
-let handled = 0;
-let handledThisSecond = 0;
-let checkpoints = 0;
-let errors = 0;
-const leases = new Set<string>();
-const ended = new Set<string>();
-const behind = new Map<string, number | undefined>();
-system.events.on('lease:acquired', (e) => leases.add(e.shardId));
-system.events.on('lease:lost', (e) => leases.delete(e.shardId));
-system.events.on('lease:released', (e) => leases.delete(e.shardId));
-system.events.on('batch:handled', (e) => {
-  handled += e.count;
-  handledThisSecond += e.count;
-  behind.set(e.shardId, e.millisBehindLatest);
-});
-system.events.on('checkpoint', () => checkpoints++);
-system.events.on('shard:ended', (e) => {
-  // its lease stays in the table at SHARD_END but is no longer held, and it has no lag
-  ended.add(e.shardId);
-  leases.delete(e.shardId);
-  behind.delete(e.shardId);
-});
-system.events.on('error', (e) => {
-  errors++;
-  console.error(`error${e.shardId ? ` on ${e.shardId}` : ''}: ${e.error.message}`);
-});
-
-// --reshard: split, then merge the two children, then split the merged shard, ... until stopped
-const resharding = new AbortController();
-let reshards = 0;
-const reshardLoop = (async () => {
-  if (!values.reshard) return;
-  const step = 4_000;
-  let target = 'shardId-000000000000';
-  try {
-    await sleep(3_000, undefined, { signal: resharding.signal });
-    for (;;) {
-      const children = await splitShard(kinesis, streamName, target);
-      reshards++;
-      console.log(`reshard: split ${shortShardId(target)} into ${children.map((c) => shortShardId(c.ShardId!)).join(' + ')}`);
-      await sleep(step, undefined, { signal: resharding.signal });
-      const merged = await mergeShards(kinesis, streamName, children[0]!.ShardId!, children[1]!.ShardId!);
-      reshards++;
-      console.log(`reshard: merged ${children.map((c) => shortShardId(c.ShardId!)).join(' + ')} into ${shortShardId(merged.ShardId!)}`);
-      target = merged.ShardId!;
-      await sleep(step, undefined, { signal: resharding.signal });
+  let produced = 0;
+  let producing = true;
+  const encoder = new TextEncoder();
+  const producer = (async () => {
+    const tickMs = 100;
+    while (producing) {
+      const started = Date.now();
+      const n = Math.round((rate * tickMs) / 1000);
+      const entries = Array.from({ length: n }, () => {
+        const orderId = produced++;
+        const customer = `customer-${orderId % 1000}`;
+        return { PartitionKey: customer, Data: encoder.encode(JSON.stringify({ orderId, customer, amountCents: 100 + (orderId % 9_900) })) };
+      });
+      if (entries.length) await putRecords(kinesis, streamName, entries);
+      await new Promise((r) => setTimeout(r, Math.max(0, tickMs - (Date.now() - started))));
     }
-  } catch (error) {
-    if (!resharding.signal.aborted) console.error(`reshard failed: ${(error as Error).message}`);
-  }
-})();
-let graph = '';
-const refreshGraph = async () => {
-  graph = formatShardGraph(await listAllShards(kinesis, streamName), ended);
-};
-
-const startedAt = Date.now();
-const progress = setInterval(async () => {
-  if (values.reshard) await refreshGraph().catch(() => undefined);
-  if (stopping) return;
-  const elapsed = Math.round((Date.now() - startedAt) / 1000);
-  const lag = [...behind.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([shard, ms]) => `${shortShardId(shard)}=${ms ?? '?'}ms`)
-    .join(' ');
-  console.log(`[${String(elapsed).padStart(4)}s] ${fmt(handledThisSecond).padStart(7)} rec/s | handled ${fmt(handled)} of ${fmt(produced)} | leases ${leases.size} | behind ${lag}${graph ? ` | ${graph}` : ''}`);
-  handledThisSecond = 0;
-}, 1_000);
-
-let stopping: Promise<void> | undefined;
-const stop = (why: string) => {
-  stopping ??= (async () => {
-    console.log(`\n${why}: stopping (draining in-flight batches, checkpointing, releasing leases)...`);
-    clearInterval(progress);
-    resharding.abort();
-    await reshardLoop;
-    producing = false;
-    await producer;
-    await system.stop();
-    const seconds = (Date.now() - startedAt) / 1000;
-    console.log(
-      [
-        'summary:',
-        `  produced    ${fmt(produced)} records`,
-        `  handled     ${fmt(handled)} records in ${seconds.toFixed(1)} s (${fmt(Math.round(handled / seconds))} records/s)`,
-        `  checkpoints ${fmt(checkpoints)}`,
-        `  errors      ${errors}`,
-        ...(values.reshard ? [`  reshards    ${reshards} (shards ended: ${[...ended].map(shortShardId).join(', ') || 'none'})`] : []),
-        `  leases held after stop: ${leases.size}`,
-      ].join('\n'),
-    );
-    kinesis.destroy();
-    await aws.stop();
   })();
-  return stopping;
-};
 
-process.once('SIGINT', () => void stop('Ctrl-C'));
-process.once('SIGTERM', () => void stop('SIGTERM'));
-if (durationS > 0) setTimeout(() => void stop(`--duration ${durationS}s reached`), durationS * 1000).unref();
+  const system = await createSystem({
+    streamName,
+    appName: 'demo-billing',
+    consumer: new URL('./consumer.js', import.meta.url),
+    ...aws.clientOptions,
+    lease: { failoverMs: 10_000 },
+  });
+
+  let handled = 0;
+  let handledThisSecond = 0;
+  let checkpoints = 0;
+  let errors = 0;
+  const leases = new Set<string>();
+  const ended = new Set<string>();
+  const behind = new Map<string, number | undefined>();
+  system.events.on('lease:acquired', (e) => leases.add(e.shardId));
+  system.events.on('lease:lost', (e) => leases.delete(e.shardId));
+  system.events.on('lease:released', (e) => leases.delete(e.shardId));
+  system.events.on('batch:handled', (e) => {
+    handled += e.count;
+    handledThisSecond += e.count;
+    behind.set(e.shardId, e.millisBehindLatest);
+  });
+  system.events.on('checkpoint', () => checkpoints++);
+  system.events.on('shard:ended', (e) => {
+    // its lease stays in the table at SHARD_END but is no longer held, and it has no lag
+    ended.add(e.shardId);
+    leases.delete(e.shardId);
+    behind.delete(e.shardId);
+  });
+  system.events.on('error', (e) => {
+    errors++;
+    console.error(`error${e.shardId ? ` on ${e.shardId}` : ''}: ${e.error.message}`);
+  });
+
+  // --reshard: split, then merge the two children, then split the merged shard, ... until stopped
+  const resharding = new AbortController();
+  let reshards = 0;
+  const reshardLoop = (async () => {
+    if (!values.reshard) return;
+    const step = 4_000;
+    let target = 'shardId-000000000000';
+    try {
+      await sleep(3_000, undefined, { signal: resharding.signal });
+      for (;;) {
+        const children = await splitShard(kinesis, streamName, target);
+        reshards++;
+        console.log(`reshard: split ${shortShardId(target)} into ${children.map((c) => shortShardId(c.ShardId!)).join(' + ')}`);
+        await sleep(step, undefined, { signal: resharding.signal });
+        const merged = await mergeShards(kinesis, streamName, children[0]!.ShardId!, children[1]!.ShardId!);
+        reshards++;
+        console.log(`reshard: merged ${children.map((c) => shortShardId(c.ShardId!)).join(' + ')} into ${shortShardId(merged.ShardId!)}`);
+        target = merged.ShardId!;
+        await sleep(step, undefined, { signal: resharding.signal });
+      }
+    } catch (error) {
+      if (!resharding.signal.aborted) console.error(`reshard failed: ${(error as Error).message}`);
+    }
+  })();
+  let graph = '';
+  const refreshGraph = async () => {
+    graph = formatShardGraph(await listAllShards(kinesis, streamName), ended);
+  };
+
+  const startedAt = Date.now();
+  const progress = setInterval(async () => {
+    if (values.reshard) await refreshGraph().catch(() => undefined);
+    if (stopping) return;
+    const elapsed = Math.round((Date.now() - startedAt) / 1000);
+    const lag = [...behind.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([shard, ms]) => `${shortShardId(shard)}=${ms ?? '?'}ms`)
+      .join(' ');
+    console.log(`[${String(elapsed).padStart(4)}s] ${fmt(handledThisSecond).padStart(7)} rec/s | handled ${fmt(handled)} of ${fmt(produced)} | leases ${leases.size} | behind ${lag}${graph ? ` | ${graph}` : ''}`);
+    handledThisSecond = 0;
+  }, 1_000);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (why: string) => {
+    stopping ??= (async () => {
+      console.log(`\n${why}: stopping (draining in-flight batches, checkpointing, releasing leases)...`);
+      clearInterval(progress);
+      resharding.abort();
+      await reshardLoop;
+      producing = false;
+      await producer;
+      await system.stop();
+      const seconds = (Date.now() - startedAt) / 1000;
+      console.log(
+        [
+          'summary:',
+          `  produced    ${fmt(produced)} records`,
+          `  handled     ${fmt(handled)} records in ${seconds.toFixed(1)} s (${fmt(Math.round(handled / seconds))} records/s)`,
+          `  checkpoints ${fmt(checkpoints)}`,
+          `  errors      ${errors}`,
+          ...(values.reshard ? [`  reshards    ${reshards} (shards ended: ${[...ended].map(shortShardId).join(', ') || 'none'})`] : []),
+          `  leases held after stop: ${leases.size}`,
+        ].join('\n'),
+      );
+      kinesis.destroy();
+      await aws.stop();
+    })();
+    return stopping;
+  };
+
+  process.once('SIGINT', () => void stop('Ctrl-C'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  if (durationS > 0) setTimeout(() => void stop(`--duration ${durationS}s reached`), durationS * 1000).unref();
+}

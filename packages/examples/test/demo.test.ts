@@ -42,3 +42,15 @@ test('--reshard: a split and a merge while producing, and the progress line foll
   t.regex(out, /leases held after stop: 0/);
   t.regex(out, /errors\s+0/);
 });
+
+test('--workers 3 --kill-after: three worker processes share the shards, the survivors take over a killed one, 0 leases left', async (t) => {
+  const { code, signal, out } = await runDemo(['--workers', '3', '--kill-after', '6', '--duration', '25', '--rate', '500']);
+  t.is(signal, null, out);
+  t.is(code, 0, out);
+  t.regex(out, /stream demo-orders: 12 shards; .* 3 worker processes/);
+  t.regex(out, /\| worker-1: [s\d -]+ \| worker-2: [s\d -]+ \| worker-3: [s\d -]+\n/, 'the ownership map, per worker');
+  t.regex(out, /killed worker-3 with SIGKILL/);
+  t.regex(out, /failover: the survivors hold all 12 shards/, out);
+  t.regex(out, /leases held after stop: 0/);
+  t.regex(out, /errors\s+0/);
+});

@@ -1,0 +1,225 @@
+/**
+ * `demo --workers N`: several workers of one application as separate processes. The parent starts
+ * the local services, creates the stream, produces, and forks N copies of this module, each
+ * running createSystem with its own workerId against the same lease table. Once a second it prints
+ * which worker holds which shard, read from the lease table. `--kill-after S` kills the last
+ * worker with SIGKILL after S seconds, to show the others taking its leases once they expire.
+ * At the end every worker stops gracefully, and the parent checks the table holds no lease.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { createSystem } from '@kinesis-client/core';
+import { LeaseTable, SHARD_END, createDynamoDBClient } from '@kinesis-client/worker';
+import { createStream, putRecords, startLocalAws, type LocalAws } from './local-aws.js';
+import { shortShardId } from './reshard.js';
+
+/** The multi-worker demo runs with a short failover, so a kill is followed by a takeover within seconds. */
+const FAILOVER_MS = 3_000;
+const APP_NAME = 'demo-billing';
+
+export interface WorkerSetup {
+  workerId: string;
+  streamName: string;
+  appName: string;
+  clientOptions: LocalAws['clientOptions'];
+  failoverMs: number;
+  /** The consumer module's URL; the demo's own consumer when absent. */
+  consumer?: string;
+}
+
+export type WorkerReport =
+  | { type: 'ready' }
+  | { type: 'handled'; count: number }
+  | { type: 'lease'; event: 'acquired' | 'released' | 'lost'; shardId: string; at: number }
+  | { type: 'error'; message: string }
+  | { type: 'stopped' };
+
+/** The worker side: one createSystem, reporting to the parent over IPC. */
+async function runWorker(setup: WorkerSetup): Promise<void> {
+  const report = (message: WorkerReport) => process.send?.(message);
+  const system = await createSystem({
+    streamName: setup.streamName,
+    appName: setup.appName,
+    workerId: setup.workerId,
+    consumer: setup.consumer ?? new URL('./consumer.js', import.meta.url),
+    ...setup.clientOptions,
+    lease: { failoverMs: setup.failoverMs },
+    processors: { concurrency: 1 },
+    shardHosts: { threads: 1 },
+  });
+  system.events.on('batch:handled', (e) => report({ type: 'handled', count: e.count }));
+  for (const event of ['acquired', 'released', 'lost'] as const) {
+    system.events.on(`lease:${event}`, (e) => report({ type: 'lease', event, shardId: e.shardId, at: Date.now() }));
+  }
+  system.events.on('error', (e) => report({ type: 'error', message: `${e.shardId ?? ''} ${e.error.message}` }));
+  process.on('message', async (message: { type?: string }) => {
+    if (message?.type !== 'stop') return;
+    await system.stop();
+    report({ type: 'stopped' });
+    process.disconnect();
+  });
+  // the parent's Ctrl-C reaches the whole process group; the parent stops us over IPC instead
+  process.on('SIGINT', () => undefined);
+  // a parent that died without stopping us: stop cleanly rather than linger
+  process.once('disconnect', () => void system.stop());
+  report({ type: 'ready' });
+}
+
+/** Forks a worker process (this module in worker mode); resolves once its first lease cycle is done. */
+export async function forkWorker(setup: WorkerSetup, onReport: (report: WorkerReport) => void): Promise<ChildProcess> {
+  const child = fork(fileURLToPath(import.meta.url), [], {
+    env: { ...process.env, KC_DEMO_WORKER: JSON.stringify(setup) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.on('message', (m: WorkerReport) => (m.type === 'ready' ? resolve() : onReport(m)));
+    child.once('exit', (code, signal) => reject(new Error(`${setup.workerId} exited during start-up (${code ?? signal})`)));
+  });
+  return child;
+}
+
+/** Graceful: the worker's stop() drains, checkpoints and releases; resolves once its process has exited. */
+export async function stopWorker(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.send({ type: 'stop' });
+  await exited;
+}
+
+export interface WorkersDemoOptions {
+  workers: number;
+  shardCount: number;
+  rate: number;
+  durationS: number;
+  killAfterS: number;
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+/** The parent side. */
+export async function runWorkersDemo({ workers, shardCount, rate, durationS, killAfterS }: WorkersDemoOptions): Promise<void> {
+  const streamName = 'demo-orders';
+  console.log('starting local Kinesis (kinesalite) and DynamoDB (dynalite) on loopback...');
+  const aws = await startLocalAws();
+  const kinesis = aws.kinesisClient();
+  const dynamodb = createDynamoDBClient({ region: aws.clientOptions.region, ...aws.clientOptions.dynamodb });
+  const table = new LeaseTable(dynamodb, APP_NAME);
+  await createStream(kinesis, streamName, shardCount);
+  console.log(`stream ${streamName}: ${shardCount} shards; producing ${fmt(rate)} records/s; ${workers} worker processes (failoverMs ${FAILOVER_MS})`);
+
+  let produced = 0;
+  let producing = true;
+  const encoder = new TextEncoder();
+  const producer = (async () => {
+    const tickMs = 100;
+    while (producing) {
+      const started = Date.now();
+      const entries = Array.from({ length: Math.round((rate * tickMs) / 1000) }, () => {
+        const orderId = produced++;
+        const customer = `customer-${orderId % 1000}`;
+        return { PartitionKey: customer, Data: encoder.encode(JSON.stringify({ orderId, customer, amountCents: 100 + (orderId % 9_900) })) };
+      });
+      if (entries.length) await putRecords(kinesis, streamName, entries);
+      await new Promise((r) => setTimeout(r, Math.max(0, tickMs - (Date.now() - started))));
+    }
+  })();
+
+  let handled = 0;
+  let handledThisSecond = 0;
+  let errors = 0;
+  const children = new Map<string, ChildProcess>();
+  const alive = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+  await Promise.all(
+    Array.from({ length: workers }, async (_, i) => {
+      const workerId = `worker-${i + 1}`;
+      const setup: WorkerSetup = { workerId, streamName, appName: APP_NAME, clientOptions: aws.clientOptions, failoverMs: FAILOVER_MS };
+      const child = await forkWorker(setup, (m) => {
+        if (m.type === 'handled') {
+          handled += m.count;
+          handledThisSecond += m.count;
+        } else if (m.type === 'error') {
+          errors++;
+          console.error(`${workerId} error: ${m.message}`);
+        }
+      });
+      children.set(workerId, child);
+      console.log(`${workerId} started (pid ${child.pid})`);
+    }),
+  );
+
+  /** Shards per owner, from the lease table; '' for free leases. */
+  const ownership = async () => {
+    const owners = new Map<string, string[]>();
+    for (const lease of await table.scan()) {
+      if (lease.checkpoint === SHARD_END) continue;
+      const owner = lease.leaseOwner ?? '';
+      owners.set(owner, [...(owners.get(owner) ?? []), lease.leaseKey]);
+    }
+    return owners;
+  };
+  const formatOwnership = (owners: Map<string, string[]>) =>
+    [...[...children.keys()].sort(), '']
+      .filter((w) => owners.has(w) || (w !== '' && alive(children.get(w)!)))
+      .map((w) => `${w || 'free'}: ${(owners.get(w) ?? []).map(shortShardId).sort((a, b) => Number(a.slice(1)) - Number(b.slice(1))).join(' ') || '-'}`)
+      .join(' | ');
+
+  const startedAt = Date.now();
+  let killedAt: number | undefined;
+  let victim: string | undefined;
+  let failoverReported = false;
+  let stopping: Promise<void> | undefined;
+  const progress = setInterval(async () => {
+    const owners = await ownership().catch(() => undefined);
+    if (stopping || !owners) return;
+    const elapsed = Math.round((Date.now() - startedAt) / 1000);
+    console.log(`[${String(elapsed).padStart(4)}s] ${fmt(handledThisSecond).padStart(7)} rec/s | handled ${fmt(handled)} of ${fmt(produced)} | ${formatOwnership(owners)}`);
+    handledThisSecond = 0;
+    if (killedAt !== undefined && !failoverReported && !owners.has('') && !owners.has(victim!)) {
+      failoverReported = true;
+      console.log(`failover: the survivors hold all ${shardCount} shards, ${fmt(Date.now() - killedAt)} ms after the kill (seen by this once-a-second poll)`);
+    }
+  }, 1_000);
+
+  const killer =
+    killAfterS > 0
+      ? setTimeout(() => {
+          victim = [...children.keys()].sort().at(-1)!;
+          killedAt = Date.now();
+          children.get(victim)!.kill('SIGKILL');
+          console.log(`killed ${victim} with SIGKILL: its leases expire after failoverMs (${FAILOVER_MS} ms) and the others take them`);
+        }, killAfterS * 1000)
+      : undefined;
+
+  const stop = (why: string) => {
+    stopping ??= (async () => {
+      console.log(`\n${why}: stopping every worker (draining in-flight batches, checkpointing, releasing leases)...`);
+      clearInterval(progress);
+      if (killer) clearTimeout(killer);
+      producing = false;
+      await producer;
+      await Promise.all([...children.values()].map(stopWorker));
+      const left = [...(await ownership())].filter(([owner]) => owner !== '').reduce((n, [, shards]) => n + shards.length, 0);
+      const seconds = (Date.now() - startedAt) / 1000;
+      console.log(
+        [
+          'summary:',
+          `  produced    ${fmt(produced)} records`,
+          `  handled     ${fmt(handled)} records in ${seconds.toFixed(1)} s by ${workers} workers`,
+          `  errors      ${errors}`,
+          ...(victim ? [`  killed      ${victim} (its un-checkpointed batches were handled again by the new owners)`] : []),
+          `  leases held after stop: ${left}`,
+        ].join('\n'),
+      );
+      kinesis.destroy();
+      dynamodb.destroy();
+      await aws.stop();
+    })();
+    return stopping;
+  };
+  process.once('SIGINT', () => void stop('Ctrl-C'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  if (durationS > 0) setTimeout(() => void stop(`--duration ${durationS}s reached`), durationS * 1000).unref();
+}
+
+if (process.env.KC_DEMO_WORKER) await runWorker(JSON.parse(process.env.KC_DEMO_WORKER) as WorkerSetup);
