@@ -11,7 +11,8 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createSystem } from '@kinesis-client/core';
 import { LeaseTable, SHARD_END, createDynamoDBClient } from '@kinesis-client/worker';
-import { createStream, putRecords, startLocalAws, type LocalAws } from './local-aws.js';
+import { fmt, OrderProducer, stopOn } from './demo-common.js';
+import { createStream, startLocalAws, type LocalAws } from './local-aws.js';
 import { shortShardId } from './reshard.js';
 
 /** The multi-worker demo runs with a short failover, so a kill is followed by a takeover within seconds. */
@@ -95,8 +96,6 @@ export interface WorkersDemoOptions {
   killAfterS: number;
 }
 
-const fmt = (n: number) => n.toLocaleString('en-US');
-
 /** The parent side. */
 export async function runWorkersDemo({ workers, shardCount, rate, durationS, killAfterS }: WorkersDemoOptions): Promise<void> {
   const streamName = 'demo-orders';
@@ -108,22 +107,7 @@ export async function runWorkersDemo({ workers, shardCount, rate, durationS, kil
   await createStream(kinesis, streamName, shardCount);
   console.log(`stream ${streamName}: ${shardCount} shards; producing ${fmt(rate)} records/s; ${workers} worker processes (failoverMs ${FAILOVER_MS})`);
 
-  let produced = 0;
-  let producing = true;
-  const encoder = new TextEncoder();
-  const producer = (async () => {
-    const tickMs = 100;
-    while (producing) {
-      const started = Date.now();
-      const entries = Array.from({ length: Math.round((rate * tickMs) / 1000) }, () => {
-        const orderId = produced++;
-        const customer = `customer-${orderId % 1000}`;
-        return { PartitionKey: customer, Data: encoder.encode(JSON.stringify({ orderId, customer, amountCents: 100 + (orderId % 9_900) })) };
-      });
-      if (entries.length) await putRecords(kinesis, streamName, entries);
-      await new Promise((r) => setTimeout(r, Math.max(0, tickMs - (Date.now() - started))));
-    }
-  })();
+  const producer = new OrderProducer(kinesis, streamName, rate);
 
   let handled = 0;
   let handledThisSecond = 0;
@@ -173,7 +157,7 @@ export async function runWorkersDemo({ workers, shardCount, rate, durationS, kil
     const owners = await ownership().catch(() => undefined);
     if (stopping || !owners) return;
     const elapsed = Math.round((Date.now() - startedAt) / 1000);
-    console.log(`[${String(elapsed).padStart(4)}s] ${fmt(handledThisSecond).padStart(7)} rec/s | handled ${fmt(handled)} of ${fmt(produced)} | ${formatOwnership(owners)}`);
+    console.log(`[${String(elapsed).padStart(4)}s] ${fmt(handledThisSecond).padStart(7)} rec/s | handled ${fmt(handled)} of ${fmt(producer.produced)} | ${formatOwnership(owners)}`);
     handledThisSecond = 0;
     if (killedAt !== undefined && !failoverReported && !owners.has('') && !owners.has(victim!)) {
       failoverReported = true;
@@ -196,15 +180,14 @@ export async function runWorkersDemo({ workers, shardCount, rate, durationS, kil
       console.log(`\n${why}: stopping every worker (draining in-flight batches, checkpointing, releasing leases)...`);
       clearInterval(progress);
       if (killer) clearTimeout(killer);
-      producing = false;
-      await producer;
+      await producer.stop();
       await Promise.all([...children.values()].map(stopWorker));
       const left = [...(await ownership())].filter(([owner]) => owner !== '').reduce((n, [, shards]) => n + shards.length, 0);
       const seconds = (Date.now() - startedAt) / 1000;
       console.log(
         [
           'summary:',
-          `  produced    ${fmt(produced)} records`,
+          `  produced    ${fmt(producer.produced)} records`,
           `  handled     ${fmt(handled)} records in ${seconds.toFixed(1)} s by ${workers} workers`,
           `  errors      ${errors}`,
           ...(victim ? [`  killed      ${victim} (its un-checkpointed batches were handled again by the new owners)`] : []),
@@ -217,9 +200,7 @@ export async function runWorkersDemo({ workers, shardCount, rate, durationS, kil
     })();
     return stopping;
   };
-  process.once('SIGINT', () => void stop('Ctrl-C'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  if (durationS > 0) setTimeout(() => void stop(`--duration ${durationS}s reached`), durationS * 1000).unref();
+  stopOn(stop, durationS);
 }
 
 if (process.env.KC_DEMO_WORKER) await runWorker(JSON.parse(process.env.KC_DEMO_WORKER) as WorkerSetup);

@@ -14,7 +14,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { createSystem, listAllShards } from '@kinesis-client/core';
-import { createStream, putRecords, startLocalAws } from './local-aws.js';
+import { fmt, OrderProducer, stopOn } from './demo-common.js';
+import { createStream, startLocalAws } from './local-aws.js';
 import { runWorkersDemo } from './demo-workers.js';
 import { formatShardGraph, mergeShards, shortShardId, splitShard } from './reshard.js';
 
@@ -50,7 +51,6 @@ if (workers > 1 && values.reshard) {
 if (workers > 1) {
   await runWorkersDemo({ workers, shardCount, rate, durationS, killAfterS });
 } else {
-  const fmt = (n: number) => n.toLocaleString('en-US');
   const streamName = 'demo-orders';
 
   console.log('starting local Kinesis (kinesalite) and DynamoDB (dynalite) on loopback...');
@@ -59,23 +59,7 @@ if (workers > 1) {
   await createStream(kinesis, streamName, shardCount);
   console.log(`stream ${streamName}: ${shardCount} shards; producing ${fmt(rate)} records/s`);
 
-  let produced = 0;
-  let producing = true;
-  const encoder = new TextEncoder();
-  const producer = (async () => {
-    const tickMs = 100;
-    while (producing) {
-      const started = Date.now();
-      const n = Math.round((rate * tickMs) / 1000);
-      const entries = Array.from({ length: n }, () => {
-        const orderId = produced++;
-        const customer = `customer-${orderId % 1000}`;
-        return { PartitionKey: customer, Data: encoder.encode(JSON.stringify({ orderId, customer, amountCents: 100 + (orderId % 9_900) })) };
-      });
-      if (entries.length) await putRecords(kinesis, streamName, entries);
-      await new Promise((r) => setTimeout(r, Math.max(0, tickMs - (Date.now() - started))));
-    }
-  })();
+  const producer = new OrderProducer(kinesis, streamName, rate);
 
   const system = await createSystem({
     streamName,
@@ -150,7 +134,7 @@ if (workers > 1) {
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([shard, ms]) => `${shortShardId(shard)}=${ms ?? '?'}ms`)
       .join(' ');
-    console.log(`[${String(elapsed).padStart(4)}s] ${fmt(handledThisSecond).padStart(7)} rec/s | handled ${fmt(handled)} of ${fmt(produced)} | leases ${leases.size} | behind ${lag}${graph ? ` | ${graph}` : ''}`);
+    console.log(`[${String(elapsed).padStart(4)}s] ${fmt(handledThisSecond).padStart(7)} rec/s | handled ${fmt(handled)} of ${fmt(producer.produced)} | leases ${leases.size} | behind ${lag}${graph ? ` | ${graph}` : ''}`);
     handledThisSecond = 0;
   }, 1_000);
 
@@ -161,14 +145,13 @@ if (workers > 1) {
       clearInterval(progress);
       resharding.abort();
       await reshardLoop;
-      producing = false;
-      await producer;
+      await producer.stop();
       await system.stop();
       const seconds = (Date.now() - startedAt) / 1000;
       console.log(
         [
           'summary:',
-          `  produced    ${fmt(produced)} records`,
+          `  produced    ${fmt(producer.produced)} records`,
           `  handled     ${fmt(handled)} records in ${seconds.toFixed(1)} s (${fmt(Math.round(handled / seconds))} records/s)`,
           `  checkpoints ${fmt(checkpoints)}`,
           `  errors      ${errors}`,
@@ -182,7 +165,5 @@ if (workers > 1) {
     return stopping;
   };
 
-  process.once('SIGINT', () => void stop('Ctrl-C'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  if (durationS > 0) setTimeout(() => void stop(`--duration ${durationS}s reached`), durationS * 1000).unref();
+  stopOn(stop, durationS);
 }

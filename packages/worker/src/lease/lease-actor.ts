@@ -128,6 +128,9 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
             return acquire();
           case 'renew': {
             if (!held) return;
+            // a checkpoint renews the lease too: while they keep coming, a renewal would be a wasted write
+            const sinceRenewal = ctx.clock.now() - lastRenewedAt;
+            if (sinceRenewal < config.lease.renewIntervalMs) return void ctx.sendAfter(config.lease.renewIntervalMs - sinceRenewal, { type: 'renew' });
             try {
               const ok = await leases.renew(shardId, counter, me);
               if (!ok) return lose('renewal condition failed: another worker holds the lease');
