@@ -8,7 +8,9 @@ import { lease } from './helpers/leases.js';
 const take = (leases: LeaseSnapshot[], clock: ManualClock, expiry: LeaseExpiry, held: string[] = [], listed?: string[]) => {
   expiry.observe(leases, clock.now());
   const input = { leases, workerId: 'me', held: new Set(held), now: clock.now(), failoverMs: 10_000, expiry };
-  return planTakes(listed ? { ...input, listed: new Set(listed) } : input).take.map((l) => l.leaseKey);
+  return planTakes(listed ? { ...input, listed: new Set(listed) } : input)
+    .take.map((l) => l.leaseKey)
+    .sort();
 };
 
 test('free leases are taken at once; held and finished ones are not', (t) => {
@@ -224,4 +226,18 @@ test('nextExpiry: the earliest moment a lease held by someone could expire', (t)
   t.is(expiry.nextExpiry(rows, clock.now(), 10_000), 10_000, 'a, seen unchanged since 0; free leases do not expire');
   clock.advance(8_000);
   t.is(expiry.nextExpiry(rows, clock.now(), 10_000), 13_000, 'a is expired already: b next');
+});
+
+test('balancing options: stealing one lease per cycle by default, no cap; shouldProcess must be a function and stays on the main thread', (t) => {
+  const o = resolveOptions({ streamName: 's', appName: 'billing', consumer: './c.js' });
+  t.is(o.lease.maxStealPerCycle, 1);
+  t.is(o.lease.maxLeasesPerWorker, undefined);
+  t.is(o.shouldProcess, undefined);
+  const only = (shardId: string) => shardId.endsWith('1');
+  t.is(resolveOptions({ streamName: 's', appName: 'billing', consumer: './c.js', shouldProcess: only }).shouldProcess, only);
+  t.throws(() => resolveOptions({ streamName: 's', appName: 'billing', consumer: './c.js', shouldProcess: 'shard-1' }), {
+    message: /option "shouldProcess" is invalid: expected a function \(shardId, workerId\) => boolean/,
+  });
+  t.throws(() => resolveOptions({ streamName: 's', appName: 'billing', consumer: './c.js', lease: { maxStealPerCycle: -1 } }), { message: /lease\.maxStealPerCycle/ });
+  t.throws(() => resolveOptions({ streamName: 's', appName: 'billing', consumer: './c.js', lease: { maxLeasesPerWorker: 0 } }), { message: /lease\.maxLeasesPerWorker/ });
 });

@@ -132,7 +132,8 @@ test('an actor handles one message at a time, in order', async (t) => {
   }), () => undefined);
   runtime.send(ref, 1);
   runtime.send(ref, 2);
-  await new Promise((r) => setTimeout(r, 50));
+  // a loaded machine may take longer than the handlers' own waits: poll for the last event
+  for (const deadline = Date.now() + 5_000; events.length < 4 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 5));
   t.deepEqual(events, ['begin 1', 'end 1', 'begin 2', 'end 2']);
 });
 

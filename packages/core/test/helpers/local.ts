@@ -61,6 +61,9 @@ interface BatchReport {
   sequenceNumbers: string[];
   subSequenceNumbers: number[];
   bodies: string[];
+  /** Date.now() when handleBatch began and ended. */
+  startedAt: number;
+  endedAt: number;
 }
 
 /** Listens to the recording consumer's BroadcastChannel: what handleBatch really received. */
