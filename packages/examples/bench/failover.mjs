@@ -3,9 +3,10 @@
  * mode, no-op consumer) share a 6-shard stream under a steady producer. For failoverMs 3 000 and
  * 10 000 (takeIntervalMs its default, 2 x failoverMs), it measures:
  *
- * - DynamoDB writes per lease per minute in steady state, from a counting proxy in front of the
- *   local DynamoDB: every UpdateItem and PutItem of every process and thread, by kind (renewal,
- *   checkpoint, take, handoff...). Real DynamoDB bills each of them, failed conditions included.
+ * - DynamoDB writes per lease per minute in steady state, with the producer running and then
+ *   idle, from a counting proxy in front of the local DynamoDB: every UpdateItem and PutItem of
+ *   every process and thread, by kind (renewal, checkpoint, take, handoff...). Real DynamoDB
+ *   bills each of them, failed conditions included.
  * - Failover: one worker is killed with SIGKILL; the time from the kill to the last of its leases
  *   acquired by a survivor, next to the bound failoverMs + takeIntervalMs and their ratio.
  * - Handoff: another worker is stopped gracefully; the time from each lease's release (after its
@@ -87,9 +88,14 @@ async function run(failoverMs) {
   const table = new LeaseTable(dynamodb, appName);
   await createStream(kinesis, streamName, SHARDS);
   let producing = true;
+  let paused = false;
   const producer = (async () => {
     const encoder = new TextEncoder();
     for (let n = 0; producing; n++) {
+      if (paused) {
+        await sleep(100);
+        continue;
+      }
       const entries = Array.from({ length: RATE / 10 }, (_, i) => ({ PartitionKey: `k-${n}-${i}`, Data: encoder.encode(`{"n":${n}}`) }));
       await putRecords(kinesis, streamName, entries);
       await sleep(100);
@@ -130,13 +136,20 @@ async function run(failoverMs) {
   };
   await waitUntil(balanced(['w1', 'w2', 'w3'], SHARDS / 3), 'a balanced start');
 
-  // steady state: renewals and checkpoints only
-  const windowMs = Math.max(20_000, 3 * failoverMs);
-  proxy.counts.clear();
-  await sleep(windowMs);
-  const writes = new Map(proxy.counts);
-  const total = [...writes.values()].reduce((a, b) => a + b, 0);
+  // steady state, busy then idle: renewals and checkpoints only
+  const windowMs = Math.max(15_000, 2 * failoverMs);
   const perLeaseMinute = (n) => (n / SHARDS) * (60_000 / windowMs);
+  const measureWrites = async () => {
+    proxy.counts.clear();
+    await sleep(windowMs);
+    const writes = new Map(proxy.counts);
+    return { writes, total: [...writes.values()].reduce((a, b) => a + b, 0) };
+  };
+  const busy = await measureWrites();
+  paused = true;
+  await sleep(2_000);
+  const idle = await measureWrites();
+  paused = false;
 
   // failover: SIGKILL, then wait until the survivors run every lease
   const victimLeases = (await ownersNow()).filter((l) => l.leaseOwner === 'w3').map((l) => l.leaseKey);
@@ -160,26 +173,28 @@ async function run(failoverMs) {
 
   const bound = failoverMs + takeIntervalMs;
   console.log(`\nfailoverMs ${fmt(failoverMs)}, takeIntervalMs ${fmt(takeIntervalMs)} (renewals every ${fmt(failoverMs / 3)} ms)`);
-  console.log(
-    `  steady state, ${RATE} records/s: ${perLeaseMinute(total).toFixed(1)} DynamoDB writes per lease per minute over ${windowMs / 1000} s (` +
-      [...writes].map(([k, n]) => `${k} ${perLeaseMinute(n).toFixed(1)}`).join(', ') +
-      ')',
-  );
+  for (const [name, { writes, total }] of [[`${RATE} records/s`, busy], ['idle', idle]]) {
+    console.log(
+      `  steady state, ${name}: ${perLeaseMinute(total).toFixed(1)} DynamoDB writes per lease per minute over ${windowMs / 1000} s (` +
+        [...writes].map(([k, n]) => `${k} ${perLeaseMinute(n).toFixed(1)}`).join(', ') +
+        ')',
+    );
+  }
   console.log(`  failover after SIGKILL: ${fmt(failover)} ms for the last of ${victimLeases.length} leases; bound failoverMs + takeIntervalMs ${fmt(bound)} ms; ratio ${(failover / bound).toFixed(2)}`);
   console.log(
     `  handoff after stop(): release -> taken ${fmt(Math.min(...handoffs))}..${fmt(Math.max(...handoffs))} ms over ${handoffs.length} leases; bound takeIntervalMs ${fmt(takeIntervalMs)} ms; ratio ${(Math.max(...handoffs) / takeIntervalMs).toFixed(2)}`,
   );
   console.log(`  leases held after the last stop: ${left}`);
-  return { failoverMs, perLease: perLeaseMinute(total), failover, bound, handoff: Math.max(...handoffs) };
+  return { failoverMs, busy: perLeaseMinute(busy.total), idle: perLeaseMinute(idle.total), failover, bound, handoff: Math.max(...handoffs) };
 }
 
 console.log(`failover benchmark: 3 worker processes, ${SHARDS} shards, ${RATE} records/s, no-op consumer, kinesalite + dynalite on loopback`);
 const results = [];
 for (const failoverMs of [3_000, 10_000]) results.push(await run(failoverMs));
-console.log('\nfailoverMs | writes/lease/min | failover (bound, ratio) | handoff (bound, ratio)');
+console.log(`\nfailoverMs | writes/lease/min busy, idle | failover (bound, ratio) | handoff (bound, ratio)`);
 for (const r of results) {
   console.log(
-    `${fmt(r.failoverMs).padStart(10)} | ${r.perLease.toFixed(1).padStart(16)} | ${fmt(r.failover)} ms (${fmt(r.bound)}, ${(r.failover / r.bound).toFixed(2)}) | ${fmt(r.handoff)} ms (${fmt(2 * r.failoverMs)}, ${(r.handoff / (2 * r.failoverMs)).toFixed(2)})`,
+    `${fmt(r.failoverMs).padStart(10)} | ${r.busy.toFixed(1).padStart(9)}, ${r.idle.toFixed(1).padStart(5)} | ${fmt(r.failover)} ms (${fmt(r.bound)}, ${(r.failover / r.bound).toFixed(2)}) | ${fmt(r.handoff)} ms (${fmt(2 * r.failoverMs)}, ${(r.handoff / (2 * r.failoverMs)).toFixed(2)})`,
   );
 }
 
