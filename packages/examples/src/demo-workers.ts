@@ -182,7 +182,11 @@ export async function runWorkersDemo({ workers, shardCount, rate, durationS, kil
       if (killer) clearTimeout(killer);
       await producer.stop();
       await Promise.all([...children.values()].map(stopWorker));
-      const left = [...(await ownership())].filter(([owner]) => owner !== '').reduce((n, [, shards]) => n + shards.length, 0);
+      const owners = await ownership().catch((error: Error) => error);
+      const left =
+        owners instanceof Error
+          ? `unknown (${owners.message})`
+          : [...owners].filter(([owner]) => owner !== '').reduce((n, [, shards]) => n + shards.length, 0);
       const seconds = (Date.now() - startedAt) / 1000;
       console.log(
         [

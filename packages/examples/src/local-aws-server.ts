@@ -37,4 +37,6 @@ if (process.send) {
   console.log(`${service} http://127.0.0.1:${port}`);
 }
 process.on('SIGTERM', () => process.exit(0));
-process.on('SIGINT', () => process.exit(0));
+// a Ctrl-C reaches the whole process group: under a parent, it stops us (SIGTERM or disconnect)
+// once it has stopped its workers, which still need us to checkpoint and release their leases
+process.on('SIGINT', () => (process.send ? undefined : process.exit(0)));
