@@ -124,6 +124,7 @@ export function coordinator(deps: CoordinatorDeps) {
         listed,
         maxLeasesPerWorker: options.lease.maxLeasesPerWorker,
         maxStealPerCycle: full ? options.lease.maxStealPerCycle : 0,
+        shed: full && options.lease.maxStealPerCycle > 0,
         orphanAfterMs: options.lease.takeIntervalMs,
         eligible,
         requested,
@@ -137,6 +138,8 @@ export function coordinator(deps: CoordinatorDeps) {
             if (await leases.requestHandoff(lease.leaseKey, lease.leaseOwner!, me)) return void requested.set(lease.leaseKey, now);
           }
         }),
+        // our own lease actor answers this at its next renewal or checkpoint, as it would a thief's request
+        ...plan.shed.map(({ lease, to }) => (stopping ? undefined : leases.requestHandoff(lease.leaseKey, me, to))),
       ]);
       const others = table.filter((l) => l.leaseOwner !== me && !held.has(l.leaseKey) && l.checkpoint !== SHARD_END);
       const expiryCheck = expiry.nextExpiry(others, now, options.lease.failoverMs) - now + EXPIRY_MARGIN_MS;

@@ -66,6 +66,8 @@ export interface TakeInput {
   maxLeasesPerWorker?: number;
   /** lease.maxStealPerCycle; 0 (no stealing) when absent, as on a tick that only checks for expiries. */
   maxStealPerCycle?: number;
+  /** Offer leases above target to live workers below it (on full cycles); off when absent. */
+  shed?: boolean;
   /**
    * How long a free or expired lease may stay untaken before a worker already at target takes it:
    * workers below target take such a lease within one cycle, so one still free after this long
@@ -87,6 +89,8 @@ export interface TakePlan {
   steal: LeaseSnapshot[];
   /** Per victim, its other stealable leases: a request that lost a race to another thief tries one of these. */
   alternatives: Map<string, LeaseSnapshot[]>;
+  /** Leases this worker holds above target, each to be handed to a live worker below target. */
+  shed: { lease: LeaseSnapshot; to: string }[];
   /** Leases to be processed: not at SHARD_END, listed, parents done. */
   active: number;
   /** Workers seen alive, this one included. */
@@ -115,6 +119,9 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
  * below target, up to maxStealPerCycle leases are asked of the most loaded workers. A victim is
  * never left below target, except that it may go to target - 1 when the thief is at least two
  * below target (as in the Java KCL): so 10 leases over 3 workers end at 4/3/3, not stuck at 4/4/2.
+ * Last, a worker above target offers its surplus to live workers below target (shedding): one
+ * steal per cycle alone would take four cycles to undo a 12/0/0 start over three workers, since
+ * the first worker up takes every free lease before the others are seen.
  */
 export function planTakes(input: TakeInput): TakePlan {
   const { leases, workerId: me, held, now, failoverMs, expiry, listed } = input;
@@ -135,9 +142,17 @@ export function planTakes(input: TakeInput): TakePlan {
   const orphans: LeaseSnapshot[] = [];
   const timedOut: LeaseSnapshot[] = [];
   const stealable = new Map<string, LeaseSnapshot[]>();
+  const sheddable: LeaseSnapshot[] = [];
   for (const lease of active) {
     if (held.has(lease.leaseKey)) {
-      add(me, 1);
+      if (lease.handoffTo && lease.handoffTo !== me) {
+        // already on its way out
+        live.add(lease.handoffTo);
+        add(lease.handoffTo, 1);
+      } else {
+        add(me, 1);
+        sheddable.push(lease);
+      }
       continue;
     }
     if (lease.leaseOwner === me) {
@@ -194,6 +209,20 @@ export function planTakes(input: TakeInput): TakePlan {
     mine++;
     load.set(me, mine);
   }
+  const shed: { lease: LeaseSnapshot; to: string }[] = [];
+  if (input.shed) {
+    for (const lease of shuffled(sheddable, random)) {
+      if (mine <= target) break;
+      const loadOf = (w: string) => load.get(w) ?? 0;
+      const needy = [...live].filter((w) => w !== me && loadOf(w) < target).sort((a, b) => loadOf(a) - loadOf(b) || (a < b ? -1 : 1));
+      const to = needy[0];
+      if (!to) break;
+      shed.push({ lease, to });
+      load.set(to, loadOf(to) + 1);
+      mine--;
+      load.set(me, mine);
+    }
+  }
   const alternatives = new Map([...stealable].filter(([owner]) => steal.some((l) => l.leaseOwner === owner)).map(([owner, c]) => [owner, shuffled(c, random)]));
-  return { take, steal, alternatives, active: active.length, liveWorkers: live.size, target, load };
+  return { take, steal, alternatives, shed, active: active.length, liveWorkers: live.size, target, load };
 }

@@ -241,3 +241,26 @@ test('balancing options: stealing one lease per cycle by default, no cap; should
   t.throws(() => resolveOptions({ streamName: 's', appName: 'billing', consumer: './c.js', lease: { maxStealPerCycle: -1 } }), { message: /lease\.maxStealPerCycle/ });
   t.throws(() => resolveOptions({ streamName: 's', appName: 'billing', consumer: './c.js', lease: { maxLeasesPerWorker: 0 } }), { message: /lease\.maxLeasesPerWorker/ });
 });
+
+test('shedding: a worker above target offers its surplus to live workers below it, evenly, never going below target', (t) => {
+  // 'me' took all 12 before b and c were up; each has since asked for one lease (a pending handoff)
+  const leases = table(owners({ me: 12 }));
+  leases[0]!.handoffTo = 'b';
+  leases[1]!.handoffTo = 'c';
+  const p = plan(leases, new ManualClock(), new LeaseExpiry(), { shed: true });
+  t.is(p.liveWorkers, 3, 'workers that asked for a lease are live');
+  t.is(p.target, 4);
+  const to = p.shed.map((s) => s.to).sort();
+  t.deepEqual(to, ['b', 'b', 'b', 'c', 'c', 'c'], '4/4/4 once the requested and the offered handoffs are done');
+  t.false(p.shed.some((s) => s.lease.leaseKey === 's0' || s.lease.leaseKey === 's1'), 'a lease already moving is not offered again');
+  t.is(plan(leases, new ManualClock(), new LeaseExpiry()).shed.length, 0, 'only on cycles that shed');
+});
+
+test('shedding leaves a balanced or a nearly balanced table alone', (t) => {
+  for (const spec of [{ me: 4, b: 4, c: 4 }, { me: 4, b: 3, c: 3 }, { me: 4, b: 4, c: 2 }]) {
+    const p = plan(table(owners(spec)), new ManualClock(), new LeaseExpiry(), { shed: true });
+    t.deepEqual(p.shed, [], JSON.stringify(spec));
+  }
+  const over = plan(table(owners({ me: 6, b: 3, c: 3 })), new ManualClock(), new LeaseExpiry(), { shed: true });
+  t.deepEqual(over.shed.map((s) => s.to).sort(), ['b', 'c'], 'above target: down to target, to whoever is below it');
+});
