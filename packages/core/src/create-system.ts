@@ -64,7 +64,11 @@ function hostConfig(options: ResolvedOptions, index: number, consumer: ConsumerC
     kinesis: options.kinesis,
     dynamodb: options.dynamodb,
     initialTimestamp: typeof p === 'object' ? p.timestamp.getTime() : undefined,
-    lease: { failoverMs: options.lease.failoverMs, renewIntervalMs: options.lease.renewIntervalMs },
+    lease: {
+      failoverMs: options.lease.failoverMs,
+      renewIntervalMs: options.lease.renewIntervalMs,
+      checkpointIntervalMs: options.lease.checkpointIntervalMs,
+    },
     reader: {
       idleMs: options.polling.idleMs,
       minCallIntervalMs: KINESIS_SHARD_LIMITS.minCallIntervalMs,

@@ -45,6 +45,8 @@ export const optionsSchema = z.strictObject({
       maxLeasesPerWorker: z.number().int().min(1).optional(),
       /** 0 turns stealing off: a worker then takes only free and expired leases. */
       maxStealPerCycle: z.number().int().min(0).max(1_000).default(1),
+      /** At most one checkpoint write per shard per interval; 0 writes after every batch. */
+      checkpointIntervalMs: ms(1_000),
     })
     .prefault({}),
   /** Main thread only (the coordinator decides what to take), so it never has to cross to a thread. */
@@ -107,7 +109,7 @@ export interface ResolvedOptions extends Omit<Parsed, 'consumer' | 'lease'> {
   workerId: string;
   kinesis: AwsClientConfig;
   dynamodb: AwsClientConfig;
-  lease: { failoverMs: number; renewIntervalMs: number; takeIntervalMs: number; maxLeasesPerWorker: number | undefined; maxStealPerCycle: number };
+  lease: { failoverMs: number; renewIntervalMs: number; takeIntervalMs: number; maxLeasesPerWorker: number | undefined; maxStealPerCycle: number; checkpointIntervalMs: number };
 }
 
 function describeValue(value: unknown): string {
@@ -186,6 +188,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
       takeIntervalMs: o.lease.takeIntervalMs ?? failoverMs * 2,
       maxLeasesPerWorker: o.lease.maxLeasesPerWorker,
       maxStealPerCycle: o.lease.maxStealPerCycle,
+      checkpointIntervalMs: o.lease.checkpointIntervalMs,
     },
   };
 }

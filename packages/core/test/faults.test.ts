@@ -139,7 +139,7 @@ test.serial('a consumer pool thread that dies mid-batch fails that batch only; i
 
 test.serial('failCalls on UpdateItem during checkpoints: retried, the lease is kept, no checkpoint ever passes unhandled records', async (t) => {
   // a slightly slow consumer spreads the checkpoints out, so the watcher sees many of them
-  const run = await start(2, {}, { delayMs: 10 });
+  const run = await start(2, { lease: { checkpointIntervalMs: 0 } }, { delayMs: 10 });
   const lost: string[] = [];
   run.system.events.on('lease:lost', (e) => lost.push(e.shardId));
   try {

@@ -104,3 +104,27 @@ test.serial('throttled lease renewals are retried at once with backoff, and the 
     await run.stop();
   }
 });
+
+test.serial('checkpoint writes are coalesced to one per checkpointIntervalMs per shard; stop() still writes the last handled batch', async (t) => {
+  const run = await start(1, { lease: { checkpointIntervalMs: 1_000 }, batchers: { batchSize: 20, backoff: { baseMs: 5, maxMs: 20 } }, polling: { idleMs: 200 } });
+  const writes: number[] = [];
+  run.system.events.on('checkpoint', () => writes.push(Date.now()));
+  const handled: number[] = [];
+  run.system.events.on('batch:handled', () => handled.push(Date.now()));
+  const put: { shardId: string; sequenceNumber: string }[] = [];
+  try {
+    for (let i = 0; i < 12; i++) {
+      put.push(...(await putRecords(services.kinesis, run.stream, jsonRecords(60, { offset: i * 60 }))));
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await run.deliveries.waitFor(() => run.deliveries.count >= put.length);
+    const span = writes[writes.length - 1]! - writes[0]!;
+    t.log(`${handled.length} batches, ${writes.length} checkpoint writes over ${span} ms`);
+    t.true(handled.length >= 2 * writes.length, 'several batches per write');
+    for (let i = 1; i < writes.length; i++) t.true(writes[i]! - writes[i - 1]! >= 990, 'writes at least an interval apart');
+  } finally {
+    await run.stop();
+  }
+  const [lease] = await services.leaseTable(run.app).scan();
+  t.is(lease!.checkpoint, put[put.length - 1]!.sequenceNumber, 'the final checkpoint is the last record handled');
+});

@@ -24,7 +24,7 @@ export interface HostConfig {
   dynamodb: AwsClientConfig;
   /** Epoch ms, for shards whose lease checkpoint is AT_TIMESTAMP. */
   initialTimestamp: number | undefined;
-  lease: { failoverMs: number; renewIntervalMs: number };
+  lease: { failoverMs: number; renewIntervalMs: number; checkpointIntervalMs: number };
   reader: { idleMs: number; minCallIntervalMs: number; getRecordsLimit: number; maxBufferedRecords: number; throttleBackoff: BackoffOptions; iteratorMaxAgeMs: number };
   batch: { size: number; maxAttempts: number; backoff: BackoffOptions };
   shardSupervision: { intensity: RestartIntensity; backoff: BackoffOptions };

@@ -44,6 +44,7 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
     let written: Position | undefined;
     let pending: Position | undefined;
     let flushScheduled = false;
+    let lastFlushAt = Number.NEGATIVE_INFINITY;
     let flushFailures = 0;
     let lastRenewedAt = ctx.clock.now();
     let held = false;
@@ -71,6 +72,7 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
     const flush = async (): Promise<boolean> => {
       const target = pending;
       if (!target) return true;
+      lastFlushAt = ctx.clock.now();
       const ok = await leases.checkpoint(shardId, counter, me, target.sequenceNumber, target.subSequenceNumber);
       if (!ok) {
         lose('checkpoint condition failed: leaseCounter or leaseOwner changed');
@@ -153,7 +155,10 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
             pending = { sequenceNumber: message.sequenceNumber, subSequenceNumber: message.subSequenceNumber };
             if (!flushScheduled) {
               flushScheduled = true;
-              ctx.send(ctx.self, { type: 'flush' });
+              // at most one checkpoint write per interval: later batches ride on the next one
+              const wait = lastFlushAt + config.lease.checkpointIntervalMs - ctx.clock.now();
+              if (wait > 0) ctx.sendAfter(wait, { type: 'flush' });
+              else ctx.send(ctx.self, { type: 'flush' });
             }
             return;
           case 'flush': {
