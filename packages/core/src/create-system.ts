@@ -26,10 +26,13 @@ import { FaultInjector, type Faults } from './faults.js';
 import { inspectTree, type Inspection } from './inspect.js';
 import { resolveOptions, type ResolvedOptions, type SystemOptions } from './options.js';
 import { ShardHostHandle } from './shard-host-handle.js';
+import { ensureStreamConsumer } from './stream-consumer.js';
 
 export interface System {
   readonly workerId: string;
   readonly tableName: string;
+  /** With `retrieval.mode: 'fanout'`: the ARN of the registered stream consumer. */
+  readonly consumerArn: string | undefined;
   readonly events: Emitter<SystemEvents>;
   /** Fault injection through the system's own paths: crash actors, kill threads, fail AWS calls. */
   readonly faults: Faults;
@@ -41,9 +44,11 @@ export interface System {
   stop(): Promise<void>;
 }
 
-async function checkStream(kinesis: KinesisClient, streamName: string): Promise<void> {
+/** Resolves to the stream's ARN. */
+async function checkStream(kinesis: KinesisClient, streamName: string): Promise<string> {
   try {
-    await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+    const out = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+    return out.StreamDescriptionSummary!.StreamARN!;
   } catch (error) {
     if ((error as { name?: string })?.name === 'ResourceNotFoundException') {
       throw new KinesisClientError('STREAM_NOT_FOUND', `stream "${streamName}" does not exist`, { cause: error, details: { streamName } });
@@ -54,8 +59,9 @@ async function checkStream(kinesis: KinesisClient, streamName: string): Promise<
 
 const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
-function hostConfig(options: ResolvedOptions, index: number, consumer: ConsumerCapabilities): HostConfig {
+function hostConfig(options: ResolvedOptions, index: number, consumer: ConsumerCapabilities, consumerArn: string | undefined): HostConfig {
   const p = options.initialPosition;
+  const r = options.retrieval;
   return {
     hostIndex: index,
     workerId: options.workerId,
@@ -83,6 +89,18 @@ function hostConfig(options: ResolvedOptions, index: number, consumer: ConsumerC
       backoff: options.supervision.shard.backoff,
     },
     consumer,
+    ...(r.mode === 'fanout' && consumerArn
+      ? {
+          fanout: {
+            consumerArn,
+            endpoint: r.endpoint,
+            tls: r.tls,
+            watchdogMs: r.watchdogMs,
+            subscriptionMs: r.subscriptionMs,
+            maxBufferedRecords: r.maxBufferedRecords,
+          },
+        }
+      : {}),
   };
 }
 
@@ -105,6 +123,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   let root: Supervisor | undefined;
   let hostSupervisor: Supervisor | undefined;
   let poolDeaths = 0;
+  let consumerArn: string | undefined;
 
   const emitError = (error: unknown, shardId?: string) =>
     events.emit('error', { error: error instanceof Error ? error : deserializeError(error as never), ...(shardId ? { shardId } : {}) });
@@ -204,6 +223,8 @@ export async function createSystem(input: SystemOptions): Promise<System> {
     if (stream.status === 'rejected') throw stream.reason;
     if (consumer.status === 'rejected') throw consumer.reason;
     const capabilities = consumer.value;
+    const { retrieval } = options;
+    consumerArn = retrieval.mode === 'fanout' ? await ensureStreamConsumer(kinesis, stream.value, retrieval.consumerName) : undefined;
     // only once the stream and the consumer are known good, so a bad start leaves no table behind
     await leases.ensure().catch((error: unknown) => {
       throw new KinesisClientError('LEASE_TABLE_FAILED', `lease table "${options.tableName}": ${(error as Error)?.message}`, { cause: error });
@@ -217,7 +238,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
       restart: 'permanent',
       start: async (exited) => {
         const setup = {
-          config: hostConfig(options, index, capabilities),
+          config: hostConfig(options, index, capabilities, consumerArn),
           mainApi,
           callFaults: faults.hostData(),
           resourceLimits: options.shardHosts.resourceLimits,
@@ -331,6 +352,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   const system: System = {
     workerId: options.workerId,
     tableName: options.tableName,
+    consumerArn,
     events,
     faults,
     async status() {

@@ -74,6 +74,28 @@ export const optionsSchema = z.strictObject({
       iteratorMaxAgeMs: z.number().int().min(100).max(290_000).default(270_000),
     })
     .prefault({}),
+  /** How shards are read: GetRecords polling (the default) or enhanced fan-out (SubscribeToShard over HTTP/2). */
+  retrieval: z
+    .discriminatedUnion(
+      'mode',
+      [
+        z.strictObject({ mode: z.literal('polling') }),
+        z.strictObject({
+          mode: z.literal('fanout'),
+          /** Registered on the stream if missing, reused if present. */
+          consumerName: z.string().regex(/^[a-zA-Z0-9_.-]{1,128}$/, 'expected 1 to 128 of a-z A-Z 0-9 _ . -'),
+          /** SubscribeToShard endpoint when it is not kinesis.endpoint (an emulator's HTTP/2 TLS port). */
+          endpoint: z.url().optional(),
+          /** TLS of the HTTP/2 connections: `ca` (PEM) or `rejectUnauthorized: false` for an emulator's self-signed certificate. */
+          tls: z.strictObject({ rejectUnauthorized: z.boolean().optional(), ca: z.string().min(1).optional() }).optional(),
+          watchdogMs: z.number().int().min(100).default(30_000),
+          subscriptionMs: z.number().int().min(5_000).max(300_000).default(300_000),
+          maxBufferedRecords: count(10_000, 1_000_000),
+        }),
+      ],
+      { error: "expected { mode: 'polling' } or { mode: 'fanout', consumerName }" },
+    )
+    .default({ mode: 'polling' }),
   shardHosts: z
     .strictObject({
       threads: count(cores, 64),

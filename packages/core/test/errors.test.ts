@@ -42,6 +42,10 @@ const badOptions: [string, (o: Record<string, unknown>) => void, string][] = [
   ['unknown option', (o) => (o.streamname = 'typo'), 'streamname'],
   ['unknown nested option', (o) => (o.lease = { failover: 5 }), 'lease.failover'],
   ['function in client config', (o) => (o.kinesis = { credentials: async () => ({ accessKeyId: 'a', secretAccessKey: 'b' }) }), 'kinesis'],
+  ['fan-out without consumerName', (o) => (o.retrieval = { mode: 'fanout' }), 'retrieval.consumerName'],
+  ['unknown retrieval mode', (o) => (o.retrieval = { mode: 'push' }), 'retrieval.mode'],
+  ['fan-out consumerName with a space', (o) => (o.retrieval = { mode: 'fanout', consumerName: 'my consumer' }), 'retrieval.consumerName'],
+  ['fan-out renewal faster than Kinesis allows', (o) => (o.retrieval = { mode: 'fanout', consumerName: 'c', subscriptionMs: 1_000 }), 'retrieval.subscriptionMs'],
 ];
 
 for (const [title, mutate, option] of badOptions) {
@@ -79,6 +83,16 @@ test.serial('a stream that does not exist -> STREAM_NOT_FOUND at start, no lease
   const error = await t.throwsAsync(createSystem(options), { instanceOf: KinesisClientError });
   t.is(error!.code, 'STREAM_NOT_FOUND');
   t.true(error!.message.includes(options.streamName));
+  t.false((await tableNames()).includes(options.appName));
+});
+
+test.serial('fan-out where Kinesis has no stream consumers (kinesalite) -> STREAM_CONSUMER_FAILED at start, no lease table made', async (t) => {
+  const stream = uniqueName('no-efo');
+  await createStream(services.kinesis, stream, 1);
+  const options = live({ streamName: stream, retrieval: { mode: 'fanout', consumerName: 'efo' } });
+  const error = await t.throwsAsync(createSystem(options), { instanceOf: KinesisClientError });
+  t.is(error!.code, 'STREAM_CONSUMER_FAILED');
+  t.is(error!.details.consumerName, 'efo');
   t.false((await tableNames()).includes(options.appName));
 });
 

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { createKinesisClient } from '@kinesis-client/worker';
+import { startKinesisMock, type KinesisMock } from './local-kinesis-mock.js';
 
 /** Credentials the local services accept; plain data, so they cross to worker threads. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
@@ -17,15 +18,18 @@ export interface LocalAws {
     kinesis: { endpoint: string; credentials: typeof LOCAL_CREDENTIALS };
     dynamodb: { endpoint: string; credentials: typeof LOCAL_CREDENTIALS };
   };
+  /** With kinesis-mock: spread into `retrieval: { mode: 'fanout', consumerName, ...fanout }`. */
+  fanout: KinesisMock['fanout'] | undefined;
   kinesisClient(): KinesisClient;
   stop(): Promise<void>;
 }
 
 /**
- * Starts the local Kinesis (kinesalite) and DynamoDB (dynalite), each in a child process on an
- * ephemeral loopback port. They are in-memory: every start is a clean slate.
+ * Starts the local Kinesis (kinesalite, or kinesis-mock for enhanced fan-out) and DynamoDB
+ * (dynalite), each in a child process on an ephemeral loopback port. They are in-memory: every
+ * start is a clean slate.
  */
-export async function startLocalAws(options: { shardLimit?: number } = {}): Promise<LocalAws> {
+export async function startLocalAws(options: { shardLimit?: number; kinesis?: 'kinesalite' | 'kinesis-mock' } = {}): Promise<LocalAws> {
   const script = fileURLToPath(import.meta.url).replace(/local-aws\.(ts|js)$/, 'local-aws-server.$1');
   const start = async (service: 'kinesis' | 'dynamodb') => {
     const child: ChildProcess = fork(script, [service], {
@@ -40,10 +44,10 @@ export async function startLocalAws(options: { shardLimit?: number } = {}): Prom
     ])) as [{ port: number }];
     return { child, port: message.port };
   };
-  const [kinesisServer, dynamodbServer] = await Promise.all([start('kinesis'), start('dynamodb')]);
-  const ports = { kinesisPort: kinesisServer.port, dynamodbPort: dynamodbServer.port };
-  const kinesisEndpoint = `http://127.0.0.1:${ports.kinesisPort}`;
-  const dynamodbEndpoint = `http://127.0.0.1:${ports.dynamodbPort}`;
+  const mock = options.kinesis === 'kinesis-mock';
+  const [kinesisServer, dynamodbServer] = await Promise.all([mock ? startKinesisMock() : start('kinesis'), start('dynamodb')]);
+  const kinesisEndpoint = 'endpoint' in kinesisServer ? kinesisServer.endpoint : `http://127.0.0.1:${kinesisServer.port}`;
+  const dynamodbEndpoint = `http://127.0.0.1:${dynamodbServer.port}`;
   const clientOptions = {
     region: LOCAL_REGION,
     kinesis: { endpoint: kinesisEndpoint, credentials: LOCAL_CREDENTIALS },
@@ -54,17 +58,19 @@ export async function startLocalAws(options: { shardLimit?: number } = {}): Prom
     kinesisEndpoint,
     dynamodbEndpoint,
     clientOptions,
+    fanout: 'fanout' in kinesisServer ? kinesisServer.fanout : undefined,
     kinesisClient: () => createKinesisClient({ region: LOCAL_REGION, ...clientOptions.kinesis }),
     stop() {
       stopped ??= (async () => {
         await Promise.all(
-          [kinesisServer.child, dynamodbServer.child].map(async (child) => {
+          [...('child' in kinesisServer ? [kinesisServer.child] : []), dynamodbServer.child].map(async (child) => {
             if (child.exitCode !== null || child.signalCode !== null) return;
             const exited = once(child, 'exit');
             child.kill('SIGTERM');
             await exited;
           }),
         );
+        if ('stop' in kinesisServer) await kinesisServer.stop();
       })();
       return stopped;
     },

@@ -9,6 +9,7 @@ export const ErrorCodes = {
   CONSUMER_LOAD_FAILED: 'The consumer module could not be imported',
   CONSUMER_INVALID: 'The consumer module does not export handleBatch',
   LEASE_TABLE_FAILED: 'The lease table could not be created or read',
+  STREAM_CONSUMER_FAILED: 'The enhanced fan-out stream consumer could not be registered or did not become ACTIVE',
   LEASE_LOST: 'This worker no longer holds the lease',
   BATCH_FAILED: 'handleBatch failed after every attempt and the consumer has no handleFailed',
   POOL_WORKER_DIED: 'A consumer pool thread died while handling a batch',

@@ -7,7 +7,7 @@ import { parentPort, threadId, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { comlinkEndpoint } from './comlink-endpoint.js';
 import { ActorRuntime } from './actor/runtime.js';
-import { createDynamoDBClient, createKinesisClient } from './aws-clients.js';
+import { createDynamoDBClient, createKinesisClient, createSubscriptionClient } from './aws-clients.js';
 import { systemClock } from './clock.js';
 import { CallFaults } from './faults.js';
 import type { HostEnv } from './host-env.js';
@@ -22,6 +22,7 @@ const main = Comlink.wrap<MainApi>(comlinkEndpoint(mainPort));
 const faults = new CallFaults(callFaults.counters, callFaults.rules);
 const kinesis = createKinesisClient(config.kinesis, 50, faults);
 const dynamodb = createDynamoDBClient(config.dynamodb, 50, faults);
+const subscriptions = config.fanout ? createSubscriptionClient(config.kinesis, config.fanout, faults) : undefined;
 const shards = new Map<string, ShardSupervisor>();
 
 const report = (event: HostEvent) => {
@@ -33,6 +34,7 @@ const env: HostEnv = {
   config,
   runtime: new ActorRuntime(systemClock),
   kinesis,
+  ...(subscriptions ? { subscriptions } : {}),
   leases: new LeaseTable(dynamodb, config.tableName),
   main,
   report,
@@ -53,6 +55,7 @@ const api: HostApi = {
   async stopAll() {
     await Promise.all([...shards.values()].map((s) => s.drain()));
     kinesis.destroy();
+    subscriptions?.destroy();
     dynamodb.destroy();
   },
   async status(): Promise<ShardStatus[]> {

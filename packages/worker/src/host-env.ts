@@ -8,6 +8,8 @@ export interface HostEnv {
   readonly config: HostConfig;
   readonly runtime: ActorRuntime;
   readonly kinesis: KinesisClient;
+  /** The HTTP/2 client for SubscribeToShard; only with enhanced fan-out. */
+  readonly subscriptions?: KinesisClient;
   readonly leases: LeaseTable;
   readonly main: Pick<MainApi, 'runBatch' | 'runFailed'>;
   report(event: HostEvent): void;

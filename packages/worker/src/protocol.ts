@@ -29,6 +29,22 @@ export interface HostConfig {
   batch: { size: number; maxAttempts: number; backoff: BackoffOptions };
   shardSupervision: { intensity: RestartIntensity; backoff: BackoffOptions };
   consumer: ConsumerCapabilities;
+  /** Enhanced fan-out: each shard is read with SubscribeToShard; absent when polling. */
+  fanout?: FanoutConfig;
+}
+
+export interface FanoutConfig {
+  /** Registered and ACTIVE before any shard-host thread starts. */
+  consumerArn: string;
+  /** Where SubscribeToShard goes when it is not `kinesis.endpoint` (an emulator's HTTP/2 TLS port). */
+  endpoint: string | undefined;
+  /** TLS options of the HTTP/2 connections (e.g. an emulator's self-signed certificate). */
+  tls: { rejectUnauthorized?: boolean; ca?: string } | undefined;
+  /** A subscription that delivers no event for this long is dropped and renewed. */
+  watchdogMs: number;
+  /** A subscription is renewed after this long (the service ends one after 5 minutes). */
+  subscriptionMs: number;
+  maxBufferedRecords: number;
 }
 
 /** A lease row as the coordinator last read it. */
@@ -54,6 +70,8 @@ export interface ShardStatus {
   checkpoint: string | undefined;
   millisBehindLatest: number | undefined;
   bufferedRecords: number;
+  /** Fan-out: SubscribeToShard calls made for the shard by this worker. */
+  subscriptions?: number;
   actors: { id: string; incarnation: number; restarts: number }[];
 }
 

@@ -5,6 +5,7 @@ import type { HostEnv } from './host-env.js';
 import { leaseActor, type LeaseMessage } from './lease/lease-actor.js';
 import type { LeaseSnapshot, ShardActorRole, ShardInspection, ShardStatus, ShardStopReason, SupervisionNode } from './protocol.js';
 import { readerActor, type ReaderMessage, type ReaderStats } from './reader/reader-actor.js';
+import { subscriptionReaderActor, type SubscriptionMessage } from './reader/subscription-reader.js';
 
 /**
  * One shard: a LeaseActor then a ReaderActor under `rest_for_one`, so a reader crash restarts the
@@ -19,6 +20,9 @@ export class ShardSupervisor {
   private firstLeaseStart = true;
   private stopped = false;
   private draining: Promise<void> | undefined;
+  /** Settles once the shard has stopped for any reason; a drain waits on it too (see drain). */
+  private readonly finished: Promise<void>;
+  private markFinished!: () => void;
   private lastCheckpoint: string | undefined;
 
   constructor(
@@ -30,6 +34,7 @@ export class ShardSupervisor {
     this.leaseId = `${shardId}/lease`;
     this.readerId = `${shardId}/reader`;
     this.lastCheckpoint = observed.checkpoint;
+    this.finished = new Promise<void>((resolve) => (this.markFinished = resolve));
     const { runtime, config } = env;
     const hashKeyRange =
       observed.startingHashKey !== undefined && observed.endingHashKey !== undefined
@@ -64,9 +69,14 @@ export class ShardSupervisor {
       id: this.readerId,
       restart: 'transient',
       start: (exited) => {
-        const ref = runtime.spawn<ReaderMessage>(this.readerId, readerActor(env, shardId, this.leaseId, this.stats, hashKeyRange), (_ref, reason) =>
-          exited(reason),
-        );
+        const onExit = (_ref: unknown, reason: ExitReason) => exited(reason);
+        const ref = config.fanout
+          ? runtime.spawn<SubscriptionMessage>(
+              this.readerId,
+              subscriptionReaderActor(env, config.fanout, shardId, this.leaseId, this.stats, hashKeyRange),
+              onExit,
+            )
+          : runtime.spawn<ReaderMessage>(this.readerId, readerActor(env, shardId, this.leaseId, this.stats, hashKeyRange), onExit);
         const leaseRef = runtime.current<LeaseMessage>(this.leaseId);
         if (leaseRef) runtime.send(leaseRef, { type: 'position', replyTo: ref });
         return { stop: (reason: ExitReason) => runtime.stop(ref, reason) };
@@ -117,7 +127,10 @@ export class ShardSupervisor {
     if (reader) await new Promise<void>((done) => (this.env.runtime.send(reader, { type: 'drain', done }) ? undefined : done()));
     const lease = this.env.runtime.current<LeaseMessage>(this.leaseId);
     if (lease) {
-      await new Promise<boolean>((done) => (this.env.runtime.send(lease, { type: 'release', done, ...(to ? { to } : {}) }) ? undefined : done(false)));
+      // a lease actor that loses the lease while the release waits in its mailbox exits without
+      // answering it; the shard has stopped then, and there is nothing left to release
+      const released = new Promise<boolean>((done) => (this.env.runtime.send(lease, { type: 'release', done, ...(to ? { to } : {}) }) ? undefined : done(false)));
+      await Promise.race([released, this.finished]);
     }
     await this.finish('released');
   }
@@ -132,6 +145,7 @@ export class ShardSupervisor {
       checkpoint: this.lastCheckpoint,
       millisBehindLatest: this.stats.millisBehindLatest,
       bufferedRecords: this.stats.bufferedRecords,
+      ...(this.stats.subscriptions === undefined ? {} : { subscriptions: this.stats.subscriptions }),
       actors,
     };
   }
@@ -181,6 +195,7 @@ export class ShardSupervisor {
   private async finish(reason: ShardStopReason, error?: ReturnType<typeof serializeError>): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.markFinished();
     await this.supervisor.stop({ kind: 'normal' });
     this.env.report({ type: 'shard:stopped', shardId: this.shardId, reason, ...(error ? { error } : {}) });
     this.onStopped(this.shardId, reason);

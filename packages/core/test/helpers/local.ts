@@ -18,9 +18,9 @@ export interface Services {
   stop(): Promise<void>;
 }
 
-/** Private kinesalite + dynalite on ephemeral ports for one test file; always stopped in after.always. */
-export async function startServices(): Promise<Services> {
-  const aws = await startLocalAws();
+/** Private kinesalite (or kinesis-mock) + dynalite on ephemeral ports for one test file; always stopped in after.always. */
+export async function startServices(options: Parameters<typeof startLocalAws>[0] = {}): Promise<Services> {
+  const aws = await startLocalAws(options);
   const kinesis = aws.kinesisClient();
   const dynamodb = createDynamoDBClient({ region: aws.clientOptions.region, ...aws.clientOptions.dynamodb });
   return {

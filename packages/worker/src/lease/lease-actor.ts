@@ -4,6 +4,7 @@ import { serializeError } from '../errors.js';
 import type { HostEnv } from '../host-env.js';
 import type { LeaseSnapshot } from '../protocol.js';
 import type { ReaderMessage } from '../reader/reader-actor.js';
+import type { SubscriptionMessage } from '../reader/subscription-reader.js';
 import { SHARD_END, type HeldWrite } from './lease-table.js';
 
 export type LeaseMessage =
@@ -11,7 +12,7 @@ export type LeaseMessage =
   | { type: 'renew' }
   | { type: 'checkpoint'; sequenceNumber: string; subSequenceNumber: number }
   | { type: 'flush' }
-  | { type: 'position'; replyTo: ActorRef<ReaderMessage> }
+  | { type: 'position'; replyTo: ActorRef<ReaderMessage | SubscriptionMessage> }
   | { type: 'shardEnd'; childShardIds: string[] }
   /** With `to`, the lease goes straight to that worker (a handoff it asked for); else it is freed. */
   | { type: 'release'; done: (released: boolean) => void; to?: string };

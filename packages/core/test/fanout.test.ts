@@ -1,0 +1,158 @@
+import test from 'ava';
+import { ListStreamConsumersCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
+import type { SystemOptions } from '@kinesis-client/core';
+import { createStream, isAscending, jsonRecords, putRecords, sortedSeqs, startRecordingSystem, startServices, uniqueName, type Services } from './helpers/local.js';
+
+// kinesis-mock (enhanced fan-out) for Kinesis, dynalite for DynamoDB; kinesis-mock is about 20x
+// slower than kinesalite, so these tests use few records
+let services: Services;
+test.before(async () => {
+  services = await startServices({ kinesis: 'kinesis-mock' });
+});
+test.after.always(async () => {
+  await services?.stop();
+});
+
+const quick = {
+  lease: { failoverMs: 6_000 },
+  processors: { concurrency: 1 },
+  shardHosts: { threads: 1 },
+  batchers: { batchSize: 50, backoff: { baseMs: 5, maxMs: 20 } },
+} satisfies Partial<SystemOptions>;
+
+function start(stream: string, app: string, consumerName: string, options: Partial<SystemOptions> = {}, query: Record<string, string | number> = {}) {
+  const { retrieval, ...rest } = options;
+  const fanout = { mode: 'fanout', consumerName, ...services.aws.fanout, ...(retrieval as object) } as const;
+  return startRecordingSystem(services, { stream, app }, { ...quick, ...rest, retrieval: fanout }, query);
+}
+
+async function consumers(stream: string) {
+  const { StreamDescriptionSummary } = await services.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
+  const { Consumers } = await services.kinesis.send(new ListStreamConsumersCommand({ StreamARN: StreamDescriptionSummary!.StreamARN! }));
+  return Consumers ?? [];
+}
+
+const byShard = (put: { shardId: string; sequenceNumber: string }[]) => {
+  const out = new Map<string, string[]>();
+  for (const r of put) out.set(r.shardId, [...(out.get(r.shardId) ?? []), r.sequenceNumber]);
+  for (const [k, v] of out) out.set(k, sortedSeqs(v));
+  return out;
+};
+
+test.serial('registers the stream consumer once, ACTIVE, and every later createSystem reuses it', async (t) => {
+  const stream = uniqueName('fanout-reg');
+  const app = uniqueName('app');
+  await createStream(services.kinesis, stream, 1);
+  t.deepEqual(await consumers(stream), [], 'no consumer before the first createSystem');
+
+  // two workers of one application starting together: one registers, the other finds it
+  const [a, b] = await Promise.all([start(stream, app, 'billing'), start(stream, app, 'billing')]);
+  const firstArn = a.system.consumerArn;
+  try {
+    t.truthy(firstArn);
+    t.is(b.system.consumerArn, firstArn, 'the concurrent worker got the same consumer');
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+  }
+  const again = await start(stream, app, 'billing');
+  await again.stop();
+  t.is(again.system.consumerArn, firstArn, 'a later createSystem reuses the consumer');
+
+  const listed = await consumers(stream);
+  t.is(listed.length, 1, 'exactly one consumer on the stream');
+  t.is(listed[0]!.ConsumerName, 'billing');
+  t.is(listed[0]!.ConsumerStatus, 'ACTIVE');
+  t.is(listed[0]!.ConsumerARN, firstArn);
+});
+
+test.serial('delivers every record in shard order through SubscribeToShard, never polling', async (t) => {
+  const stream = uniqueName('fanout-order');
+  const app = uniqueName('app');
+  await createStream(services.kinesis, stream, 2);
+  const put = await putRecords(services.kinesis, stream, jsonRecords(60, { keys: 16 }));
+  const expected = byShard(put);
+  t.is(expected.size, 2, 'the records span both shards');
+
+  const run = await start(stream, app, 'ordered');
+  // any GetRecords from this system would fail and be counted: fan-out must not make one
+  const polls = await run.system.faults.failCalls({ command: 'GetRecords', error: 'InternalFailureException', times: 1_000 });
+  try {
+    await run.deliveries.waitFor(() => run.deliveries.count >= 60);
+    const status = await run.system.status();
+    t.is(status.length, 2);
+    for (const s of status) t.true((s.subscriptions ?? 0) >= 1, `${s.shardId} was read through a subscription`);
+  } finally {
+    await run.stop();
+  }
+  t.is(polls.remaining, 1_000, 'no GetRecords call was made');
+  const delivered = run.deliveries.byShard();
+  for (const [shardId, seqs] of expected) {
+    t.true(isAscending(delivered.get(shardId) ?? []), `${shardId} in sequence order`);
+    t.deepEqual(delivered.get(shardId), seqs, `${shardId}: exactly what was put, once`);
+  }
+  t.deepEqual(run.errors, []);
+  const leases = await services.leaseTable(app).scan();
+  for (const lease of leases) t.is(lease.checkpoint, expected.get(lease.leaseKey)!.at(-1), `${lease.leaseKey} checkpointed at its last record`);
+});
+
+test.serial('resubscriptions in the middle (renewals, and failed SubscribeToShard calls) lose and repeat nothing', async (t) => {
+  const stream = uniqueName('fanout-resub');
+  const app = uniqueName('app');
+  await createStream(services.kinesis, stream, 1);
+  // a subscription renewed every 5 s (the least Kinesis allows between two) instead of the service's 5 minutes
+  const run = await start(stream, app, 'renewing', { retrieval: { mode: 'fanout', consumerName: 'renewing', subscriptionMs: 5_000 } });
+  const put: { shardId: string; sequenceNumber: string }[] = [];
+  try {
+    put.push(...(await putRecords(services.kinesis, stream, jsonRecords(10, { tag: 'before' }))));
+    await run.deliveries.waitFor(() => run.deliveries.count >= 10);
+    const fault = await run.system.faults.failCalls({ command: 'SubscribeToShard', error: 'InternalFailureException', times: 2 });
+    // keep producing across several renewals and the two failed ones
+    for (let round = 0; round < 5; round++) {
+      put.push(...(await putRecords(services.kinesis, stream, jsonRecords(6, { offset: 10 + round * 6, tag: 'during' }))));
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    await run.deliveries.waitFor(() => run.deliveries.count >= 40);
+    t.is(fault.remaining, 0, 'both injected SubscribeToShard failures were met by resubscriptions');
+    const [status] = await run.system.status();
+    t.true((status?.subscriptions ?? 0) >= 4, `subscribed again and again (${status?.subscriptions} subscriptions)`);
+  } finally {
+    await run.stop();
+  }
+  const delivered = run.deliveries.byShard().get(put[0]!.shardId) ?? [];
+  t.true(isAscending(delivered), 'in sequence order, so no record came twice');
+  t.deepEqual(delivered, sortedSeqs(put.map((p) => p.sequenceNumber)), 'every record, once');
+  t.true(
+    run.errors.some((e) => e.name === 'InternalFailureException'),
+    'the injected failures were reported as error events',
+  );
+});
+
+test.serial('a slow consumer drops the subscription at maxBufferedRecords and resumes after the last buffered record', async (t) => {
+  const stream = uniqueName('fanout-slow');
+  const app = uniqueName('app');
+  await createStream(services.kinesis, stream, 1);
+  const run = await start(
+    stream,
+    app,
+    'slow',
+    { batchers: { batchSize: 2 }, retrieval: { mode: 'fanout', consumerName: 'slow', maxBufferedRecords: 4 } },
+    { delayMs: 150 },
+  );
+  const put: { shardId: string; sequenceNumber: string }[] = [];
+  try {
+    for (let round = 0; round < 4; round++) {
+      put.push(...(await putRecords(services.kinesis, stream, jsonRecords(8, { offset: round * 8 }))));
+      await new Promise((r) => setTimeout(r, 700));
+    }
+    await run.deliveries.waitFor(() => run.deliveries.count >= 32);
+    const [status] = await run.system.status();
+    // no renewal is due (5 minutes) and nothing failed, so every further subscription is a resume
+    t.deepEqual(run.errors, []);
+    t.true((status?.subscriptions ?? 0) >= 2, `the subscription was dropped and taken up again (${status?.subscriptions} subscriptions)`);
+  } finally {
+    await run.stop();
+  }
+  const delivered = run.deliveries.byShard().get(put[0]!.shardId) ?? [];
+  t.true(isAscending(delivered), 'in sequence order, no repeats');
+  t.deepEqual(delivered, sortedSeqs(put.map((p) => p.sequenceNumber)), 'every record, once');
+});
