@@ -11,7 +11,7 @@ export type { ActorContext, ActorRef, Behavior, ExitReason } from './actor/runti
 export { Supervisor, decide, restartSet } from './actor/supervisor.js';
 export type { ChildInstance, ChildSpec, ChildState, Directive, RestartIntensity, RestartType, Strategy, SupervisorEvent } from './actor/supervisor.js';
 export { LeaseTable, SHARD_END, itemFromNewLease, leaseFromItem } from './lease/lease-table.js';
-export { createDynamoDBClient, createKinesisClient } from './aws-clients.js';
+export { createDynamoDBClient, createKinesisClient, createSubscriptionClient } from './aws-clients.js';
 export { CALL_FAULT_SLOTS, CallFaults, createCallFaultCounters, injectedAwsError } from './faults.js';
 export type { CallFaultRule, CallFaultSlot } from './faults.js';
 export { KPL_MAGIC, aggregate, deaggregate, hashKeyOf } from './kpl/aggregation.js';
