@@ -1,6 +1,8 @@
 import test from 'ava';
 import { ListStreamConsumersCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import type { SystemOptions } from '@kinesis-client/core';
+import { SHARD_END } from '@kinesis-client/worker';
+import { splitShard } from '../../examples/dist/reshard.js';
 import { createStream, isAscending, jsonRecords, putRecords, sortedSeqs, startRecordingSystem, startServices, uniqueName, type Services } from './helpers/local.js';
 
 // kinesis-mock (enhanced fan-out) for Kinesis, dynalite for DynamoDB; kinesis-mock is about 20x
@@ -155,4 +157,41 @@ test.serial('a slow consumer drops the subscription at maxBufferedRecords and re
   const delivered = run.deliveries.byShard().get(put[0]!.shardId) ?? [];
   t.true(isAscending(delivered), 'in sequence order, no repeats');
   t.deepEqual(delivered, sortedSeqs(put.map((p) => p.sequenceNumber)), 'every record, once');
+});
+
+test.serial('a split: the parent is read to its end, checkpointed at SHARD_END, and only then are its children read', async (t) => {
+  const stream = uniqueName('fanout-split');
+  const app = uniqueName('app');
+  await createStream(services.kinesis, stream, 1);
+  // kinesis-mock never ends a closed shard's subscription, so its end is found at a renewal: renew often
+  const run = await start(stream, app, 'splitting', {
+    lease: { failoverMs: 6_000, takeIntervalMs: 500 },
+    retrieval: { mode: 'fanout', consumerName: 'splitting', subscriptionMs: 5_000 },
+  });
+  const checkpoints: [string, string][] = [];
+  run.system.events.on('checkpoint', (e) => checkpoints.push([e.shardId, e.sequenceNumber]));
+  const put: { shardId: string; sequenceNumber: string }[] = [];
+  let children: string[] = [];
+  try {
+    put.push(...(await putRecords(services.kinesis, stream, jsonRecords(12, { tag: 'parent' }))));
+    await run.deliveries.waitFor(() => run.deliveries.count >= 12);
+    children = (await splitShard(services.kinesis, stream, 'shardId-000000000000')).map((s) => s.ShardId!);
+    put.push(...(await putRecords(services.kinesis, stream, jsonRecords(12, { offset: 12, tag: 'child' }))));
+    await run.deliveries.waitFor(() => run.deliveries.count >= 24, 90_000);
+  } finally {
+    await run.stop();
+  }
+  const expected = byShard(put);
+  const delivered = run.deliveries.byShard();
+  t.deepEqual([...delivered.keys()].sort(), [...expected.keys()].sort(), 'the parent and both children were read');
+  for (const [shardId, seqs] of expected) t.deepEqual(delivered.get(shardId), seqs, `${shardId}: every record once, in order`);
+  // parent-before-child: no child batch before the parent's last one
+  const order = run.deliveries.batches.map((b) => b.shardId);
+  const lastParent = order.lastIndexOf('shardId-000000000000');
+  for (const child of children) t.true(order.indexOf(child) > lastParent, `${child} after the parent's last batch`);
+  const parentCheckpoints = checkpoints.filter(([s]) => s === 'shardId-000000000000').map(([, seq]) => seq);
+  t.deepEqual(parentCheckpoints.slice(-2), [expected.get('shardId-000000000000')!.at(-1), SHARD_END], 'the parent: its last record, then SHARD_END');
+  const lease = (await services.leaseTable(app).scan()).find((l) => l.leaseKey === 'shardId-000000000000');
+  t.is(lease?.checkpoint, SHARD_END);
+  t.deepEqual([...(lease?.childShardIds ?? [])].sort(), [...children].sort(), 'the parent lease names its children');
 });

@@ -1,4 +1,4 @@
-import { SubscribeToShardCommand, type StartingPosition, type SubscribeToShardEvent } from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, GetShardIteratorCommand, SubscribeToShardCommand, type StartingPosition, type SubscribeToShardEvent } from '@aws-sdk/client-kinesis';
 import { backoffDelay } from '../backoff.js';
 import type { ActorContext, Behavior } from '../actor/runtime.js';
 import type { TimerHandle } from '../clock.js';
@@ -18,6 +18,8 @@ export type SubscriptionMessage =
   | { type: 'ended'; generation: number; error?: unknown }
   | { type: 'watchdog'; generation: number }
   | { type: 'renew'; generation: number }
+  /** Whether the shard turned out closed, everything in it read (see checkClosed). */
+  | { type: 'probed'; closed: boolean; childShardIds: string[] }
   | DispatchMessage
   | { type: 'drain'; done: () => void };
 
@@ -44,6 +46,11 @@ function startingPosition(checkpoint: string, initialTimestamp: number | undefin
  * from the last ContinuationSequenceNumber when the service ends it, after subscriptionMs, after
  * an error (with backoff) and when no event came for watchdogMs. Batches go through the same
  * BatchDispatcher as the polling reader, so order, checkpoints and retries are the same.
+ *
+ * The end of a closed shard comes as an event without ContinuationSequenceNumber, with its
+ * ChildShards. Some servers never send it (kinesis-mock keeps a closed shard's subscription open
+ * with empty events), so each renewal first asks GetRecords whether the shard is closed after the
+ * continuation point: two calls per subscriptionMs, and a closed shard can never stall its children.
  *
  * A subscription cannot be paused, so memory is bounded by dropping it: once maxBufferedRecords
  * are buffered the subscription is cancelled, and a new one starts after the last buffered record
@@ -72,6 +79,7 @@ export function subscriptionReaderActor(
     let closed = false;
     let childShardIds: string[] = [];
     let started = false;
+    let probing = false;
     stats.subscriptions = 0;
 
     const batches = new BatchDispatcher(ctx, env, shardId, leaseId, stats, hashKeyRange, {
@@ -96,7 +104,7 @@ export function subscriptionReaderActor(
     };
 
     const subscribe = (delayMs: number) => {
-      if (phase !== 'reading' || live || subscribeTimer || closed || paused) return;
+      if (phase !== 'reading' || live || subscribeTimer || closed || paused || probing) return;
       const wait = Math.max(delayMs, lastSubscribeAt + MIN_SUBSCRIBE_INTERVAL_MS - ctx.clock.now());
       if (wait > 0) {
         subscribeTimer = ctx.sendAfter(wait, { type: 'subscribe' });
@@ -136,6 +144,37 @@ export function subscriptionReaderActor(
       }
     };
 
+    /** Before a renewal: a closed shard whose every record was read answers no records and no next iterator. */
+    const checkClosed = () => {
+      if (position?.Type !== 'AFTER_SEQUENCE_NUMBER') return subscribe(0);
+      probing = true;
+      const probe = async () => {
+        stats.getShardIteratorCalls++;
+        const { ShardIterator } = await env.kinesis.send(
+          new GetShardIteratorCommand({ StreamName: config.streamName, ShardId: shardId, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: position!.SequenceNumber }),
+        );
+        stats.getRecordsCalls++;
+        const out = await env.kinesis.send(new GetRecordsCommand({ ShardIterator, Limit: 1 }));
+        const ended = !out.NextShardIterator && (out.Records ?? []).length === 0;
+        return { ended, childShardIds: (out.ChildShards ?? []).map((c) => c.ShardId!).filter(Boolean) };
+      };
+      ctx.pipe(
+        probe(),
+        (r): SubscriptionMessage => ({ type: 'probed', closed: r.ended, childShardIds: r.childShardIds }),
+        // the subscription will tell, or the next renewal will ask again
+        (): SubscriptionMessage => ({ type: 'probed', closed: false, childShardIds: [] }),
+      );
+    };
+
+    const onProbed = (ended: boolean, children: string[]) => {
+      probing = false;
+      if (phase !== 'reading' || closed) return;
+      if (!ended) return subscribe(0);
+      closed = true;
+      childShardIds = children;
+      batches.dispatch();
+    };
+
     const isLive = (gen: number) => live !== undefined && live.generation === gen && phase === 'reading';
 
     const onEvent = (event: SubscribeToShardEvent) => {
@@ -161,7 +200,7 @@ export function subscriptionReaderActor(
     const onEnded = (error: unknown) => {
       live = undefined;
       if (closed) return;
-      if (error === undefined) return subscribe(0);
+      if (error === undefined) return checkClosed();
       failures++;
       if (failures > MAX_FAILURES) {
         throw new KinesisClientError('AWS_CALL_FAILED', `subscribing to shard ${shardId} failed ${failures} times in a row`, { cause: error });
@@ -224,7 +263,9 @@ export function subscriptionReaderActor(
           case 'renew':
             if (!isLive(message.generation)) return;
             unsubscribe();
-            return subscribe(0);
+            return checkClosed();
+          case 'probed':
+            return onProbed(message.closed, message.childShardIds);
           case 'settled':
           case 'retry':
             return batches.receive(message);
