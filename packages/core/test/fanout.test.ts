@@ -1,9 +1,10 @@
 import test from 'ava';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ListStreamConsumersCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
-import type { SystemOptions } from '@kinesis-client/core';
+import { aggregate, type SystemOptions } from '@kinesis-client/core';
 import { SHARD_END } from '@kinesis-client/worker';
 import { splitShard } from '../../examples/dist/reshard.js';
-import { createStream, isAscending, jsonRecords, putRecords, sortedSeqs, startRecordingSystem, startServices, uniqueName, type Services } from './helpers/local.js';
+import { createStream, isAscending, jsonRecords, putRecords, sortedSeqs, eventually, startRecordingSystem, startServices, uniqueName, type Services } from './helpers/local.js';
 
 // kinesis-mock (enhanced fan-out) for Kinesis, dynalite for DynamoDB; kinesis-mock is about 20x
 // slower than kinesalite, so these tests use few records
@@ -194,4 +195,39 @@ test.serial('a split: the parent is read to its end, checkpointed at SHARD_END, 
   const lease = (await services.leaseTable(app).scan()).find((l) => l.leaseKey === 'shardId-000000000000');
   t.is(lease?.checkpoint, SHARD_END);
   t.deepEqual([...(lease?.childShardIds ?? [])].sort(), [...children].sort(), 'the parent lease names its children');
+});
+
+test.serial('KPL aggregates through fan-out: user records with sub-sequence numbers, and a checkpoint inside an aggregate resumes at the next one', async (t) => {
+  const stream = uniqueName('fanout-kpl');
+  const app = uniqueName('app');
+  await createStream(services.kinesis, stream, 1);
+  const enc = new TextEncoder();
+  const users = (a: number) => Array.from({ length: 8 }, (_, i) => ({ partitionKey: `pk-${a}-${i}`, data: enc.encode(`a${a}-u${i}`) }));
+  const put = await putRecords(services.kinesis, stream, [aggregate(users(0)), { PartitionKey: 'plain', Data: enc.encode('plain') }, aggregate(users(1))]);
+  const first = await start(stream, app, 'kpl');
+  try {
+    await first.deliveries.waitFor(() => first.deliveries.bodies().length >= 17);
+    t.deepEqual(first.deliveries.bodies(), [...users(0).map((_, i) => `a0-u${i}`), 'plain', ...users(1).map((_, i) => `a1-u${i}`)]);
+    t.deepEqual(first.deliveries.batches.flatMap((b) => b.subSequenceNumbers), [0, 1, 2, 3, 4, 5, 6, 7, 0, 0, 1, 2, 3, 4, 5, 6, 7]);
+    const leases = services.leaseTable(app);
+    await eventually(async () => ((await leases.scan())[0]?.checkpointSubSequenceNumber === 7 ? true : undefined), 20_000, 'checkpoint at the last aggregate\'s last user record');
+  } finally {
+    await first.stop();
+  }
+  // as a worker that stopped after user record 3 of the first aggregate would have left it
+  await services.dynamodb.send(
+    new UpdateItemCommand({
+      TableName: app,
+      Key: { leaseKey: { S: 'shardId-000000000000' } },
+      UpdateExpression: 'SET checkpoint = :c, checkpointSubSequenceNumber = :n',
+      ExpressionAttributeValues: { ':c': { S: put[0]!.sequenceNumber }, ':n': { N: '3' } },
+    }),
+  );
+  const second = await start(stream, app, 'kpl');
+  try {
+    await second.deliveries.waitFor(() => second.deliveries.bodies().length >= 13);
+    t.deepEqual(second.deliveries.bodies(), [...[4, 5, 6, 7].map((i) => `a0-u${i}`), 'plain', ...users(1).map((_, i) => `a1-u${i}`)], 'from user record 4 on, nothing before it');
+  } finally {
+    await second.stop();
+  }
 });

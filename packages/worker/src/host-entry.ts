@@ -22,7 +22,7 @@ const main = Comlink.wrap<MainApi>(comlinkEndpoint(mainPort));
 const faults = new CallFaults(callFaults.counters, callFaults.rules);
 const kinesis = createKinesisClient(config.kinesis, 50, faults);
 const dynamodb = createDynamoDBClient(config.dynamodb, 50, faults);
-const subscriptions = config.fanout ? createSubscriptionClient(config.kinesis, config.fanout, faults) : undefined;
+const subscriptionClient = config.fanout ? createSubscriptionClient(config.kinesis, config.fanout, faults) : undefined;
 const shards = new Map<string, ShardSupervisor>();
 
 const report = (event: HostEvent) => {
@@ -34,7 +34,7 @@ const env: HostEnv = {
   config,
   runtime: new ActorRuntime(systemClock),
   kinesis,
-  ...(subscriptions ? { subscriptions } : {}),
+  ...(subscriptionClient ? { subscriptionClient } : {}),
   leases: new LeaseTable(dynamodb, config.tableName),
   main,
   report,
@@ -55,7 +55,7 @@ const api: HostApi = {
   async stopAll() {
     await Promise.all([...shards.values()].map((s) => s.drain()));
     kinesis.destroy();
-    subscriptions?.destroy();
+    subscriptionClient?.destroy();
     dynamodb.destroy();
   },
   async status(): Promise<ShardStatus[]> {

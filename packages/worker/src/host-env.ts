@@ -9,7 +9,7 @@ export interface HostEnv {
   readonly runtime: ActorRuntime;
   readonly kinesis: KinesisClient;
   /** The HTTP/2 client for SubscribeToShard; only with enhanced fan-out. */
-  readonly subscriptions?: KinesisClient;
+  readonly subscriptionClient?: KinesisClient;
   readonly leases: LeaseTable;
   readonly main: Pick<MainApi, 'runBatch' | 'runFailed'>;
   report(event: HostEvent): void;

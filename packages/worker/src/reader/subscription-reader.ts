@@ -66,7 +66,7 @@ export function subscriptionReaderActor(
 ) {
   return (ctx: ActorContext<SubscriptionMessage>): Behavior<SubscriptionMessage> => {
     const { config } = env;
-    const client = env.subscriptions;
+    const client = env.subscriptionClient;
     if (!client) throw new Error('subscription reader started without a fan-out client');
     let phase: 'waiting' | 'reading' | 'draining' | 'ended' = 'waiting';
     let position: StartingPosition | undefined;
