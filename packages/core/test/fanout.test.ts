@@ -1,4 +1,5 @@
 import test from 'ava';
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ListStreamConsumersCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { aggregate, type SystemOptions } from '@kinesis-client/core';
@@ -230,4 +231,66 @@ test.serial('KPL aggregates through fan-out: user records with sub-sequence numb
   } finally {
     await second.stop();
   }
+});
+
+/**
+ * A TCP relay in front of kinesis-mock's TLS port (TLS stays end to end). `silence()` stops
+ * passing the server's bytes to the client on the connections open now, as a dead network path
+ * would, while the client's bytes (its RST_STREAM, so the server drops the subscription) still
+ * go through; new connections are unaffected.
+ */
+async function relay(target: string) {
+  const { hostname, port } = new URL(target);
+  const open = new Set<{ client: Socket; server: Socket; silent: boolean }>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(port), hostname);
+    const pair = { client, server: upstream, silent: false };
+    open.add(pair);
+    client.pipe(upstream);
+    upstream.on('data', (chunk) => {
+      if (!pair.silent) client.write(chunk);
+    });
+    const close = () => {
+      open.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', close).on('close', close);
+    upstream.on('error', close).on('close', close);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    silence: () => {
+      for (const pair of open) pair.silent = true;
+      return open.size;
+    },
+    close: () => {
+      for (const pair of open) pair.client.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+test.serial('a subscription that goes silent is dropped by the watchdog and renewed, losing nothing', async (t) => {
+  const stream = uniqueName('fanout-silent');
+  const app = uniqueName('app');
+  await createStream(services.kinesis, stream, 1);
+  const proxy = await relay(services.aws.fanout!.endpoint);
+  const run = await start(stream, app, 'watched', { retrieval: { mode: 'fanout', consumerName: 'watched', endpoint: proxy.endpoint, watchdogMs: 4_000 } });
+  const put: { shardId: string; sequenceNumber: string }[] = [];
+  try {
+    put.push(...(await putRecords(services.kinesis, stream, jsonRecords(8, { tag: 'before' }))));
+    await run.deliveries.waitFor(() => run.deliveries.count >= 8);
+    t.true(proxy.silence() >= 1, 'the subscription\'s connection went silent');
+    put.push(...(await putRecords(services.kinesis, stream, jsonRecords(8, { offset: 8, tag: 'after' }))));
+    await run.deliveries.waitFor(() => run.deliveries.count >= 16, 60_000);
+    const [status] = await run.system.status();
+    t.true((status?.subscriptions ?? 0) >= 2, `subscribed again (${status?.subscriptions} subscriptions)`);
+  } finally {
+    await run.stop();
+    await proxy.close();
+  }
+  t.true(run.errors.some((e) => /no SubscribeToShard event for \d+ ms/.test(e.message)), `the watchdog said so (${run.errors.map((e) => `${e.name}: ${e.message}`).join('; ')})`);
+  t.deepEqual(run.deliveries.byShard().get(put[0]!.shardId), sortedSeqs(put.map((p) => p.sequenceNumber)), 'every record, once, in order');
 });

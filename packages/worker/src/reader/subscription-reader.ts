@@ -218,7 +218,7 @@ export function subscriptionReaderActor(
         return;
       }
       unsubscribe();
-      onEnded(new KinesisClientError('AWS_CALL_FAILED', `no SubscribeToShard event for ${idle} ms on shard ${shardId}; subscribing again`));
+      onEnded(new KinesisClientError('AWS_CALL_FAILED', `no SubscribeToShard event for ${Math.round(idle)} ms on shard ${shardId}; subscribing again`));
     };
 
     const onStart = (checkpoint: string, subSequenceNumber: number) => {
