@@ -71,10 +71,13 @@ Object.assign(process.env, {
   UPDATE_SHARD_COUNT_DURATION: '50ms',
 });
 process.chdir(packageDir);
+// kinesis-mock's runtime replaces process.exit with a graceful shutdown of its own that can
+// outlive the parent: this process ends through the original
+const exit = process.exit.bind(process) as (code?: number) => never;
 // a port taken between choosing and binding fails kinesis-mock's start: exit 75, and the parent starts another
 process.on('uncaughtException', (error) => {
   console.error(error);
-  process.exit(/EADDRINUSE/.test(String(error)) ? 75 : 1);
+  exit(/EADDRINUSE/.test(String(error)) ? 75 : 1);
 });
 require('kinesis-local/main.js');
 
@@ -82,15 +85,21 @@ const deadline = Date.now() + 30_000;
 for (;;) {
   const [plain, tls] = await Promise.all([plainAnswers(plainPort), tlsAnswers(tlsPort)]);
   if (plain && tls) break;
-  if (Date.now() > deadline) process.exit(75);
+  if (Date.now() > deadline) exit(75);
   await new Promise((r) => setTimeout(r, 100));
 }
 
+// kinesis-mock's runtime answers SIGINT and SIGTERM with that shutdown too, which stops serving at
+// once; this process decides when it ends instead
+process.removeAllListeners('SIGINT');
+process.removeAllListeners('SIGTERM');
 if (process.send) {
   process.send({ plainPort, tlsPort });
-  process.on('disconnect', () => process.exit(0));
+  process.on('disconnect', () => exit(0));
 } else {
   console.log(`kinesis-mock http://127.0.0.1:${plainPort} https://127.0.0.1:${tlsPort}`);
 }
-process.on('SIGTERM', () => process.exit(0));
-process.on('SIGINT', () => process.exit(0));
+process.on('SIGTERM', () => exit(0));
+// a Ctrl-C reaches the whole process group: under a parent, it stops us (SIGTERM or disconnect)
+// once it has stopped its workers, which may still need Kinesis to finish their batches
+process.on('SIGINT', () => (process.send ? undefined : exit(0)));

@@ -44,8 +44,7 @@ export async function startKinesisMock(): Promise<KinesisMock> {
           stopped ??= (async () => {
             if (child.exitCode !== null || child.signalCode !== null) return;
             const exited = once(child, 'exit');
-            // in memory, nothing to flush; its runtime's own SIGTERM handling waits for open connections
-            child.kill('SIGKILL');
+            child.kill('SIGTERM');
             await exited;
           })();
           return stopped;
