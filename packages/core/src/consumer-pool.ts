@@ -27,8 +27,9 @@ export class ConsumerPool {
       filename: poolEntryUrl.href,
       minThreads: concurrency,
       maxThreads: concurrency,
-      // each shard has at most one batch in flight, so the queue is bounded by the shard count
-      maxQueue: 'auto',
+      // no queue limit: each shard has at most one batch in flight (create-system chains them per
+      // shard), so the queue is bounded by the shard count; Piscina's 'auto' limit (threads²) would
+      // reject batches of a worker holding more shards than that
       idleTimeout: Number.POSITIVE_INFINITY,
       workerData,
     });

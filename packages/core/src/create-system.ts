@@ -181,8 +181,25 @@ export async function createSystem(input: SystemOptions): Promise<System> {
     await Promise.all(mine.map((l) => leases.release(l.leaseKey, options.workerId)));
   };
 
+  /**
+   * One batch per shard in the pool at a time, whoever sends it: a reader restarted after a crash,
+   * or a shard retaken after its thread died, replays from its checkpoint while the old
+   * incarnation's batch may still be running in the pool. The replay waits for it, so a shard's
+   * batches never run concurrently or out of order.
+   */
+  const shardTails = new Map<string, Promise<unknown>>();
+  const afterShardsBatch = <T>(shardId: string, run: () => Promise<T>): Promise<T> => {
+    const result = (shardTails.get(shardId) ?? Promise.resolve()).then(run);
+    const tail = result.catch(() => undefined);
+    shardTails.set(shardId, tail);
+    void tail.then(() => {
+      if (shardTails.get(shardId) === tail) shardTails.delete(shardId);
+    });
+    return result;
+  };
+
   const mainApi: MainApi = {
-    async runBatch(task) {
+    runBatch: (task) => afterShardsBatch(task.info.shardId, async () => {
       const started = performance.now();
       const outcome = await pool.run(task);
       if (outcome.ok) {
@@ -205,8 +222,8 @@ export async function createSystem(input: SystemOptions): Promise<System> {
         });
       }
       return outcome;
-    },
-    runFailed: (task) => pool.run(task),
+    }),
+    runFailed: (task) => afterShardsBatch(task.info.shardId, () => pool.run(task)),
     report,
   };
 

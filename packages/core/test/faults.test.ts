@@ -219,3 +219,37 @@ test.serial('escalation past the root stops the system gracefully, leases releas
     await run.stop();
   }
 });
+
+test.serial('a reader restarted while its batch is still in the pool waits for it: a shard never has two batches running', async (t) => {
+  const run = await start(1, { processors: { concurrency: 2 }, batchers: { batchSize: 50, backoff: { baseMs: 5, maxMs: 20 } } }, { delayMs: 600 });
+  try {
+    const put = await putRecords(services.kinesis, run.stream, jsonRecords(300));
+    await run.deliveries.waitFor(() => run.deliveries.batches.length >= 1);
+    // the second batch is in the pool now, for 600 ms
+    await new Promise((r) => setTimeout(r, 200));
+    t.true(await run.system.faults.crashActor(put[0]!.shardId, 'reader'));
+    await run.deliveries.waitFor(() => new Set([...run.deliveries.byShard().values()].flat()).size >= 300, 30_000);
+    const batches = [...run.deliveries.batches].sort((a, b) => a.startedAt - b.startedAt);
+    for (let i = 1; i < batches.length; i++) {
+      t.true(batches[i]!.startedAt >= batches[i - 1]!.endedAt, `batch ${i} started after batch ${i - 1} ended`);
+    }
+    checkComplete(t, run.deliveries, put);
+  } finally {
+    await run.stop();
+  }
+});
+
+test.serial('more shards with a batch in flight than the pool has threads: batches wait their turn, none is rejected', async (t) => {
+  const run = await start(6, { processors: { concurrency: 1 } }, { delayMs: 100 });
+  const failed: string[] = [];
+  run.system.events.on('batch:failed', (e) => failed.push(e.error.message));
+  try {
+    const put = await putRecords(services.kinesis, run.stream, jsonRecords(1_200));
+    await run.deliveries.waitFor(() => new Set([...run.deliveries.byShard().values()].flat()).size >= 1_200, 60_000);
+    t.deepEqual(failed, []);
+    t.is([...run.deliveries.byShard().values()].flat().length, 1_200, 'each once');
+    checkComplete(t, run.deliveries, put);
+  } finally {
+    await run.stop();
+  }
+});
