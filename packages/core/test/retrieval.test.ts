@@ -121,7 +121,10 @@ test.serial('checkpoint writes are coalesced to one per checkpointIntervalMs per
     const span = writes[writes.length - 1]! - writes[0]!;
     t.log(`${handled.length} batches, ${writes.length} checkpoint writes over ${span} ms`);
     t.true(handled.length >= 2 * writes.length, 'several batches per write');
-    for (let i = 1; i < writes.length; i++) t.true(writes[i]! - writes[i - 1]! >= 990, 'writes at least an interval apart');
+    // writes start an interval apart in the host thread; their events reach this thread after the
+    // write's own latency, which varies, so the gaps seen here are allowed that much slack
+    for (let i = 1; i < writes.length; i++) t.true(writes[i]! - writes[i - 1]! >= 800, `writes about an interval apart (${writes[i]! - writes[i - 1]!} ms)`);
+    t.true(writes.length <= Math.ceil(span / 1_000) + 1, 'no more than one write per interval');
   } finally {
     await run.stop();
   }
