@@ -2,7 +2,6 @@ import { DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/clien
 import type { Emitter } from 'mitt';
 import {
   ActorRuntime,
-  KINESIS_SHARD_LIMITS,
   KinesisClientError,
   LeaseTable,
   Supervisor,
@@ -77,7 +76,6 @@ function hostConfig(options: ResolvedOptions, index: number, consumer: ConsumerC
     },
     reader: {
       idleMs: options.polling.idleMs,
-      minCallIntervalMs: KINESIS_SHARD_LIMITS.minCallIntervalMs,
       getRecordsLimit: options.polling.getRecordsLimit,
       maxBufferedRecords: options.polling.maxBufferedRecords,
       throttleBackoff: options.polling.throttleBackoff,

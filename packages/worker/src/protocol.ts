@@ -25,7 +25,7 @@ export interface HostConfig {
   /** Epoch ms, for shards whose lease checkpoint is AT_TIMESTAMP. */
   initialTimestamp: number | undefined;
   lease: { failoverMs: number; renewIntervalMs: number; checkpointIntervalMs: number };
-  reader: { idleMs: number; minCallIntervalMs: number; getRecordsLimit: number; maxBufferedRecords: number; throttleBackoff: BackoffOptions; iteratorMaxAgeMs: number };
+  reader: { idleMs: number; getRecordsLimit: number; maxBufferedRecords: number; throttleBackoff: BackoffOptions; iteratorMaxAgeMs: number };
   batch: { size: number; maxAttempts: number; backoff: BackoffOptions };
   shardSupervision: { intensity: RestartIntensity; backoff: BackoffOptions };
   consumer: ConsumerCapabilities;

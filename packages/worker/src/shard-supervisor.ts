@@ -155,7 +155,7 @@ export class ShardSupervisor {
       id: child.id,
       kind: 'actor',
       restart: child.restart,
-      incarnation: this.env.runtime.current(child.id)?.incarnation ?? child.incarnation,
+      incarnation: child.incarnation,
       state: child.state,
       restarts: child.restarts,
       threadId,

@@ -37,7 +37,7 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
     let childShardIds: string[] = [];
     let fetching = false;
     let fetchTimer: ReturnType<typeof ctx.sendAfter> | undefined;
-    const pacer = new PollPacer({ ...KINESIS_SHARD_LIMITS, minCallIntervalMs: limits.minCallIntervalMs, idleMs: limits.idleMs, throttleBackoff: limits.throttleBackoff });
+    const pacer = new PollPacer({ ...KINESIS_SHARD_LIMITS, idleMs: limits.idleMs, throttleBackoff: limits.throttleBackoff });
     let iteratorAt = 0;
     let fetchFailures = 0;
     let lastReceived: string | undefined;
