@@ -1,11 +1,10 @@
 import test from 'ava';
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ListStreamConsumersCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { aggregate, type SystemOptions } from '@kinesis-client/core';
 import { SHARD_END } from '@kinesis-client/worker';
 import { splitShard } from '../../examples/dist/reshard.js';
-import { createStream, isAscending, jsonRecords, putRecords, sortedSeqs, eventually, startRecordingSystem, startServices, uniqueName, type Services } from './helpers/local.js';
+import { createStream, isAscending, jsonRecords, putRecords, sortedSeqs, eventually, startRecordingSystem, startServices, uniqueName, writeCheckpoint, type Services } from './helpers/local.js';
 
 // kinesis-mock (enhanced fan-out) for Kinesis, dynalite for DynamoDB; kinesis-mock is about 20x
 // slower than kinesalite, so these tests use few records
@@ -216,14 +215,7 @@ test.serial('KPL aggregates through fan-out: user records with sub-sequence numb
     await first.stop();
   }
   // as a worker that stopped after user record 3 of the first aggregate would have left it
-  await services.dynamodb.send(
-    new UpdateItemCommand({
-      TableName: app,
-      Key: { leaseKey: { S: 'shardId-000000000000' } },
-      UpdateExpression: 'SET checkpoint = :c, checkpointSubSequenceNumber = :n',
-      ExpressionAttributeValues: { ':c': { S: put[0]!.sequenceNumber }, ':n': { N: '3' } },
-    }),
-  );
+  await writeCheckpoint(services, app, 'shardId-000000000000', put[0]!.sequenceNumber, 3);
   const second = await start(stream, app, 'kpl');
   try {
     await second.deliveries.waitFor(() => second.deliveries.bodies().length >= 13);

@@ -1,8 +1,7 @@
 import test from 'ava';
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { aggregate, type SystemOptions } from '@kinesis-client/core';
-import { eventually, putRecords, startRecordingSystem, startServices, type Services, type SystemRun } from './helpers/local.js';
+import { eventually, putRecords, startRecordingSystem, startServices, writeCheckpoint, type Services, type SystemRun } from './helpers/local.js';
 
 let services: Services;
 test.before(async () => {
@@ -92,14 +91,7 @@ test.serial('a checkpoint inside an aggregate resumes at the next user record; a
     await first.stop();
   }
   // as a worker that stopped after the 10th user record of that aggregate would have left it
-  await services.dynamodb.send(
-    new UpdateItemCommand({
-      TableName: app!,
-      Key: { leaseKey: { S: 'shardId-000000000000' } },
-      UpdateExpression: 'SET checkpoint = :c, checkpointSubSequenceNumber = :n',
-      ExpressionAttributeValues: { ':c': { S: aggregateSeq }, ':n': { N: '9' } },
-    }),
-  );
+  await writeCheckpoint(services, app!, 'shardId-000000000000', aggregateSeq, 9);
   const second = await startRecordingSystem(services, { stream: stream!, app: app! }, options);
   try {
     const want = [...Array.from({ length: PER_AGGREGATE - 10 }, (_, i) => `s0-a5-u${i + 10}`), 's0-plain5'];
@@ -117,5 +109,55 @@ test.serial('a checkpoint inside an aggregate resumes at the next user record; a
     await eventually(async () => ((await leases.scan())[0]!.checkpointSubSequenceNumber === 3 ? true : undefined), 20_000, 'checkpoint at sub-sequence 3');
   } finally {
     await second.stop();
+  }
+});
+
+test.serial('a Java-written checkpoint at sub-sequence 0 inside an aggregate resumes at user record 1, not after the aggregate', async (t) => {
+  const first = await startRecordingSystem(services, 1, options);
+  const { app, stream } = first;
+  let aggregateSeq = '';
+  try {
+    const { put, entries, expected } = await produce(first);
+    await first.deliveries.waitFor(() => first.deliveries.bodies().length >= expected.length);
+    aggregateSeq = put[entries.length - 3]!.sequenceNumber;
+    await eventually(async () => ((await services.leaseTable(app).scan())[0]!.checkpoint === put[put.length - 1]!.sequenceNumber ? true : undefined), 20_000, 'final checkpoint');
+  } finally {
+    await first.stop();
+  }
+  // the Java KCL checkpoints (seq, 0) after the first user record of an aggregate
+  await writeCheckpoint(services, app, 'shardId-000000000000', aggregateSeq, 0);
+  const second = await startRecordingSystem(services, { stream, app }, options);
+  try {
+    const want = [...Array.from({ length: PER_AGGREGATE - 1 }, (_, i) => `s0-a5-u${i + 1}`), 's0-plain5'];
+    await second.deliveries.waitFor(() => second.deliveries.bodies().length >= want.length + 1);
+    t.deepEqual(second.deliveries.bodies().slice(0, want.length), want, 'user records 1..n-1 of that aggregate, then what follows it');
+    t.is(second.deliveries.bodies().length, want.length + 1, 'and the corrupt record: nothing at or before the checkpoint again');
+  } finally {
+    await second.stop();
+  }
+});
+
+test.serial('a poison aggregate (an explicit hash key that is not a number) is delivered whole and the shard goes on', async (t) => {
+  const run = await startRecordingSystem(services, 2, options);
+  try {
+    const failures: unknown[] = [];
+    run.system.events.on('batch:failed', (e) => failures.push(e.error));
+    run.system.events.on('actor:crashed', (e) => failures.push(e.error));
+    const shards = (await services.kinesis.send(new ListShardsCommand({ StreamName: run.stream }))).Shards!;
+    const inside = (BigInt(shards[0]!.HashKeyRange!.StartingHashKey!) + 7n).toString();
+    const poison = aggregate([
+      { partitionKey: 'first', explicitHashKey: inside, data: enc.encode('poison-0') },
+      { partitionKey: 'second', explicitHashKey: 'not-a-number', data: enc.encode('poison-1') },
+    ]);
+    const after = Array.from({ length: 20 }, (_, i) => ({ PartitionKey: `a${i}`, ExplicitHashKey: inside, Data: enc.encode(`after-${i}`) }));
+    await putRecords(services.kinesis, run.stream, [{ PartitionKey: 'before', ExplicitHashKey: inside, Data: enc.encode('before') }, poison, ...after]);
+    await run.deliveries.waitFor(() => run.deliveries.bodies().includes('after-19'), 30_000, 'the records after the poison one');
+    const bodies = run.deliveries.bodies();
+    t.deepEqual(bodies.slice(0, 1), ['before']);
+    t.is(bodies[1], new TextDecoder().decode(poison.Data), 'the poison record whole, as a corrupt aggregate');
+    t.deepEqual(bodies.slice(2), after.map((_, i) => `after-${i}`));
+    t.deepEqual(failures, [], 'no failed batch, no crash');
+  } finally {
+    await run.stop();
   }
 });

@@ -17,6 +17,7 @@ export type { CallFaultRule, CallFaultSlot } from './faults.js';
 export { KPL_MAGIC, aggregate, deaggregate, hashKeyOf } from './kpl/aggregation.js';
 export type { UserRecord } from './kpl/aggregation.js';
 export { expandAggregates } from './kpl/expand.js';
+export { startPosition, type StartPosition } from './reader/start-position.js';
 export type { HashKeyRange, ResumePoint } from './kpl/expand.js';
 export { KINESIS_SHARD_LIMITS, PollPacer } from './reader/poll-pacer.js';
 export type { PacerLimits, Page } from './reader/poll-pacer.js';

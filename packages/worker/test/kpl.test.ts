@@ -1,6 +1,6 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { aggregate, deaggregate, expandAggregates, hashKeyOf, type Message } from '@kinesis-client/worker';
+import { aggregate, deaggregate, expandAggregates, hashKeyOf, startPosition, type Message } from '@kinesis-client/worker';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -88,4 +88,36 @@ test('aggregate refuses what cannot be one Kinesis record', (t) => {
   t.throws(() => aggregate([]), { message: /at least one/ });
   const big = [{ partitionKey: 'k', explicitHashKey: undefined, data: new Uint8Array(1024 * 1024) }];
   t.throws(() => aggregate(big), { message: /1 MiB/ });
+});
+
+test('a checkpoint at sub-sequence 0 inside an aggregate (as the Java KCL writes) resumes at user record 1', (t) => {
+  const batch = [message('2', aggregate(users(4, 'a')).Data), message('3', enc.encode('plain-3'))];
+  const resumed = expandAggregates(batch, undefined, { sequenceNumber: '2', subSequenceNumber: 0 });
+  t.deepEqual(resumed.messages.map((m) => [m.sequenceNumber, m.subSequenceNumber]), [['2', 1], ['2', 2], ['2', 3], ['3', 0]]);
+});
+
+test('a poison aggregate (an explicit hash key that is not a number) passes through whole, with or without a hash range', (t) => {
+  const poison = aggregate([
+    { partitionKey: 'ok', explicitHashKey: '10', data: enc.encode('ok') },
+    { partitionKey: 'bad', explicitHashKey: 'not-a-number', data: enc.encode('bad') },
+  ]).Data;
+  const after = message('8', enc.encode('after'));
+  for (const range of [undefined, { startingHashKey: '0', endingHashKey: '500' }]) {
+    const { messages, lastSubSequenceNumber } = expandAggregates([message('7', poison), after], range);
+    t.deepEqual(messages.map((m) => m.sequenceNumber), ['7', '8'], 'the record whole, then the next one');
+    t.is(messages[0]!.data, poison);
+    t.is(lastSubSequenceNumber, 0);
+    t.deepEqual(expandAggregates([message('7', poison), after], range, { sequenceNumber: '7', subSequenceNumber: 0 }).messages.map((m) => m.sequenceNumber), ['8'], 'checkpointed whole, skipped whole');
+  }
+  const badRange = expandAggregates([message('9', aggregate(users(2)).Data)], { startingHashKey: 'x', endingHashKey: 'y' });
+  t.is(badRange.messages.length, 2, 'a lease row with an unreadable hash range filters nothing rather than failing every batch');
+});
+
+test('startPosition: sentinels as they are; a sequence number AT_SEQUENCE_NUMBER, skipping through its sub-sequence number', (t) => {
+  t.deepEqual(startPosition('TRIM_HORIZON', 0, undefined), { type: 'TRIM_HORIZON' });
+  t.deepEqual(startPosition('LATEST', 0, undefined), { type: 'LATEST' });
+  t.deepEqual(startPosition('SHARD_END', 0, undefined), { type: 'SHARD_END' });
+  t.deepEqual(startPosition('AT_TIMESTAMP', 0, 5), { type: 'AT_TIMESTAMP', timestamp: new Date(5) });
+  t.deepEqual(startPosition('123', 0, undefined), { type: 'AT_SEQUENCE_NUMBER', sequenceNumber: '123', skipThrough: { sequenceNumber: '123', subSequenceNumber: 0 } });
+  t.deepEqual(startPosition('123', 4, undefined), { type: 'AT_SEQUENCE_NUMBER', sequenceNumber: '123', skipThrough: { sequenceNumber: '123', subSequenceNumber: 4 } });
 });

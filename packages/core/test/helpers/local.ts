@@ -2,7 +2,7 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { randomBytes } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { LeaseTable, createDynamoDBClient } from '@kinesis-client/worker';
 import { createSystem, type System, type SystemOptions } from '@kinesis-client/core';
@@ -34,6 +34,18 @@ export async function startServices(options: Parameters<typeof startLocalAws>[0]
       await aws.stop();
     },
   };
+}
+
+/** Writes a checkpoint straight into a lease row, as another worker (a Java KCL one) would have left it. */
+export async function writeCheckpoint(services: Services, table: string, shardId: string, sequenceNumber: string, subSequenceNumber: number): Promise<void> {
+  await services.dynamodb.send(
+    new UpdateItemCommand({
+      TableName: table,
+      Key: { leaseKey: { S: shardId } },
+      UpdateExpression: 'SET checkpoint = :c, checkpointSubSequenceNumber = :n',
+      ExpressionAttributeValues: { ':c': { S: sequenceNumber }, ':n': { N: String(subSequenceNumber) } },
+    }),
+  );
 }
 
 export const uniqueName = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;

@@ -3,10 +3,10 @@ import { backoffDelay } from '../backoff.js';
 import type { ActorContext, Behavior } from '../actor/runtime.js';
 import { KinesisClientError, serializeError } from '../errors.js';
 import type { HostEnv } from '../host-env.js';
-import { SHARD_END } from '../lease/lease-table.js';
 import type { HashKeyRange } from '../kpl/expand.js';
 import { BatchDispatcher, type DispatchMessage, type ReaderStats } from './batch-dispatcher.js';
 import { KINESIS_SHARD_LIMITS, PollPacer } from './poll-pacer.js';
+import { startPosition } from './start-position.js';
 
 export type { ReaderStats } from './batch-dispatcher.js';
 
@@ -54,13 +54,13 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
       },
     });
 
-    const requestIterator = (type: ShardIteratorType, sequenceNumber?: string) => {
+    const requestIterator = (type: ShardIteratorType, sequenceNumber?: string, timestamp?: Date) => {
       const input = {
         StreamName: config.streamName,
         ShardId: shardId,
         ShardIteratorType: type,
         ...(sequenceNumber ? { StartingSequenceNumber: sequenceNumber } : {}),
-        ...(type === 'AT_TIMESTAMP' ? { Timestamp: new Date(config.initialTimestamp ?? 0) } : {}),
+        ...(timestamp ? { Timestamp: timestamp } : {}),
       };
       stats.getShardIteratorCalls++;
       ctx.pipe(
@@ -152,17 +152,20 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
     const onStart = (checkpoint: string, subSequenceNumber: number) => {
       startedFrom = checkpoint;
       startedFromSub = subSequenceNumber;
-      if (checkpoint === SHARD_END) {
-        phase = 'ended';
-        batches.lease({ type: 'shardEnd', childShardIds: [] });
-        return;
+      const start = startPosition(checkpoint, subSequenceNumber, config.initialTimestamp);
+      switch (start.type) {
+        case 'SHARD_END':
+          phase = 'ended';
+          batches.lease({ type: 'shardEnd', childShardIds: [] });
+          return;
+        case 'AT_SEQUENCE_NUMBER':
+          batches.resumeAt(start.skipThrough);
+          return requestIterator(start.type, start.sequenceNumber);
+        case 'AT_TIMESTAMP':
+          return requestIterator(start.type, undefined, start.timestamp);
+        default:
+          return requestIterator(start.type);
       }
-      if (checkpoint === 'TRIM_HORIZON' || checkpoint === 'LATEST' || checkpoint === 'AT_TIMESTAMP') requestIterator(checkpoint);
-      else if (subSequenceNumber > 0) {
-        // inside an aggregate: read it again and let the pool skip the user records already handled
-        batches.resumeAt({ sequenceNumber: checkpoint, subSequenceNumber });
-        requestIterator('AT_SEQUENCE_NUMBER', checkpoint);
-      } else requestIterator('AFTER_SEQUENCE_NUMBER', checkpoint);
     };
 
     return {

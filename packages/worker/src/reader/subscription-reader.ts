@@ -5,9 +5,9 @@ import type { TimerHandle } from '../clock.js';
 import { KinesisClientError, serializeError } from '../errors.js';
 import type { HostEnv } from '../host-env.js';
 import type { HashKeyRange } from '../kpl/expand.js';
-import { SHARD_END } from '../lease/lease-table.js';
 import type { FanoutConfig } from '../protocol.js';
 import { BatchDispatcher, type DispatchMessage, type ReaderStats } from './batch-dispatcher.js';
+import { startPosition } from './start-position.js';
 
 export type SubscriptionMessage =
   | { type: 'start'; checkpoint: string; subSequenceNumber: number }
@@ -33,12 +33,6 @@ interface Live {
   generation: number;
   abort: AbortController;
   lastEventAt: number;
-}
-
-function startingPosition(checkpoint: string, initialTimestamp: number | undefined): StartingPosition {
-  if (checkpoint === 'TRIM_HORIZON' || checkpoint === 'LATEST') return { Type: checkpoint };
-  if (checkpoint === 'AT_TIMESTAMP') return { Type: 'AT_TIMESTAMP', Timestamp: new Date(initialTimestamp ?? 0) };
-  return { Type: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: checkpoint };
 }
 
 /**
@@ -222,17 +216,17 @@ export function subscriptionReaderActor(
     };
 
     const onStart = (checkpoint: string, subSequenceNumber: number) => {
-      if (checkpoint === SHARD_END) {
+      const start = startPosition(checkpoint, subSequenceNumber, config.initialTimestamp);
+      if (start.type === 'SHARD_END') {
         phase = 'ended';
         batches.lease({ type: 'shardEnd', childShardIds: [] });
         return;
       }
-      position = startingPosition(checkpoint, config.initialTimestamp);
-      if (subSequenceNumber > 0 && position.Type === 'AFTER_SEQUENCE_NUMBER') {
-        // inside a KPL aggregate: read it again and let the pool skip the user records already handled
-        position = { Type: 'AT_SEQUENCE_NUMBER', SequenceNumber: checkpoint };
-        batches.resumeAt({ sequenceNumber: checkpoint, subSequenceNumber });
-      }
+      if (start.type === 'AT_SEQUENCE_NUMBER') {
+        position = { Type: start.type, SequenceNumber: start.sequenceNumber };
+        batches.resumeAt(start.skipThrough);
+      } else if (start.type === 'AT_TIMESTAMP') position = { Type: start.type, Timestamp: start.timestamp };
+      else position = { Type: start.type };
       phase = 'reading';
       subscribe(0);
     };
