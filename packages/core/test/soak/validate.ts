@@ -119,7 +119,7 @@ export function overlaps(data: SoakData): { unexplained: string[]; explained: nu
 
 const numeric = (seq: string | undefined) => (seq && /^\d+$/.test(seq) ? BigInt(seq) : undefined);
 /** A checkpoint logged this long before a reader started may not have been what it read. */
-const CHECKPOINT_SLACK_MS = 1_000;
+const CHECKPOINT_SLACK_MS = 2_000;
 
 /** The highest checkpoint of `shard` logged by `t` (any worker); SHARD_END covers everything. */
 function checkpointAt(events: readonly WorkerEvent[], shard: string, t: number): bigint {
