@@ -107,6 +107,20 @@ test('duplicates: explained by a restart from an older checkpoint, not otherwise
   t.is(duplicates(noRestart, deliveriesByRecord(noRestart.batches)).unexplained.length, 1);
 });
 
+test("duplicates: the old reader's batch that began after the restart is replayed, and only that one", (t) => {
+  const d = clean();
+  d.events.push(ev('b.1', 3_500, 'started'));
+  // 3 600: the batch the old reader had queued in the pool; 3 700: the replay of it
+  d.batches.push(batch('b.1', 3_600, 3_610, [rec(4, 4)]), batch('b.1', 3_700, 3_710, [rec(4, 4), rec(5, 5)]));
+  let r = duplicates(d, deliveriesByRecord(d.batches));
+  t.like(r, { count: 1, unexplained: [] });
+  t.true(r.bound >= 1);
+  // a second replay of it with no restart in between is not explained
+  d.batches.push(batch('b.1', 3_800, 3_810, [rec(5, 5)]));
+  r = duplicates(d, deliveriesByRecord(d.batches));
+  t.is(r.unexplained.length, 1);
+});
+
 test('liveness: the longest time a shard had records and no progress; the time from losing DynamoDB to the last batch start', (t) => {
   const d = clean();
   t.is(longestStall(d, deliveriesByRecord(d.batches)).ms, 3_310 - 20);

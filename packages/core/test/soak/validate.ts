@@ -137,32 +137,45 @@ function checkpointAt(events: readonly WorkerEvent[], shard: string, t: number):
 /**
  * Duplicates and what explains them. A record is handled again only by a reader that (re)started
  * its shard (a crash, a thread or process death, a lease move, a shard that gave up) from a
- * checkpoint that did not yet cover it. So:
- * - each repeat delivery must follow, in its own process, a shard start between the previous
- *   delivery and itself, at which the logged checkpoint did not cover the record ("explained");
- * - the bound: for every shard start, the records of that shard already handled (batch started
- *   by then, wherever) and not covered by the checkpoint then: what that restart may replay.
- *   Failed and abandoned attempts are not deliveries, so they add nothing beyond their restart.
+ * checkpoint that did not yet cover it. A batch the old reader had already sent to the pool may
+ * still begin after the restart (it waited in the pool's queue; the replay waits for it, one batch
+ * per shard in the pool at a time): that batch is the first of the shard in that process after
+ * the restart. So:
+ * - each repeat delivery must follow, in its own process, a shard start at which the logged
+ *   checkpoint did not cover the record, and that came after the previous delivery began, or
+ *   just before the old reader's last batch ("explained");
+ * - the bound: for every shard start, the records of that shard already handled by then
+ *   (anywhere) or in that first batch after it, and not covered by the checkpoint then: what that
+ *   restart may replay. Failed and abandoned attempts are not deliveries, so they add nothing
+ *   beyond their restart.
  */
 export function duplicates(data: SoakData, delivered: ReadonlyMap<string, BatchRun[]>) {
   const starts = data.events.filter((e) => e.e === 'started');
   const cp = new Map<WorkerEvent, bigint>(starts.map((s) => [s, checkpointAt(data.events, s.shard!, s.t - CHECKPOINT_SLACK_MS)]));
+  const runs = new Map<string, BatchRun[]>();
+  for (const b of data.batches) runs.set(`${b.inc}/${b.shard}`, [...(runs.get(`${b.inc}/${b.shard}`) ?? []), b]);
+  const firstAfter = new Map<WorkerEvent, BatchRun | undefined>(starts.map((s) => [s, runs.get(`${s.inc}/${s.shard}`)?.find((b) => b.start >= s.t)]));
+  // the old reader's batch was read before the restart, so it holds only records written before it
+  const writtenAt = new Map(data.produced.map((p) => [`${p.shardId}/${p.sequenceNumber}`, p.at]));
+  const inFlightAt = (s: WorkerEvent, b: BatchRun, id: string) => b === firstAfter.get(s) && (writtenAt.get(id) ?? -Infinity) <= s.t;
   let count = 0;
   const unexplained: string[] = [];
-  const firstStarts = new Map<string, { start: number; seq: bigint }[]>();
+  const firstStarts = new Map<string, { id: string; start: number; seq: bigint; batch: BatchRun }[]>();
   for (const [id, list] of delivered) {
     const [shard, seqText] = id.split('/') as [string, string];
     const seq = BigInt(seqText);
-    firstStarts.set(shard, [...(firstStarts.get(shard) ?? []), { start: list[0]!.start, seq }]);
+    firstStarts.set(shard, [...(firstStarts.get(shard) ?? []), { id, start: list[0]!.start, seq, batch: list[0]! }]);
     for (let i = 1; i < list.length; i++) {
       count++;
       const prev = list[i - 1]!;
       const d = list[i]!;
-      const ok = starts.some((s) => s.inc === d.inc && s.shard === shard && s.t >= prev.start && s.t <= d.start && seq > cp.get(s)!);
+      const ok = starts.some((s) => s.inc === d.inc && s.shard === shard && s.t <= d.start && seq > cp.get(s)! && (prev.start <= s.t || inFlightAt(s, prev, id)));
       if (!ok) unexplained.push(`${id} handled again by ${d.inc} at ${d.start} (before: ${prev.inc} at ${prev.start}) with no restart from an older checkpoint`);
     }
   }
   let bound = 0;
-  for (const s of starts) for (const r of firstStarts.get(s.shard!) ?? []) if (r.start <= s.t && r.seq > cp.get(s)!) bound++;
+  for (const s of starts) {
+    for (const r of firstStarts.get(s.shard!) ?? []) if ((r.start <= s.t || inFlightAt(s, r.batch, r.id)) && r.seq > cp.get(s)!) bound++;
+  }
   return { count, bound, unexplained };
 }
