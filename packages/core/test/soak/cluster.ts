@@ -75,7 +75,7 @@ export class SoakCluster {
   }
 
   /** Applies a fault inside the worker's process; a worker that is down or does not answer reports why. */
-  async fault(workerId: string, fault: object, timeoutMs = 20_000): Promise<{ applied: boolean; inc?: string; detail: string }> {
+  async fault(workerId: string, fault: object, timeoutMs = 15_000): Promise<{ applied: boolean; inc?: string; detail: string }> {
     const c = this.children.get(workerId);
     if (!c || !this.isUp(workerId)) return { applied: false, detail: 'worker down' };
     const id = this.nextId++;

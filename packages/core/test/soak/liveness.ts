@@ -39,9 +39,9 @@ export function longestStall(data: SoakData, delivered: ReadonlyMap<string, Batc
 
 /**
  * From a worker losing DynamoDB (a 'dynamodb-loss' fault) to its last batch start on a shard it
- * held then and another worker took from it: what fencing by time bounds to failoverMs minus a
- * margin. Shards nobody took (the worker got through in time) do not count; a batch start after
- * the worker took the shard back does not either.
+ * held then, before it could reach DynamoDB again for that shard (its next checkpoint or take of
+ * it): what fencing by time bounds to failoverMs minus a margin, whether or not another worker
+ * has taken the shard yet.
  */
 export function lossToLastStart(data: SoakData): { ms: number | undefined; shards: number; losses: number } {
   let worst: number | undefined;
@@ -49,21 +49,16 @@ export function lossToLastStart(data: SoakData): { ms: number | undefined; shard
   const losses = data.faults.filter((f) => f.applied && f.fault.kind === 'calls' && f.fault.label === 'dynamodb-loss' && f.inc);
   for (const loss of losses) {
     const worker = data.incarnations.find((i) => i.inc === loss.inc)!.worker;
-    const takesOf = (shard: string) => data.events.filter((e) => e.e === 'take' && e.shard === shard);
     const held = new Set<string>();
     for (const e of data.events) {
       if (e.t > loss.at) break;
       if (e.e === 'take' && e.shard) (e.worker === worker ? held.add(e.shard) : held.delete(e.shard));
     }
     for (const shard of held) {
-      const takes = takesOf(shard);
-      const takeover = takes.find((t) => t.t > loss.at && t.worker !== worker);
-      if (!takeover) continue;
-      shards++;
-      const back = takes.find((t) => t.t > takeover.t && t.worker === worker)?.t ?? Infinity;
+      const back = data.events.find((e) => e.inc === loss.inc && e.shard === shard && e.t > loss.at && (e.e === 'checkpoint' || e.e === 'take'))?.t ?? Infinity;
       const mine = data.batches.filter((b) => b.inc === loss.inc && b.shard === shard && b.start >= loss.at && b.start < back);
-      const last = mine.length ? Math.max(...mine.map((b) => b.start)) - loss.at : 0;
-      worst = Math.max(worst ?? 0, last);
+      shards++;
+      worst = Math.max(worst ?? 0, mine.length ? Math.max(...mine.map((b) => b.start)) - loss.at : 0);
     }
   }
   return { ms: worst, shards, losses: losses.length };

@@ -156,7 +156,7 @@ export async function runSoak(options: SoakOptions): Promise<Summary> {
       stopLimitMs: STOP_TIMEOUT_MS,
       producerFailedCalls: producer.failedCalls,
     });
-    if (summary.ok) rmSync(dir, { recursive: true, force: true });
+    if (summary.ok && !process.env.SOAK_KEEP_LOGS) rmSync(dir, { recursive: true, force: true });
     else {
       writeFileSync(join(dir, 'soak.json'), JSON.stringify({ seed: options.seed, stream, timings, schedule, faults, produced }));
       summary.text += `\n  logs kept in ${dir} (soak.json: schedule, faults as applied, records produced)`;

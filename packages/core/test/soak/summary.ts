@@ -88,7 +88,7 @@ export function summarize(data: SoakData, meta: SummaryMeta): Summary {
     `  records: ${data.produced.length} produced${meta.producerFailedCalls ? ` (${meta.producerFailedCalls} producer calls failed)` : ''}, ${delivered.size} handled, ${deliveries} deliveries, ${lost.length} lost`,
     `  duplicates: ${dups.count} (bound from restarts since their checkpoints: ${dups.bound}; unexplained ${dups.unexplained.length})`,
     `  longest time a shard had records and made no progress: ${s(stall.ms)} (${stall.shard || '-'})`,
-    `  worker losing DynamoDB -> its last batch start on a shard taken from it: ${s(loss.ms)} (${loss.losses} losses, ${loss.shards} shards taken over; fencing bounds it below failoverMs ${data.failoverMs} ms)`,
+    `  worker losing DynamoDB -> its last batch start before reaching DynamoDB again: ${s(loss.ms)} (${loss.losses} losses, ${loss.shards} shards held then; fencing bounds it below failoverMs ${data.failoverMs} ms)`,
     ...verdicts.map((v) => `  ${v.ok ? 'ok  ' : 'FAIL'} ${v.name}: ${v.detail}`),
   ].join('\n');
   return { ok, verdicts, figures, text };
