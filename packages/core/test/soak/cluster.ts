@@ -33,7 +33,13 @@ export class SoakCluster {
 
   isUp(workerId: string): boolean {
     const c = this.children.get(workerId);
-    return !!c && c.child.exitCode === null && c.child.signalCode === null && c.inc.how === 'running';
+    return !!c && c.inc.readyAt !== undefined && c.child.exitCode === null && c.child.signalCode === null && c.inc.how === 'running';
+  }
+
+  /** Its process runs but its createSystem has not resolved yet. */
+  isStarting(workerId: string): boolean {
+    const c = this.children.get(workerId);
+    return !!c && c.inc.readyAt === undefined && c.child.exitCode === null && c.child.signalCode === null;
   }
 
   current(workerId: string): string | undefined {
@@ -62,6 +68,7 @@ export class SoakCluster {
       const timer = setTimeout(() => reject(new Error(`${inc.inc} not ready after ${timeoutMs} ms`)), timeoutMs);
       child.on('message', (m: Reply) => {
         if (m.type === 'ready') {
+          inc.readyAt = Date.now();
           clearTimeout(timer);
           resolve();
         } else if (m.type === 'notice' && m.text) this.notices.add(m.text);
@@ -77,7 +84,7 @@ export class SoakCluster {
   /** Applies a fault inside the worker's process; a worker that is down or does not answer reports why. */
   async fault(workerId: string, fault: object, timeoutMs = 15_000): Promise<{ applied: boolean; inc?: string; detail: string }> {
     const c = this.children.get(workerId);
-    if (!c || !this.isUp(workerId)) return { applied: false, detail: 'worker down' };
+    if (!c || !this.isUp(workerId)) return { applied: false, detail: c?.inc.how === 'running' ? 'worker starting' : 'worker down' };
     const id = this.nextId++;
     const result = await new Promise<Reply['result'] | undefined>((resolve) => {
       const done = (r: Reply['result'] | undefined) => {

@@ -44,6 +44,8 @@ export interface Incarnation {
   inc: string;
   worker: string;
   startedAt: number;
+  /** When its createSystem had resolved (the fixture said 'ready'). */
+  readyAt?: number;
   /** When the process was SIGKILLed or exited; undefined while it runs. */
   endedAt: number | undefined;
   how: 'running' | 'killed' | 'stopped' | 'forced';

@@ -114,7 +114,11 @@ export async function runSoak(options: SoakOptions): Promise<Summary> {
         }
         await cluster.kill(worker);
         record({ applied: true, inc, detail: `restart after ${fault.restartAfterMs} ms` });
-        pending.push(sleep(fault.restartAfterMs).then(() => cluster.start(worker)));
+        pending.push(
+          sleep(fault.restartAfterMs)
+            .then(() => cluster.start(worker))
+            .catch((e: Error) => void cluster.notices.add(`restart of ${worker} failed: ${e.message}`)),
+        );
       } else {
         pending.push(cluster.fault(WORKERS[fault.worker]!, processFault(fault)).then(record));
       }
@@ -123,7 +127,9 @@ export async function runSoak(options: SoakOptions): Promise<Summary> {
     await Promise.all(pending);
     timings.chaosEnd = Date.now();
     // end phase: no new faults, batches behave, every worker up; then drain and stop gracefully
-    await Promise.all(WORKERS.map((w) => (cluster.isUp(w) ? cluster.fault(w, { kind: 'calm' }) : cluster.start(w))));
+    await Promise.all(
+      WORKERS.map((w) => (cluster.isUp(w) ? cluster.fault(w, { kind: 'calm' }) : cluster.isStarting(w) ? undefined : cluster.start(w).catch(() => undefined))),
+    );
     const produced = await producer.stop();
     const drained = await waitUntil(() => {
       const handled = handledSet(readLogs(dir).batches);

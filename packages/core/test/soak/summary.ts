@@ -64,6 +64,8 @@ export function summarize(data: SoakData, meta: SummaryMeta): Summary {
       skipped.set(why, (skipped.get(why) ?? 0) + 1);
     }
   }
+  const startMs = data.incarnations.map((i) => ({ inc: i.inc, ms: (i.readyAt ?? data.endAt) - i.startedAt }));
+  const slowestStart = startMs.reduce((a, b) => (b.ms > a.ms ? b : a), { inc: '-', ms: 0 });
   const deliveries = [...delivered.values()].reduce((n, l) => n + l.length, 0);
   const figures = {
     seed: meta.seed,
@@ -76,11 +78,12 @@ export function summarize(data: SoakData, meta: SummaryMeta): Summary {
     longestStallMs: stall.ms,
     lossToLastStartMs: loss.ms,
     drainedMs: meta.timings.drainedMs,
+    slowestStartMs: slowestStart.ms,
   };
   const ok = verdicts.every((v) => v.ok);
   const text = [
     `chaos soak ${ok ? 'PASSED' : 'FAILED'} - seed ${meta.seed} (replay: SOAK_SEED=${meta.seed}, or pnpm soak --seed ${meta.seed})`,
-    `  run: 3 workers over 8 shards, ${s(meta.timings.chaosEnd - meta.timings.chaosStart)} of faults, drained ${meta.timings.drainedMs === undefined ? 'NOT' : `in ${s(meta.timings.drainedMs)}`}, stop took ${s(meta.timings.stopMs)}; ${data.incarnations.length} worker processes`,
+    `  run: 3 workers over 8 shards, ${s(meta.timings.chaosEnd - meta.timings.chaosStart)} of faults, drained ${meta.timings.drainedMs === undefined ? 'NOT' : `in ${s(meta.timings.drainedMs)}`}, stop took ${s(meta.timings.stopMs)}; ${data.incarnations.length} worker processes, slowest to start ${slowestStart.inc} (${s(slowestStart.ms)} to createSystem)`,
     `  faults applied/drawn: ${[...drawn].map(([k, n]) => `${k} ${applied.get(k) ?? 0}/${n}`).join(', ')}`,
     ...(skipped.size ? [`  faults not applied: ${[...skipped].map(([k, n]) => `${k} x${n}`).join(', ')}`] : []),
     ...(unavailable.size ? [`  call rules this library lacks or never installed: ${[...unavailable].map(([k, n]) => `${k} x${n}`).join(', ')}`] : []),
