@@ -164,7 +164,7 @@ export async function runSoak(options: SoakOptions): Promise<Summary> {
     });
     if (summary.ok && !process.env.SOAK_KEEP_LOGS) rmSync(dir, { recursive: true, force: true });
     else {
-      writeFileSync(join(dir, 'soak.json'), JSON.stringify({ seed: options.seed, stream, timings, schedule, faults, produced }));
+      writeFileSync(join(dir, 'soak.json'), JSON.stringify({ seed: options.seed, stream, timings, schedule, faults, incarnations: cluster.incarnations, produced }));
       summary.text += `\n  logs kept in ${dir} (soak.json: schedule, faults as applied, records produced)`;
     }
     return summary;

@@ -109,10 +109,12 @@ export function drawSchedule(seed: number, shape: ScheduleShape): Fault[] {
   for (let c = 0; c < cycles; c++) {
     const start = c * cycleMs;
     const at = (from: number, to: number) => Math.round(start + cycleMs * (from + (to - from) * rng.next()));
+    const killed = rng.int(0, shape.workers - 1);
     faults.push({ at: at(0.15, 0.3), kind: 'split', pick: rng.int(0, 99) });
-    faults.push({ at: at(0.35, 0.5), kind: 'sigkill', worker: rng.int(0, shape.workers - 1), restartAfterMs: rng.int(1_000, 3_000) });
+    faults.push({ at: at(0.35, 0.5), kind: 'sigkill', worker: killed, restartAfterMs: rng.int(1_000, 3_000) });
     faults.push({ at: at(0.55, 0.65), kind: 'merge', pick: rng.int(0, 99) });
-    faults.push(dynamodbLoss(rng, at(0.68, 0.8), rng.int(0, shape.workers - 1)));
+    // another worker than the one killed, which may still be starting up again
+    faults.push(dynamodbLoss(rng, at(0.68, 0.8), (killed + rng.int(1, Math.max(1, shape.workers - 1))) % shape.workers));
   }
   for (let t = rng.int(500, 1_500); t < shape.chaosMs; t += rng.int(600, 2_000)) faults.push(randomFault(rng, shape, t));
   return faults.sort((a, b) => a.at - b.at);
