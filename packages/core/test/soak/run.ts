@@ -120,7 +120,8 @@ export async function runSoak(options: SoakOptions): Promise<Summary> {
             .catch((e: Error) => void cluster.notices.add(`restart of ${worker} failed: ${e.message}`)),
         );
       } else {
-        pending.push(cluster.fault(WORKERS[fault.worker]!, processFault(fault)).then(record));
+        // in force from the worker's answer (installing call rules waits on every thread), not from the send
+        pending.push(cluster.fault(WORKERS[fault.worker]!, processFault(fault)).then((r) => void faults.push({ fault, ...r, at: Date.now() })));
       }
     }
     await sleep(timings.chaosStart + options.chaosMs - Date.now());
