@@ -90,8 +90,19 @@ export async function runSoak(options: SoakOptions): Promise<Summary> {
   const producer = new SoakProducer(services.kinesis, stream);
   const faults: AppliedFault[] = [];
   const timings = { startedAt: Date.now(), chaosStart: 0, chaosEnd: 0, drainedMs: undefined as number | undefined, stopMs: 0, endAt: 0 };
+  /** A worker whose createSystem fails is started again, as a process manager would; each failure is a notice. */
+  const startWorker = async (worker: string) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await cluster.start(worker);
+      } catch (error) {
+        cluster.notices.add(`${(error as Error).message}${attempt < 3 ? ', started again' : ''}`);
+        if (attempt >= 3) throw error;
+      }
+    }
+  };
   try {
-    await Promise.all(WORKERS.map((w) => cluster.start(w)));
+    await Promise.all(WORKERS.map(startWorker));
     // at LATEST, records written before a shard first started are legitimately never read
     const started = () => new Set(readLogs(dir).events.filter((e) => e.e === 'started').map((e) => e.shard)).size;
     if (!(await waitUntil(() => started() >= SHARDS, 90_000))) throw new Error(`only ${started()} of ${SHARDS} shards started`);
@@ -116,7 +127,7 @@ export async function runSoak(options: SoakOptions): Promise<Summary> {
         record({ applied: true, inc, detail: `restart after ${fault.restartAfterMs} ms` });
         pending.push(
           sleep(fault.restartAfterMs)
-            .then(() => cluster.start(worker))
+            .then(() => startWorker(worker))
             .catch((e: Error) => void cluster.notices.add(`restart of ${worker} failed: ${e.message}`)),
         );
       } else {
@@ -129,7 +140,7 @@ export async function runSoak(options: SoakOptions): Promise<Summary> {
     timings.chaosEnd = Date.now();
     // end phase: no new faults, batches behave, every worker up; then drain and stop gracefully
     await Promise.all(
-      WORKERS.map((w) => (cluster.isUp(w) ? cluster.fault(w, { kind: 'calm' }) : cluster.isStarting(w) ? undefined : cluster.start(w).catch(() => undefined))),
+      WORKERS.map((w) => (cluster.isUp(w) ? cluster.fault(w, { kind: 'calm' }) : cluster.isStarting(w) ? undefined : startWorker(w).catch(() => undefined))),
     );
     const produced = await producer.stop();
     const drained = await waitUntil(() => {

@@ -64,7 +64,7 @@ export function summarize(data: SoakData, meta: SummaryMeta): Summary {
       skipped.set(why, (skipped.get(why) ?? 0) + 1);
     }
   }
-  const startMs = data.incarnations.map((i) => ({ inc: i.inc, ms: (i.readyAt ?? data.endAt) - i.startedAt }));
+  const startMs = data.incarnations.map((i) => ({ inc: i.inc, ms: (i.readyAt ?? i.endedAt ?? data.endAt) - i.startedAt }));
   const slowestStart = startMs.reduce((a, b) => (b.ms > a.ms ? b : a), { inc: '-', ms: 0 });
   const deliveries = [...delivered.values()].reduce((n, l) => n + l.length, 0);
   const figures = {
