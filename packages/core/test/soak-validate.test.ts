@@ -2,6 +2,7 @@ import test from 'ava';
 import type { AppliedFault, BatchRun, Produced, SoakData, WorkerEvent } from './soak/logs.js';
 import { longestStall, lossToLastStart } from './soak/liveness.js';
 import { drawSchedule, faultLabel } from './soak/schedule.js';
+import { summarize } from './soak/summary.js';
 import { deliveriesByRecord, duplicates, fencingViolations, lostRecords, orderViolations, overlaps } from './soak/validate.js';
 
 /** The soak validator on hand-made logs: each verdict must pass a clean history and catch its violation. */
@@ -143,4 +144,25 @@ test('the fault schedule is a function of the seed, with a split, a merge, a SIG
   const labels = new Set(drawSchedule(7, shape).map(faultLabel));
   for (const kind of ['split', 'merge', 'sigkill', 'dynamodb-loss']) t.true(labels.has(kind), kind);
   t.true(drawSchedule(7, { ...shape, chaosMs: 300_000 }).filter((f) => f.kind === 'sigkill').length >= 5, 'longer runs repeat them');
+});
+
+test('the summary fails on a violation and names the seed to replay it', (t) => {
+  const meta = {
+    seed: 42,
+    schedule: drawSchedule(42, { chaosMs: 10_000, workers: 3, failoverMs: 6_000 }),
+    timings: { startedAt: 0, chaosStart: 0, chaosEnd: 4_900, drainedMs: 100, stopMs: 50, endAt: 5_000 },
+    notices: [],
+    stallLimitMs: 4_000,
+    stopLimitMs: 20_000,
+    producerFailedCalls: 0,
+  };
+  const good = summarize(clean(), meta);
+  t.true(good.ok, good.text);
+  t.is(good.figures.lost, 0);
+  const bad = clean();
+  bad.batches[1]!.ok = false;
+  const summary = summarize(bad, meta);
+  t.false(summary.ok);
+  t.regex(summary.text, /FAILED - seed 42 \(replay: SOAK_SEED=42/);
+  t.deepEqual(summary.verdicts.filter((v) => !v.ok).map((v) => v.name), ['every record handled', 'no shard without progress for long']);
 });
