@@ -66,7 +66,6 @@ export async function runSoak(options: SoakOptions): Promise<Summary> {
   const services = await startServices({ shardLimit: 64 });
   const dir = mkdtempSync(join(tmpdir(), 'kc-soak-'));
   const stream = uniqueName('soak');
-  await createStream(services.kinesis, stream, SHARDS);
   const cluster = new SoakCluster({
     logDir: dir,
     seed: options.seed,
@@ -102,6 +101,7 @@ export async function runSoak(options: SoakOptions): Promise<Summary> {
     }
   };
   try {
+    await createStream(services.kinesis, stream, SHARDS);
     await Promise.all(WORKERS.map(startWorker));
     // at LATEST, records written before a shard first started are legitimately never read
     const started = () => new Set(readLogs(dir).events.filter((e) => e.e === 'started').map((e) => e.shard)).size;
