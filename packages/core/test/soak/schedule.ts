@@ -99,7 +99,8 @@ function dynamodbLoss(rng: Prng, at: number, worker: number): Fault {
 
 /**
  * Per cycle of at most a minute: one split, one merge, one SIGKILL-and-restart and one DynamoDB
- * loss at drawn offsets (so every run has each), and random faults about every 0.6 to 2 s.
+ * loss at drawn offsets (so every run has each); a thread kill in the first second or so; and
+ * random faults about every 0.6 to 2 s.
  */
 export function drawSchedule(seed: number, shape: ScheduleShape): Fault[] {
   const rng = new Prng(seed);
@@ -116,6 +117,8 @@ export function drawSchedule(seed: number, shape: ScheduleShape): Fault[] {
     // another worker than the one killed, which may still be starting up again
     faults.push(dynamodbLoss(rng, at(0.68, 0.8), (killed + rng.int(1, Math.max(1, shape.workers - 1))) % shape.workers));
   }
-  for (let t = rng.int(500, 1_500); t < shape.chaosMs; t += rng.int(600, 2_000)) faults.push(randomFault(rng, shape, t));
+  // a thread dying right after start-up, before its shards' first checkpoints: no record written meanwhile may be skipped
+  faults.push({ at: rng.int(300, 1_200), kind: 'killThread', worker: rng.int(0, shape.workers - 1), pick: rng.int(0, 99), how: 'terminate' });
+  for (let t = rng.int(1_500, 2_500); t < shape.chaosMs; t += rng.int(600, 2_000)) faults.push(randomFault(rng, shape, t));
   return faults.sort((a, b) => a.at - b.at);
 }
