@@ -122,6 +122,14 @@ test("duplicates: the old reader's batch that began after the restart is replaye
   t.is(r.unexplained.length, 1);
 });
 
+test('duplicates: a record another worker handled after this one had started the shard is two readers at once', (t) => {
+  const d = clean();
+  // a still reads after b took over (b started at 3 290): b then handles the same record, going forward
+  d.batches.push(batch('a.1', 3_320, 3_330, [rec(4, 4)]), batch('b.1', 3_400, 3_410, [rec(4, 4), rec(5, 5)]));
+  d.batches.sort((x, y) => x.start - y.start);
+  t.like(duplicates(d, deliveriesByRecord(d.batches)), { count: 1, unexplained: [`${S}: b.1 handled 1 records at 3400 that another process handled after b.1 had started the shard`] });
+});
+
 test('liveness: the longest time a shard had records and no progress; the time from losing DynamoDB to the last batch start', (t) => {
   const d = clean();
   t.is(longestStall(d, deliveriesByRecord(d.batches)).ms, 3_310 - 20);

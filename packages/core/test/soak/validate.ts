@@ -135,47 +135,80 @@ function checkpointAt(events: readonly WorkerEvent[], shard: string, t: number):
 }
 
 /**
- * Duplicates and what explains them. A record is handled again only by a reader that (re)started
- * its shard (a crash, a thread or process death, a lease move, a shard that gave up) from a
- * checkpoint that did not yet cover it. A batch the old reader had already sent to the pool may
- * still begin after the restart (it waited in the pool's queue; the replay waits for it, one batch
- * per shard in the pool at a time): that batch is the first of the shard in that process after
- * the restart. So:
- * - each repeat delivery must follow, in its own process, a shard start at which the logged
- *   checkpoint did not cover the record, and that came after the previous delivery began, or
- *   just before the old reader's last batch ("explained");
- * - the bound: for every shard start, the records of that shard already handled by then
- *   (anywhere) or in that first batch after it, and not covered by the checkpoint then: what that
- *   restart may replay. Failed and abandoned attempts are not deliveries, so they add nothing
- *   beyond their restart.
+ * Duplicates and what explains them. A shard's deliveries go back to records already handled
+ * (a "replay") only from a reader that (re)started the shard (a crash, a thread or process death,
+ * a lease move, a shard that gave up) at a checkpoint that did not cover them. Each restart
+ * explains one replay in its process, after it. Before that replay, the batches the older readers
+ * had already sent to the pool may still begin (one per reader restarted since the shard's last
+ * batch; the replay waits for them, one batch per shard in the pool at a time), so those do not
+ * use the restart up.
+ * The bound, a figure: for every restart, the records of that shard handled by then (anywhere),
+ * or in the first batch after it and written before it, not covered by the checkpoint then.
+ * Failed and abandoned attempts are not deliveries, so they add nothing beyond their restart.
  */
 export function duplicates(data: SoakData, delivered: ReadonlyMap<string, BatchRun[]>) {
   const starts = data.events.filter((e) => e.e === 'started');
   const cp = new Map<WorkerEvent, bigint>(starts.map((s) => [s, checkpointAt(data.events, s.shard!, s.t - CHECKPOINT_SLACK_MS)]));
+  const key = (inc: string, shard: string) => `${inc}/${shard}`;
   const runs = new Map<string, BatchRun[]>();
-  for (const b of data.batches) runs.set(`${b.inc}/${b.shard}`, [...(runs.get(`${b.inc}/${b.shard}`) ?? []), b]);
-  const firstAfter = new Map<WorkerEvent, BatchRun | undefined>(starts.map((s) => [s, runs.get(`${s.inc}/${s.shard}`)?.find((b) => b.start >= s.t)]));
-  // the old reader's batch was read before the restart, so it holds only records written before it
-  const writtenAt = new Map(data.produced.map((p) => [`${p.shardId}/${p.sequenceNumber}`, p.at]));
-  const inFlightAt = (s: WorkerEvent, b: BatchRun, id: string) => b === firstAfter.get(s) && (writtenAt.get(id) ?? -Infinity) <= s.t;
+  for (const b of data.batches) runs.set(key(b.inc, b.shard), [...(runs.get(key(b.inc, b.shard)) ?? []), b]);
+  const restarts = new Map<string, WorkerEvent[]>();
+  for (const s of starts) restarts.set(key(s.inc, s.shard!), [...(restarts.get(key(s.inc, s.shard!)) ?? []), s]);
+  const used = new Set<WorkerEvent>();
+  /** The restart that explains replay batch `j` going back to `first`, if any (and uses it up). */
+  const explain = (j: BatchRun, first: bigint): WorkerEvent | undefined => {
+    const mine = runs.get(key(j.inc, j.shard)) ?? [];
+    const rs = restarts.get(key(j.inc, j.shard)) ?? [];
+    const found = rs.find((s) => {
+      if (used.has(s) || s.t > j.start || first <= cp.get(s)!) return false;
+      const queued = mine.filter((b) => b.start > s.t && b.start < j.start).length;
+      const lastBefore = Math.max(-Infinity, ...mine.filter((b) => b.start < s.t).map((b) => b.start));
+      return queued <= rs.filter((r) => r.t > lastBefore && r.t <= j.start).length;
+    });
+    if (found) used.add(found);
+    return found;
+  };
   let count = 0;
   const unexplained: string[] = [];
-  const firstStarts = new Map<string, { id: string; start: number; seq: bigint; batch: BatchRun }[]>();
-  for (const [id, list] of delivered) {
-    const [shard, seqText] = id.split('/') as [string, string];
-    const seq = BigInt(seqText);
-    firstStarts.set(shard, [...(firstStarts.get(shard) ?? []), { id, start: list[0]!.start, seq, batch: list[0]! }]);
-    for (let i = 1; i < list.length; i++) {
-      count++;
-      const prev = list[i - 1]!;
-      const d = list[i]!;
-      const ok = starts.some((s) => s.inc === d.inc && s.shard === shard && s.t <= d.start && seq > cp.get(s)! && (prev.start <= s.t || inFlightAt(s, prev, id)));
-      if (!ok) unexplained.push(`${id} handled again by ${d.inc} at ${d.start} (before: ${prev.inc} at ${prev.start}) with no restart from an older checkpoint`);
+  const byShard = new Map<string, BatchRun[]>();
+  for (const b of data.batches) if (b.ok && b.records.length) byShard.set(b.shard, [...(byShard.get(b.shard) ?? []), b]);
+  for (const [shard, list] of byShard) {
+    let max = -1n;
+    // where each process's reader of this shard is: a batch going back from there (or the first
+    // after a restart) starts a replay; the batches after it continue that replay
+    const at = new Map<string, bigint>();
+    const shardStarts = starts.filter((s) => s.shard === shard);
+    let next = 0;
+    for (const b of list) {
+      for (; next < shardStarts.length && shardStarts[next]!.t <= b.start; next++) at.delete(shardStarts[next]!.inc);
+      const first = BigInt(b.records[0]![0]);
+      const repeats = b.records.filter(([seq]) => BigInt(seq) <= max);
+      count += repeats.length;
+      const replay = repeats.length > 0 && (!at.has(b.inc) || first <= at.get(b.inc)!);
+      const unexplainedReplay = replay && !explain(b, first);
+      if (unexplainedReplay) unexplained.push(`${shard}: ${b.inc} handled ${repeats.length} records again at ${b.start} (from ${b.records[0]![0]}) with no restart left to explain it`);
+      // a record another process handled after this one's reader had started: two readers at once
+      const since = shardStarts.filter((s) => s.inc === b.inc && s.t <= b.start).at(-1)?.t ?? -Infinity;
+      const twice = repeats.filter(([seq]) => {
+        const l = delivered.get(`${shard}/${seq}`) ?? [];
+        const prev = l[l.indexOf(b) - 1];
+        return prev !== undefined && prev.inc !== b.inc && prev.start > since;
+      });
+      if (twice.length && !unexplainedReplay) unexplained.push(`${shard}: ${b.inc} handled ${twice.length} records at ${b.start} that another process handled after ${b.inc} had started the shard`);
+      at.set(b.inc, BigInt(b.records[b.records.length - 1]![0]));
+      for (const [seq] of b.records) if (BigInt(seq) > max) max = BigInt(seq);
     }
   }
+  const writtenAt = new Map(data.produced.map((p) => [`${p.shardId}/${p.sequenceNumber}`, p.at]));
   let bound = 0;
   for (const s of starts) {
-    for (const r of firstStarts.get(s.shard!) ?? []) if ((r.start <= s.t || inFlightAt(s, r.batch, r.id)) && r.seq > cp.get(s)!) bound++;
+    const next = runs.get(key(s.inc, s.shard!))?.find((b) => b.start >= s.t);
+    for (const [id, list] of delivered) {
+      if (!id.startsWith(`${s.shard}/`)) continue;
+      const seq = BigInt(id.slice(id.indexOf('/') + 1));
+      const inFlight = list[0] === next && (writtenAt.get(id) ?? -Infinity) <= s.t;
+      if ((list[0]!.start <= s.t || inFlight) && seq > cp.get(s)!) bound++;
+    }
   }
   return { count, bound, unexplained };
 }
