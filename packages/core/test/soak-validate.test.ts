@@ -96,6 +96,10 @@ test('duplicates: explained by a restart from an older checkpoint, not otherwise
   let r = duplicates(replay, deliveriesByRecord(replay.batches));
   t.like(r, { count: 1, unexplained: [] });
   t.true(r.bound >= 1);
+  // one restart explains one replay
+  const again = structuredClone(replay);
+  again.batches.push(batch('b.1', 3_350, 3_360, [rec(2, 2)]));
+  t.is(duplicates(again, deliveriesByRecord(again.batches)).unexplained.length, 1);
   // the checkpoint covered record 1: handling it again is not explained
   const covered = clean();
   covered.batches[1]!.records = [rec(1, 1), rec(2, 2), rec(3, 3)];
