@@ -114,6 +114,9 @@ test('duplicates: explained by a restart from an older checkpoint, not otherwise
 
 test("duplicates: the old reader's batch that began after the restart is replayed, and only that one", (t) => {
   const d = clean();
+  // records 2 and 3 were written while b ran (after its start at 3 290), 4 and 5 before the restart at 3 500
+  for (const p of d.produced) p.at = p.n >= 2 ? 3_295 : 0;
+  d.produced.push(...[4, 5].map((n) => ({ shardId: S, sequenceNumber: String(1000 + n), key: 0, n, at: 3_400 })));
   d.events.push(ev('b.1', 3_500, 'started'));
   // 3 600: the batch the old reader had queued in the pool; 3 700: the replay of it
   d.batches.push(batch('b.1', 3_600, 3_610, [rec(4, 4)]), batch('b.1', 3_700, 3_710, [rec(4, 4), rec(5, 5)]));

@@ -141,7 +141,8 @@ function checkpointAt(events: readonly WorkerEvent[], shard: string, t: number):
  * explains one replay in its process, after it. Before that replay, the batches the older readers
  * had already sent to the pool may still begin (one per reader restarted since the shard's last
  * batch; the replay waits for them, one batch per shard in the pool at a time), so those do not
- * use the restart up.
+ * use the restart up; they hold only records written before it, so once a batch with a newer
+ * record has begun, that restart's replay is past. Attempts at the replay's own batch don't count.
  * The bound, a figure: for every restart, the records of that shard handled by then (anywhere),
  * or in the first batch after it and written before it, not covered by the checkpoint then.
  * Failed and abandoned attempts are not deliveries, so they add nothing beyond their restart.
@@ -154,6 +155,7 @@ export function duplicates(data: SoakData, delivered: ReadonlyMap<string, BatchR
   for (const b of data.batches) runs.set(key(b.inc, b.shard), [...(runs.get(key(b.inc, b.shard)) ?? []), b]);
   const restarts = new Map<string, WorkerEvent[]>();
   for (const s of starts) restarts.set(key(s.inc, s.shard!), [...(restarts.get(key(s.inc, s.shard!)) ?? []), s]);
+  const writtenAt = new Map(data.produced.map((p) => [`${p.shardId}/${p.sequenceNumber}`, p.at]));
   const used = new Set<WorkerEvent>();
   /** The restart that explains replay batch `j` going back to `first`, if any (and uses it up). */
   const explain = (j: BatchRun, first: bigint): WorkerEvent | undefined => {
@@ -161,9 +163,13 @@ export function duplicates(data: SoakData, delivered: ReadonlyMap<string, BatchR
     const rs = restarts.get(key(j.inc, j.shard)) ?? [];
     const found = rs.find((s) => {
       if (used.has(s) || s.t > j.start || first <= cp.get(s)!) return false;
-      const queued = mine.filter((b) => b.start > s.t && b.start < j.start).length;
+      // batches of other records in between (not earlier attempts at this replay's own batch)
+      const between = mine.filter((b) => b.start > s.t && b.start < j.start && b.records[0]?.[0] !== j.records[0]![0]);
+      const queued = new Set(between.map((b) => b.records[0]?.[0])).size;
       const lastBefore = Math.max(-Infinity, ...mine.filter((b) => b.start < s.t).map((b) => b.start));
-      return queued <= rs.filter((r) => r.t > lastBefore && r.t <= j.start).length;
+      // a batch with a record written after the restart came from the new reader: its replay was before that
+      const moved = between.some((b) => b.records.some(([seq]) => (writtenAt.get(`${b.shard}/${seq}`) ?? -Infinity) > s.t));
+      return !moved && queued <= rs.filter((r) => r.t > lastBefore && r.t <= j.start).length;
     });
     if (found) used.add(found);
     return found;
@@ -199,7 +205,6 @@ export function duplicates(data: SoakData, delivered: ReadonlyMap<string, BatchR
       for (const [seq] of b.records) if (BigInt(seq) > max) max = BigInt(seq);
     }
   }
-  const writtenAt = new Map(data.produced.map((p) => [`${p.shardId}/${p.sequenceNumber}`, p.at]));
   let bound = 0;
   for (const s of starts) {
     const next = runs.get(key(s.inc, s.shard!))?.find((b) => b.start >= s.t);
