@@ -61,6 +61,8 @@ export const optionsSchema = z.strictObject({
       batchSize: count(500, 10_000),
       maxAttempts: count(5, 1_000),
       backoff: backoff(100, 5_000),
+      /** A handleBatch or handleFailed call still running after this long is abandoned (its thread replaced) as a failed attempt; 0: no limit. */
+      timeoutMs: ms(300_000),
     })
     .prefault({}),
   polling: z
