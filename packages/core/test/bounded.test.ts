@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,7 +85,12 @@ test.serial('a batch that never settles is abandoned after batchers.timeoutMs, c
   t.is(crashed, 0, 'a timed-out attempt is a failed attempt, not a crash');
 });
 
-test.serial('stop({ timeoutMs }) with a batch that never settles: resolves after the deadline with it abandoned, every lease released, no checkpoint past it', async (t) => {
+/**
+ * Shard 0 hangs in the consumer (as `query` says) while shard 1 drains; then stop({ timeoutMs: 2000 })
+ * must end by its deadline plus a grace, list the hung batch as abandoned, release every lease and
+ * leave shard 0's checkpoint before the abandoned batch.
+ */
+async function stopWhileHanging(t: ExecutionContext, query: Record<string, string | number>, batchers: object, checkArgument = false) {
   const stream = uniqueName('stophang');
   const app = uniqueName('app');
   await createStream(services.kinesis, stream, 2);
@@ -95,16 +100,20 @@ test.serial('stop({ timeoutMs }) with a batch that never settles: resolves after
   const system = await createSystem({
     streamName: stream,
     appName: app,
-    consumer: fixture('hanging-consumer.mjs', { channel: deliveries.channelName, hangShard: SHARD0 }),
+    consumer: fixture('hanging-consumer.mjs', { channel: deliveries.channelName, ...query }),
     ...services.aws.clientOptions,
     processors: { concurrency: 2 },
-    batchers: { batchSize: 100 },
+    batchers: { batchSize: 100, ...batchers },
   });
+  let crashed = 0;
+  system.events.on('actor:crashed', () => crashed++);
   const others = put.filter((p) => p.shardId !== SHARD0);
   try {
     await deliveries.waitFor(() => hanging.list.length > 0 && deliveries.count >= others.length, 60_000, 'the other shard drained and shard 0 hanging');
-    const invalid = await within(t.throwsAsync(system.stop({ timeoutMs: -1 })), 10_000, 'stop({ timeoutMs: -1 })');
-    t.is((invalid as { code?: string } | undefined)?.code, 'INVALID_ARGUMENT');
+    if (checkArgument) {
+      const invalid = await within(t.throwsAsync(system.stop({ timeoutMs: -1 })), 10_000, 'stop({ timeoutMs: -1 })');
+      t.is((invalid as { code?: string } | undefined)?.code, 'INVALID_ARGUMENT');
+    }
     const started = Date.now();
     const stopping = system.stop({ timeoutMs: 2_000 });
     t.is(system.stop(), stopping, 'a second call returns the same promise');
@@ -120,11 +129,20 @@ test.serial('stop({ timeoutMs }) with a batch that never settles: resolves after
     t.true(!/^\d+$/.test(shard0.checkpoint) || BigInt(shard0.checkpoint) < BigInt(hung.first), `checkpoint ${shard0.checkpoint} is before the abandoned batch`);
     const other = leases.find((l) => l.leaseKey !== SHARD0)!;
     t.is(other.checkpoint, others[others.length - 1]!.sequenceNumber, 'the shard that was not hanging checkpointed its last record');
+    t.is(crashed, 0, 'abandoning a batch at stop crashes nothing');
   } finally {
     await within(system.stop(), 30_000, 'stop()').catch(() => undefined);
     deliveries.close();
     hanging.close();
   }
+}
+
+test.serial('stop({ timeoutMs }) with a handleBatch that never settles: resolves after the deadline with it abandoned, every lease released, no checkpoint past it', async (t) => {
+  await stopWhileHanging(t, { hangShard: SHARD0 }, {}, true);
+});
+
+test.serial('stop({ timeoutMs }) with a handleFailed that never settles: the same', async (t) => {
+  await stopWhileHanging(t, { alwaysFail: 1, withFailed: 1, hangFailedShard: SHARD0 }, { maxAttempts: 1 });
 });
 
 test.serial('after stop({ timeoutMs }) with a hung batch, the process exits by itself', async (t) => {
