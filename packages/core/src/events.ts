@@ -63,8 +63,8 @@ export function createEmitter(): { events: Emitter<SystemEvents>; open(): void }
       return deliver('error', { error });
     }
     // an error listener failed: nothing is left to report to but the process
-    const reported = (payload as SystemEvents['error']).error as Error & { details?: { event?: unknown } };
-    const about = reported instanceof KinesisClientError && reported.code === 'LISTENER_FAILED' ? String(reported.details.event) : 'error';
+    const reported = (payload as SystemEvents['error'] | undefined)?.error as Error & { details?: { event?: unknown } };
+    const about: string = reported instanceof KinesisClientError && reported.code === 'LISTENER_FAILED' ? String(reported.details.event) : 'error';
     if (warned.has(about)) return;
     warned.add(about);
     process.emitWarning(
