@@ -239,7 +239,12 @@ export async function createSystem(input: SystemOptions): Promise<System> {
           await root?.stop().catch(emitError);
           await pool.idle();
         },
-        abandon: () => pool.abandonAll(),
+        abandon: () => {
+          const abandoned = pool.abandonAll();
+          // threads not yet asked to drain (the coordinator's own stop is stuck) drain now, and release
+          for (const handle of slots) void handle?.stop().catch(emitError);
+          return abandoned;
+        },
         terminateThreads: async () => {
           await Promise.all(slots.map((handle) => handle?.terminate()));
         },
