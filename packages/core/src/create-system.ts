@@ -25,6 +25,7 @@ import { FaultInjector, type Faults } from './faults.js';
 import { inspectTree, type Inspection } from './inspect.js';
 import { resolveOptions, type ResolvedOptions, type SystemOptions } from './options.js';
 import { ShardHostHandle } from './shard-host-handle.js';
+import { DEFAULT_STOP_TIMEOUT_MS, boundedStop, stopTimeout, type StopOptions, type StopResult } from './stop.js';
 import { ensureStreamConsumer } from './stream-consumer.js';
 
 export interface System {
@@ -39,8 +40,14 @@ export interface System {
   status(): Promise<ShardStatus[]>;
   /** The live supervision tree, and each shard's lease owner, checkpoint and lag. */
   inspect(): Promise<Inspection>;
-  /** Graceful and idempotent: drain in-flight batches, checkpoint, release every lease, end all threads. */
-  stop(): Promise<void>;
+  /**
+   * Graceful, bounded and idempotent (a second call returns the same promise): stop reading, let
+   * in-flight batches finish for up to `timeoutMs` (default 30 000), checkpoint, release every
+   * lease, end every thread. Batches still running at the deadline are abandoned without a
+   * checkpoint (the next owner reads them again) and listed in the result. INVALID_ARGUMENT for a
+   * bad argument.
+   */
+  stop(options?: StopOptions): Promise<StopResult>;
 }
 
 /** Resolves to the stream's ARN. */
@@ -115,9 +122,9 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   const kinesis = createKinesisClient(options.kinesis, 8, faults.local);
   const dynamodb = createDynamoDBClient(options.dynamodb, 8, faults.local);
   const leases = new LeaseTable(dynamodb, options.tableName);
-  const pool = new ConsumerPool(options.consumerUrl, options.processors.concurrency);
+  const pool = new ConsumerPool(options.consumerUrl, options.processors.concurrency, options.batchers.timeoutMs);
   const runtime = new ActorRuntime(systemClock);
-  let stopPromise: Promise<void> | undefined;
+  let stopPromise: Promise<StopResult> | undefined;
   let root: Supervisor | undefined;
   let hostSupervisor: Supervisor | undefined;
   let poolDeaths = 0;
@@ -225,13 +232,32 @@ export async function createSystem(input: SystemOptions): Promise<System> {
     report,
   };
 
-  const shutdown = async () => {
-    await root?.stop();
-    await releaseOrphans().catch(emitError);
-    await pool.close();
-    kinesis.destroy();
-    dynamodb.destroy();
-  };
+  const shutdown = (timeoutMs: number) =>
+    boundedStop(
+      {
+        graceful: async () => {
+          await root?.stop().catch(emitError);
+          await pool.idle();
+        },
+        abandon: () => {
+          const abandoned = pool.abandonAll();
+          // threads not yet asked to drain (the coordinator's own stop is stuck) drain now, and release
+          for (const handle of slots) void handle?.stop().catch(emitError);
+          return abandoned;
+        },
+        terminateThreads: async () => {
+          await Promise.all(slots.map((handle) => handle?.terminate()));
+        },
+        releaseLeft: () => releaseOrphans().catch(emitError),
+        close: async () => {
+          const left = await pool.close();
+          kinesis.destroy();
+          dynamodb.destroy();
+          return left;
+        },
+      },
+      timeoutMs,
+    );
 
   try {
     const [stream, consumer] = await Promise.allSettled([checkStream(kinesis, options.streamName), pool.describe()]);
@@ -274,7 +300,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
         }
         return {
           stop: async () => {
-            await handle.stop();
+            await handle.stop().catch(emitError);
             if (slots[index] === handle) slots[index] = undefined;
             toCoordinator({ type: 'hostDown', index });
           },
@@ -314,7 +340,13 @@ export async function createSystem(input: SystemOptions): Promise<System> {
             });
             hostSupervisor = hosts;
             await hosts.start();
-            return { stop: () => hosts.stop() };
+            return {
+              // every thread drains at once rather than one after the other (the supervisor's order)
+              stop: async () => {
+                await Promise.all(slots.map((handle) => handle?.stop().catch(emitError)));
+                await hosts.stop();
+              },
+            };
           },
         },
         {
@@ -360,7 +392,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
     startedUp = true;
     await firstTick;
   } catch (error) {
-    await shutdown().catch(() => undefined);
+    await shutdown(DEFAULT_STOP_TIMEOUT_MS).catch(() => undefined);
     throw error;
   }
 
@@ -388,10 +420,17 @@ export async function createSystem(input: SystemOptions): Promise<System> {
         leases: await leases.scan(),
       });
     },
-    stop() {
+    stop(stopOptions?: StopOptions) {
+      let timeoutMs: number;
+      try {
+        timeoutMs = stopTimeout(stopOptions);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       stopPromise ??= (async () => {
-        await shutdown();
+        const result = await shutdown(timeoutMs);
         events.emit('stopped', { workerId: options.workerId });
+        return result;
       })();
       return stopPromise;
     },

@@ -3,6 +3,7 @@ export type { System } from './create-system.js';
 export { ShardGraph, listAllShards, planLeaseSync, shardNode } from './shard-graph.js';
 export type { LeaseSyncPlan, NewLease, ShardNode } from './shard-graph.js';
 export type { SystemEvents } from './events.js';
+export type { AbandonedBatch, StopOptions, StopResult } from './stop.js';
 export type { SystemOptions } from './options.js';
 export type { CallFault, Faults } from './faults.js';
 export type { Inspection, ShardView } from './inspect.js';

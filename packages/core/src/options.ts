@@ -18,6 +18,8 @@ const supervisorLimits = (maxRestarts: number, withinMs: number, baseMs: number,
       backoff: backoff(baseMs, maxMs),
     })
     .prefault({});
+/** Node's timers fire at once beyond this. */
+const MAX_TIMER_MS = 2_147_483_647;
 const plainConfig = z.record(z.string(), z.unknown()).default({});
 
 const cores = availableParallelism();
@@ -61,6 +63,8 @@ export const optionsSchema = z.strictObject({
       batchSize: count(500, 10_000),
       maxAttempts: count(5, 1_000),
       backoff: backoff(100, 5_000),
+      /** A handleBatch or handleFailed call still running after this long is abandoned (its thread replaced) as a failed attempt; 0: no limit. */
+      timeoutMs: z.number().int().min(0).max(MAX_TIMER_MS).default(300_000),
     })
     .prefault({}),
   polling: z

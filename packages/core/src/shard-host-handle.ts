@@ -100,6 +100,13 @@ export class ShardHostHandle {
     return this.exitPromise;
   }
 
+  /** stop() passed its deadline: ends the thread now, without waiting for its shards to drain. */
+  async terminate(): Promise<void> {
+    this.stopping = true;
+    if (!this.exited) await this.worker.terminate();
+    return this.exitPromise;
+  }
+
   /** Fault injection: ends the thread as a crash would; resolves once it has exited. */
   async kill(how: ThreadDeath): Promise<void> {
     if (this.exited) return;

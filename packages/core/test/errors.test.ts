@@ -36,6 +36,8 @@ const badOptions: [string, (o: Record<string, unknown>) => void, string][] = [
   ['idleMs negative', (o) => (o.polling = { idleMs: -1 }), 'polling.idleMs'],
   ['batchSize zero', (o) => (o.batchers = { batchSize: 0 }), 'batchers.batchSize'],
   ['batchSize over the GetRecords limit', (o) => (o.batchers = { batchSize: 20_000 }), 'batchers.batchSize'],
+  ['batch timeout negative', (o) => (o.batchers = { timeoutMs: -1 }), 'batchers.timeoutMs'],
+  ['batch timeout past a timer', (o) => (o.batchers = { timeoutMs: 2 ** 31 }), 'batchers.timeoutMs'],
   ['concurrency fractional', (o) => (o.processors = { concurrency: 1.5 }), 'processors.concurrency'],
   ['unknown initialPosition', (o) => (o.initialPosition = 'EARLIEST'), 'initialPosition'],
   ['timestamp not a Date', (o) => (o.initialPosition = { timestamp: 'yesterday' }), 'initialPosition'],

@@ -13,6 +13,8 @@ export const ErrorCodes = {
   LEASE_LOST: 'This worker no longer holds the lease',
   BATCH_FAILED: 'handleBatch failed after every attempt and the consumer has no handleFailed',
   POOL_WORKER_DIED: 'A consumer pool thread died while handling a batch',
+  BATCH_TIMEOUT: 'handleBatch or handleFailed did not settle within batchers.timeoutMs; its pool thread was replaced',
+  LISTENER_FAILED: 'A listener of system.events threw; the system carried on',
   HOST_THREAD_DIED: 'A shard-host thread exited unexpectedly',
   RESTART_LIMIT_EXCEEDED: 'The root supervisor passed its restart limit; the system stopped',
   AWS_CALL_FAILED: 'A Kinesis or DynamoDB call failed',

@@ -196,3 +196,12 @@ export async function startRecordingSystem(
     },
   };
 }
+
+/** Waits until every shard's lease is checkpointed at the last record put to it. */
+export function checkpointedAtLast(services: Services, app: string, put: readonly { shardId: string; sequenceNumber: string }[], timeoutMs = 15_000): Promise<true> {
+  const last = new Map(put.map((p) => [p.shardId, p.sequenceNumber]));
+  return eventually(async () => {
+    const leases = await services.leaseTable(app).scan();
+    return leases.every((l) => l.checkpoint === last.get(l.leaseKey)) ? true : undefined;
+  }, timeoutMs, 'checkpoints at the last records');
+}

@@ -164,13 +164,13 @@ export class BatchDispatcher {
       this.hooks.onHandled();
       return;
     }
-    if (viaHandleFailed) {
-      throw new KinesisClientError('BATCH_FAILED', `handleFailed threw for shard ${shardId}`, { cause: deserializeError(outcome.error) });
-    }
     if (this.draining) {
-      // stopping: the batch stays un-checkpointed and is read again by the next owner
+      // stopping (or a handleFailed abandoned at stop's deadline): the batch stays un-checkpointed and is read again by the next owner
       this.inFlight = undefined;
       return this.finishDrain();
+    }
+    if (viaHandleFailed) {
+      throw new KinesisClientError('BATCH_FAILED', `handleFailed threw for shard ${shardId}`, { cause: deserializeError(outcome.error) });
     }
     if (flight.attempt < batchConfig.maxAttempts) {
       flight.attempt++;
