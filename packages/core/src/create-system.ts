@@ -74,6 +74,7 @@ function hostConfig(options: ResolvedOptions, index: number, consumer: ConsumerC
       renewIntervalMs: options.lease.renewIntervalMs,
       checkpointIntervalMs: options.lease.checkpointIntervalMs,
     },
+    callTimeouts: options.callTimeouts,
     reader: {
       idleMs: options.polling.idleMs,
       getRecordsLimit: options.polling.getRecordsLimit,
@@ -112,8 +113,8 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   const { events, open: openEvents } = createEmitter();
   const slots: (ShardHostHandle | undefined)[] = new Array(options.shardHosts.threads).fill(undefined);
   const faults = new FaultInjector(() => slots);
-  const kinesis = createKinesisClient(options.kinesis, 8, faults.local);
-  const dynamodb = createDynamoDBClient(options.dynamodb, 8, faults.local);
+  const kinesis = createKinesisClient(options.kinesis, { maxSockets: 8, faults: faults.local, timeoutMs: options.callTimeouts.kinesisMs });
+  const dynamodb = createDynamoDBClient(options.dynamodb, { maxSockets: 8, faults: faults.local, timeoutMs: options.callTimeouts.dynamodbMs });
   const leases = new LeaseTable(dynamodb, options.tableName);
   const pool = new ConsumerPool(options.consumerUrl, options.processors.concurrency);
   const runtime = new ActorRuntime(systemClock);

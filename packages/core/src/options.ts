@@ -49,6 +49,18 @@ export const optionsSchema = z.strictObject({
       checkpointIntervalMs: ms(1_000),
     })
     .prefault({}),
+  /**
+   * Deadlines of every Kinesis and DynamoDB call, in every thread (SubscribeToShard is exempt: it
+   * streams, and its watchdog covers it). 0 turns a deadline off. dynamodbMs defaults to half a
+   * renewal interval (at least 1 s, at most one interval), so a hung renewal is cut and retried
+   * well before the lease could expire.
+   */
+  callTimeouts: z
+    .strictObject({
+      kinesisMs: ms(10_000),
+      dynamodbMs: z.number().finite().int().min(0).optional(),
+    })
+    .prefault({}),
   /** Main thread only (the coordinator decides what to take), so it never has to cross to a thread. */
   shouldProcess: z
     .custom<(shardId: string, workerId: string) => boolean>((v) => typeof v === 'function', {
@@ -125,13 +137,14 @@ export const optionsSchema = z.strictObject({
 export type SystemOptions = z.input<typeof optionsSchema>;
 type Parsed = z.output<typeof optionsSchema>;
 
-export interface ResolvedOptions extends Omit<Parsed, 'consumer' | 'lease'> {
+export interface ResolvedOptions extends Omit<Parsed, 'consumer' | 'lease' | 'callTimeouts'> {
   consumerUrl: string;
   tableName: string;
   workerId: string;
   kinesis: AwsClientConfig;
   dynamodb: AwsClientConfig;
   lease: { failoverMs: number; renewIntervalMs: number; takeIntervalMs: number; maxLeasesPerWorker: number | undefined; maxStealPerCycle: number; checkpointIntervalMs: number };
+  callTimeouts: { kinesisMs: number; dynamodbMs: number };
 }
 
 function describeValue(value: unknown): string {
@@ -190,6 +203,12 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     );
   }
   const failoverMs = o.lease.failoverMs;
+  const renewIntervalMs = o.lease.renewIntervalMs ?? Math.max(1, Math.floor(failoverMs / 3));
+  const dynamodbMs = o.callTimeouts.dynamodbMs ?? Math.min(renewIntervalMs, Math.max(1_000, Math.floor(renewIntervalMs / 2)));
+  if (dynamodbMs >= failoverMs) {
+    // a renewal allowed to hang that long could not be retried before the lease expires
+    throw invalid('callTimeouts.dynamodbMs', `must be less than lease.failoverMs (${failoverMs})`, dynamodbMs);
+  }
   const withRegion = (config: AwsClientConfig) => (o.region && config.region === undefined ? { ...config, region: o.region } : config);
   const consumerUrl =
     o.consumer instanceof URL
@@ -206,11 +225,12 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     dynamodb: withRegion(o.dynamodb),
     lease: {
       failoverMs,
-      renewIntervalMs: o.lease.renewIntervalMs ?? Math.max(1, Math.floor(failoverMs / 3)),
+      renewIntervalMs,
       takeIntervalMs: o.lease.takeIntervalMs ?? failoverMs * 2,
       maxLeasesPerWorker: o.lease.maxLeasesPerWorker,
       maxStealPerCycle: o.lease.maxStealPerCycle,
       checkpointIntervalMs: o.lease.checkpointIntervalMs,
     },
+    callTimeouts: { kinesisMs: o.callTimeouts.kinesisMs, dynamodbMs },
   };
 }
