@@ -66,6 +66,10 @@ test.failing('partition: a worker cut off from DynamoDB starts no batch on a sha
     'A to give up every lease',
   );
 
+  t.true(
+    cluster.events.some((e) => e.worker === 'A' && e.type === 'error' && /did not answer within/.test(e.message ?? '')),
+    "A's DynamoDB calls were cut at their deadline (CALL_TIMEOUT)",
+  );
   const produced = await producer.stop();
   await eventually(
     async () => {
