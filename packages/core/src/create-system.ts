@@ -114,7 +114,11 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   const slots: (ShardHostHandle | undefined)[] = new Array(options.shardHosts.threads).fill(undefined);
   const faults = new FaultInjector(() => slots);
   const kinesis = createKinesisClient(options.kinesis, { maxSockets: 8, faults: faults.local, timeoutMs: options.callTimeouts.kinesisMs });
-  const dynamodb = createDynamoDBClient(options.dynamodb, { maxSockets: 8, faults: faults.local, timeoutMs: options.callTimeouts.dynamodbMs });
+  // no lease's expiry waits on the coordinator's DynamoDB calls (scans, lease rows, handoff
+  // requests), so they get the longer deadline: bounded, but not cut when DynamoDB is merely slow
+  const { kinesisMs, dynamodbMs } = options.callTimeouts;
+  const mainDynamodbMs = dynamodbMs && kinesisMs ? Math.max(dynamodbMs, kinesisMs) : dynamodbMs;
+  const dynamodb = createDynamoDBClient(options.dynamodb, { maxSockets: 8, faults: faults.local, timeoutMs: mainDynamodbMs });
   const leases = new LeaseTable(dynamodb, options.tableName);
   const pool = new ConsumerPool(options.consumerUrl, options.processors.concurrency);
   const runtime = new ActorRuntime(systemClock);

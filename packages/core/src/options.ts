@@ -51,9 +51,9 @@ export const optionsSchema = z.strictObject({
     .prefault({}),
   /**
    * Deadlines of every Kinesis and DynamoDB call, in every thread (SubscribeToShard is exempt: it
-   * streams, and its watchdog covers it). 0 turns a deadline off. dynamodbMs defaults to half a
-   * renewal interval (at least 1 s, at most one interval), so a hung renewal is cut and retried
-   * well before the lease could expire.
+   * streams, and its watchdog covers it). 0 turns a deadline off. dynamodbMs defaults to one
+   * renewal interval (at least the smaller of failoverMs / 2 and 2 s), so a hung renewal is cut
+   * and retried well before the lease could expire.
    */
   callTimeouts: z
     .strictObject({
@@ -204,7 +204,9 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   }
   const failoverMs = o.lease.failoverMs;
   const renewIntervalMs = o.lease.renewIntervalMs ?? Math.max(1, Math.floor(failoverMs / 3));
-  const dynamodbMs = o.callTimeouts.dynamodbMs ?? Math.min(renewIntervalMs, Math.max(1_000, Math.floor(renewIntervalMs / 2)));
+  // one renewal interval: a hung renewal is cut and retried by about 2/3 of failoverMs; never so
+  // short that a loaded DynamoDB (or a local emulator on a busy machine) times out by itself
+  const dynamodbMs = o.callTimeouts.dynamodbMs ?? Math.max(renewIntervalMs, Math.min(Math.floor(failoverMs / 2), 2_000));
   if (dynamodbMs >= failoverMs) {
     // a renewal allowed to hang that long could not be retried before the lease expires
     throw invalid('callTimeouts.dynamodbMs', `must be less than lease.failoverMs (${failoverMs})`, dynamodbMs);
