@@ -73,6 +73,7 @@ test.serial("slow calls ('slow') on UpdateItem and GetRecords: answered late, or
   try {
     const writes = await run.system.faults.failCalls({ command: 'UpdateItem', mode: 'slow', delayMs: 300, times: 8 });
     const reads = await run.system.faults.failCalls({ command: 'GetRecords', mode: 'slow', delayMs: 200, times: 6 });
+    // the checkpoints' answers come late but within the deadline
     t.like(writes, { command: 'UpdateItem', mode: 'slow', delayMs: 300 });
     const first = await putRecords(services.kinesis, run.stream, jsonRecords(400));
     await run.deliveries.waitFor(() => new Set([...run.deliveries.byShard().values()].flat()).size >= 400);
@@ -110,6 +111,32 @@ test.serial('a hung lease renewal is cut at its deadline and renewals resume: th
     }, 30_000, 'renewals after the hung one');
     t.is(after!.leaseOwner, run.system.workerId, 'still ours');
     t.deepEqual(lost, [], 'the lease was never lost');
+    const put = await putRecords(services.kinesis, run.stream, jsonRecords(100));
+    await run.deliveries.waitFor(() => run.deliveries.count >= 100);
+    checkComplete(t, run, put);
+  } finally {
+    await run.stop();
+  }
+});
+
+test.serial('a renewal that lands but answers after its deadline: the retry finds the row one counter further, still ours, and keeps the lease', async (t) => {
+  // renewals every 2 s, cut at 2 s; the write lands at once and its answer comes 2.5 s late
+  const run = await start(1, { lease: { failoverMs: 6_000 } });
+  const lost: string[] = [];
+  run.system.events.on('lease:lost', (e) => lost.push(e.shardId));
+  try {
+    const table = services.leaseTable(run.app);
+    const [before] = await table.scan();
+    const rule = await run.system.faults.failCalls({ command: 'UpdateItem', mode: 'slow', delayMs: 2_500, times: 1 });
+    await eventually(async () => (timeouts(run, 'UpdateItem').length >= 1 ? true : undefined), 30_000, 'the late renewal cut at its deadline');
+    t.is(rule.remaining, 0);
+    await eventually(async () => {
+      const [lease] = await table.scan();
+      return lease!.leaseCounter >= before!.leaseCounter + 4 ? lease : undefined;
+    }, 30_000, 'renewals after the late one');
+    t.deepEqual(lost, [], 'a write that landed unanswered does not cost the lease');
+    const [after] = await table.scan();
+    t.is(after!.leaseOwner, run.system.workerId);
     const put = await putRecords(services.kinesis, run.stream, jsonRecords(100));
     await run.deliveries.waitFor(() => run.deliveries.count >= 100);
     checkComplete(t, run, put);

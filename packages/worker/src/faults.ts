@@ -17,7 +17,7 @@ export interface CallFaultRule {
   mode?: CallFaultMode;
   /** 'throw' only (required there): the AWS error name, e.g. ProvisionedThroughputExceededException. */
   error?: string;
-  /** 'slow' only (required there): how long the call waits before it is sent. */
+  /** 'slow' only (required there): how late the answer comes; the call itself is made at once. */
   delayMs?: number;
 }
 
@@ -104,8 +104,9 @@ export class CallFaults {
   /**
    * An SDK middleware for the `initialize` step, before the SDK's own retries, so one fault is
    * one `client.send`, not one HTTP attempt. With no rule for a command it is one map lookup.
-   * The call's deadline (aws-clients.ts) wraps all middleware, so it cuts an injected hang or
-   * delay exactly as it cuts a real one; a delayed call cut at its deadline is never sent.
+   * The call's deadline (deadlines.ts) wraps all middleware, so it cuts an injected hang or
+   * delay exactly as it cuts a real one. A hung call is never sent; a slow one is, and only its
+   * answer is late: cut at the deadline, it leaves the caller unsure whether a write landed.
    */
   middleware() {
     return <A, R>(next: (args: A) => Promise<R>, context: SmithyContext) =>
@@ -114,10 +115,12 @@ export class CallFaults {
         if (!rule) return next(args);
         // the SDK types its signal as a minimal interface; it is the AbortSignal our deadline passed
         const signal = context.__smithy_context?.abortSignal as AbortSignal | undefined;
+        if (rule.mode === 'throw') throw injectedAwsError(rule.error ?? 'InternalFailure', rule.command);
         if (rule.mode === 'hang') await waitOrAbort(signal, undefined);
-        else if (rule.mode === 'slow') await waitOrAbort(signal, rule.delayMs ?? 0);
-        else throw injectedAwsError(rule.error ?? 'InternalFailure', rule.command);
-        return next(args);
+        const output = await next(args);
+        // the call took effect; its answer is what comes late, as from a slow server
+        await waitOrAbort(signal, rule.delayMs ?? 0);
+        return output;
       };
   }
 }
