@@ -57,7 +57,8 @@ export const optionsSchema = z.strictObject({
    */
   callTimeouts: z
     .strictObject({
-      kinesisMs: ms(10_000),
+      /** Generous: a slow page of 10 000 records must not be cut and read again forever; a hung one still ends. */
+      kinesisMs: ms(30_000),
       dynamodbMs: z.number().finite().int().min(0).optional(),
     })
     .prefault({}),
