@@ -81,6 +81,7 @@ function hostConfig(options: ResolvedOptions, index: number, consumer: ConsumerC
       renewIntervalMs: options.lease.renewIntervalMs,
       checkpointIntervalMs: options.lease.checkpointIntervalMs,
     },
+    callTimeouts: options.callTimeouts,
     reader: {
       idleMs: options.polling.idleMs,
       getRecordsLimit: options.polling.getRecordsLimit,
@@ -119,8 +120,12 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   const { events, open: openEvents } = createEmitter();
   const slots: (ShardHostHandle | undefined)[] = new Array(options.shardHosts.threads).fill(undefined);
   const faults = new FaultInjector(() => slots);
-  const kinesis = createKinesisClient(options.kinesis, 8, faults.local);
-  const dynamodb = createDynamoDBClient(options.dynamodb, 8, faults.local);
+  const kinesis = createKinesisClient(options.kinesis, { maxSockets: 8, faults: faults.local, timeoutMs: options.callTimeouts.kinesisMs });
+  // no lease's expiry waits on the coordinator's DynamoDB calls (scans, lease rows, handoff
+  // requests), so they get the longer deadline: bounded, but not cut when DynamoDB is merely slow
+  const { kinesisMs, dynamodbMs } = options.callTimeouts;
+  const mainDynamodbMs = dynamodbMs && kinesisMs ? Math.max(dynamodbMs, kinesisMs) : dynamodbMs;
+  const dynamodb = createDynamoDBClient(options.dynamodb, { maxSockets: 8, faults: faults.local, timeoutMs: mainDynamodbMs });
   const leases = new LeaseTable(dynamodb, options.tableName);
   const pool = new ConsumerPool(options.consumerUrl, options.processors.concurrency, options.batchers.timeoutMs);
   const runtime = new ActorRuntime(systemClock);

@@ -3,6 +3,7 @@ import {
   CallFaults,
   KinesisClientError,
   createCallFaultCounters,
+  type CallFaultMode,
   type CallFaultRule,
   type CallFaultSlot,
   type HostWorkerData,
@@ -14,7 +15,11 @@ import type { ShardHostHandle } from './shard-host-handle.js';
 /** A `failCalls` rule in force: how many of its failures are still to come. */
 export interface CallFault {
   readonly command: string;
-  readonly error: string;
+  readonly mode: CallFaultMode;
+  /** 'throw' only. */
+  readonly error?: string;
+  /** 'slow' only. */
+  readonly delayMs?: number;
   readonly remaining: number;
 }
 
@@ -31,15 +36,36 @@ export interface Faults {
    * it (process.exit, an uncaught error, running out of its resourceLimits).
    */
   killThread(shardId: string, how?: ThreadDeath): Promise<boolean>;
-  /** The next `times` calls of that SDK command, in any thread, fail with that AWS error name. */
+  /**
+   * The next `times` calls of that SDK command, in any thread: 'throw' (default) fails each with
+   * the AWS error name `error`; 'hang' never answers, so the call ends at its deadline
+   * (`callTimeouts`) with CALL_TIMEOUT; 'slow' answers after `delayMs`, still subject to the deadline.
+   */
   failCalls(rule: CallFaultRule): Promise<CallFault>;
 }
 
+const MODES: readonly CallFaultMode[] = ['throw', 'hang', 'slow'];
 const ROLES: readonly ShardActorRole[] = ['lease', 'reader'];
 const DEATHS: readonly ThreadDeath[] = ['terminate', 'exit', 'throw', 'oom'];
 
 function invalidArgument(method: string, message: string, got: unknown): KinesisClientError {
   return new KinesisClientError('INVALID_ARGUMENT', `faults.${method}: ${message} (got ${JSON.stringify(got)})`, { details: { method } });
+}
+
+/** The rule as it crosses threads (without its slot), or INVALID_ARGUMENT naming what is wrong. */
+function validRule(rule: CallFaultRule): Omit<CallFaultSlot, 'slot'> {
+  const { command, error, times, mode = 'throw', delayMs } = rule ?? ({} as CallFaultRule);
+  if (typeof command !== 'string' || !/^[A-Z][A-Za-z]+$/.test(command)) {
+    throw invalidArgument('failCalls', 'command must be an SDK command name such as GetRecords or UpdateItem', command);
+  }
+  if (!Number.isInteger(times) || times < 1) throw invalidArgument('failCalls', 'times must be a positive integer', times);
+  if (!MODES.includes(mode)) throw invalidArgument('failCalls', `mode must be one of ${MODES.join(', ')}`, mode);
+  if (mode === 'throw' && (typeof error !== 'string' || error.length === 0)) throw invalidArgument('failCalls', 'error must be an AWS error name', error);
+  if (mode !== 'throw' && error !== undefined) throw invalidArgument('failCalls', `error is for mode 'throw' only, not '${mode}'`, error);
+  if (mode === 'slow' && (!Number.isInteger(delayMs) || delayMs! < 1)) throw invalidArgument('failCalls', "delayMs must be a positive integer with mode 'slow'", delayMs);
+  if (mode !== 'slow' && delayMs !== undefined) throw invalidArgument('failCalls', `delayMs is for mode 'slow' only, not '${mode}'`, delayMs);
+  const name = command.replace(/Command$/, '');
+  return mode === 'throw' ? { command: name, mode, error: error! } : mode === 'slow' ? { command: name, mode, delayMs: delayMs! } : { command: name, mode };
 }
 
 export class FaultInjector implements Faults {
@@ -73,15 +99,11 @@ export class FaultInjector implements Faults {
   }
 
   async failCalls(rule: CallFaultRule): Promise<CallFault> {
-    const { command, error, times } = rule ?? ({} as CallFaultRule);
-    if (typeof command !== 'string' || !/^[A-Z][A-Za-z]+$/.test(command)) {
-      throw invalidArgument('failCalls', 'command must be an SDK command name such as GetRecords or UpdateItem', command);
-    }
-    if (typeof error !== 'string' || error.length === 0) throw invalidArgument('failCalls', 'error must be an AWS error name', error);
-    if (!Number.isInteger(times) || times < 1) throw invalidArgument('failCalls', 'times must be a positive integer', times);
+    const bound = { slot: -1, ...validRule(rule) };
+    const { times } = rule;
     const slot = this.freeSlot();
+    bound.slot = slot;
     this.arming.add(slot);
-    const bound: CallFaultSlot = { slot, command: command.replace(/Command$/, ''), error };
     this.rules.set(slot, bound);
     // every thread knows the rule before its counter is armed, so no thread misses its share
     this.local.install(bound);
@@ -89,9 +111,9 @@ export class FaultInjector implements Faults {
     Atomics.store(this.slots, slot, times);
     this.arming.delete(slot);
     const slots = this.slots;
+    const { slot: _slot, ...shown } = bound;
     return {
-      command: bound.command,
-      error,
+      ...shown,
       get remaining() {
         return Math.max(0, Atomics.load(slots, slot));
       },

@@ -51,6 +51,19 @@ export const optionsSchema = z.strictObject({
       checkpointIntervalMs: ms(1_000),
     })
     .prefault({}),
+  /**
+   * Deadlines of every Kinesis and DynamoDB call, in every thread (SubscribeToShard is exempt: it
+   * streams, and its watchdog covers it). 0 turns a deadline off. dynamodbMs defaults to one
+   * renewal interval (at least the smaller of failoverMs / 2 and 2 s), so a hung renewal is cut
+   * and retried well before the lease could expire.
+   */
+  callTimeouts: z
+    .strictObject({
+      /** Generous: a slow page of 10 000 records must not be cut and read again forever; a hung one still ends. */
+      kinesisMs: ms(30_000),
+      dynamodbMs: z.number().finite().int().min(0).optional(),
+    })
+    .prefault({}),
   /** Main thread only (the coordinator decides what to take), so it never has to cross to a thread. */
   shouldProcess: z
     .custom<(shardId: string, workerId: string) => boolean>((v) => typeof v === 'function', {
@@ -129,13 +142,14 @@ export const optionsSchema = z.strictObject({
 export type SystemOptions = z.input<typeof optionsSchema>;
 type Parsed = z.output<typeof optionsSchema>;
 
-export interface ResolvedOptions extends Omit<Parsed, 'consumer' | 'lease'> {
+export interface ResolvedOptions extends Omit<Parsed, 'consumer' | 'lease' | 'callTimeouts'> {
   consumerUrl: string;
   tableName: string;
   workerId: string;
   kinesis: AwsClientConfig;
   dynamodb: AwsClientConfig;
   lease: { failoverMs: number; renewIntervalMs: number; takeIntervalMs: number; maxLeasesPerWorker: number | undefined; maxStealPerCycle: number; checkpointIntervalMs: number };
+  callTimeouts: { kinesisMs: number; dynamodbMs: number };
 }
 
 function describeValue(value: unknown): string {
@@ -194,6 +208,14 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     );
   }
   const failoverMs = o.lease.failoverMs;
+  const renewIntervalMs = o.lease.renewIntervalMs ?? Math.max(1, Math.floor(failoverMs / 3));
+  // one renewal interval: a hung renewal is cut and retried by about 2/3 of failoverMs; never so
+  // short that a loaded DynamoDB (or a local emulator on a busy machine) times out by itself
+  const dynamodbMs = o.callTimeouts.dynamodbMs ?? Math.max(renewIntervalMs, Math.min(Math.floor(failoverMs / 2), 2_000));
+  if (dynamodbMs >= failoverMs) {
+    // a renewal allowed to hang that long could not be retried before the lease expires
+    throw invalid('callTimeouts.dynamodbMs', `must be less than lease.failoverMs (${failoverMs})`, dynamodbMs);
+  }
   const withRegion = (config: AwsClientConfig) => (o.region && config.region === undefined ? { ...config, region: o.region } : config);
   const consumerUrl =
     o.consumer instanceof URL
@@ -210,11 +232,12 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     dynamodb: withRegion(o.dynamodb),
     lease: {
       failoverMs,
-      renewIntervalMs: o.lease.renewIntervalMs ?? Math.max(1, Math.floor(failoverMs / 3)),
+      renewIntervalMs,
       takeIntervalMs: o.lease.takeIntervalMs ?? failoverMs * 2,
       maxLeasesPerWorker: o.lease.maxLeasesPerWorker,
       maxStealPerCycle: o.lease.maxStealPerCycle,
       checkpointIntervalMs: o.lease.checkpointIntervalMs,
     },
+    callTimeouts: { kinesisMs: o.callTimeouts.kinesisMs, dynamodbMs },
   };
 }

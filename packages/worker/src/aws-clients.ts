@@ -3,34 +3,46 @@ import { Agent as HttpsAgent } from 'node:https';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
+import { addDeadlines } from './deadlines.js';
 import type { CallFaults } from './faults.js';
 import type { AwsClientConfig, FanoutConfig } from './protocol.js';
 
 /**
  * Each thread builds its own clients from plain config, since SDK clients cannot cross threads.
  * Polling uses HTTP/1.1 with keep-alive: the Kinesis client's default HTTP/2 handler exists for
- * SubscribeToShard, and the local emulators speak HTTP/1.1 only.
+ * SubscribeToShard, and the local emulators speak HTTP/1.1 only. With a deadline, the handler's
+ * own connection and request timeouts match it, so a socket that stops answering is destroyed
+ * by the handler too, never handed to the next call.
  */
-function httpHandler(maxSockets: number): NodeHttpHandler {
+function httpHandler(maxSockets: number, timeoutMs: number): NodeHttpHandler {
   return new NodeHttpHandler({
     httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
     httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
+    ...(timeoutMs ? { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true } : {}),
   });
 }
 
 const faultStep = { step: 'initialize', name: 'kinesisClientCallFaults', priority: 'high' } as const;
 
-/** `faults` makes the client answer to `system.faults.failCalls`. */
-export function createKinesisClient(config: AwsClientConfig, maxSockets = 50, faults?: CallFaults): KinesisClient {
-  const client = new KinesisClient({ requestHandler: httpHandler(maxSockets), ...config });
-  if (faults) client.middlewareStack.add(faults.middleware(), faultStep);
-  return client;
+export interface ClientOptions {
+  /** Per host; the main thread needs few. Default 50. */
+  maxSockets?: number;
+  /** Makes the client answer to `system.faults.failCalls`. */
+  faults?: CallFaults;
+  /** Every call's deadline (callTimeouts); 0 or absent: none. */
+  timeoutMs?: number;
 }
 
-export function createDynamoDBClient(config: AwsClientConfig, maxSockets = 50, faults?: CallFaults): DynamoDBClient {
-  const client = new DynamoDBClient({ requestHandler: httpHandler(maxSockets), ...config });
+export function createKinesisClient(config: AwsClientConfig, { maxSockets = 50, faults, timeoutMs = 0 }: ClientOptions = {}): KinesisClient {
+  const client = new KinesisClient({ requestHandler: httpHandler(maxSockets, timeoutMs), ...config });
   if (faults) client.middlewareStack.add(faults.middleware(), faultStep);
-  return client;
+  return addDeadlines(client, timeoutMs);
+}
+
+export function createDynamoDBClient(config: AwsClientConfig, { maxSockets = 50, faults, timeoutMs = 0 }: ClientOptions = {}): DynamoDBClient {
+  const client = new DynamoDBClient({ requestHandler: httpHandler(maxSockets, timeoutMs), ...config });
+  if (faults) client.middlewareStack.add(faults.middleware(), faultStep);
+  return addDeadlines(client, timeoutMs);
 }
 
 /**
@@ -48,10 +60,18 @@ class SubscriptionHandler extends NodeHttp2Handler {
   }
 }
 
-/** The HTTP/2 client for SubscribeToShard; the other calls keep the HTTP/1.1 client above. */
-export function createSubscriptionClient(config: AwsClientConfig, fanout: Pick<FanoutConfig, 'endpoint' | 'tls'>, faults?: CallFaults): KinesisClient {
+/**
+ * The HTTP/2 client for SubscribeToShard; the other calls keep the HTTP/1.1 client above.
+ * SubscribeToShard itself has no deadline (it streams for minutes; the reader's watchdog covers
+ * it), anything else sent through this client does.
+ */
+export function createSubscriptionClient(
+  config: AwsClientConfig,
+  fanout: Pick<FanoutConfig, 'endpoint' | 'tls'>,
+  { faults, timeoutMs = 0 }: Omit<ClientOptions, 'maxSockets'> = {},
+): KinesisClient {
   const requestHandler = new SubscriptionHandler({ maxConcurrentStreams: 1, ...(fanout.tls ? { nodeHttp2ConnectOptions: { ...fanout.tls } } : {}) });
   const client = new KinesisClient({ ...config, ...(fanout.endpoint ? { endpoint: fanout.endpoint } : {}), requestHandler });
   if (faults) client.middlewareStack.add(faults.middleware(), faultStep);
-  return client;
+  return addDeadlines(client, timeoutMs);
 }

@@ -18,6 +18,7 @@ export const ErrorCodes = {
   HOST_THREAD_DIED: 'A shard-host thread exited unexpectedly',
   RESTART_LIMIT_EXCEEDED: 'The root supervisor passed its restart limit; the system stopped',
   AWS_CALL_FAILED: 'A Kinesis or DynamoDB call failed',
+  CALL_TIMEOUT: 'A Kinesis or DynamoDB call did not answer within its deadline (callTimeouts); it was aborted',
   SYSTEM_STOPPED: 'The system is stopping or stopped',
 } as const;
 

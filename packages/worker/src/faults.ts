@@ -1,23 +1,33 @@
 /**
- * `system.faults.failCalls`: the next N calls of one SDK command fail with a named AWS error, in
- * whichever thread makes them. The counters live in one SharedArrayBuffer that every thread maps,
- * so "the next N" holds across threads without any message on the hot path; the rules themselves
- * (which command, which error) are plain data sent to each thread once.
+ * `system.faults.failCalls`: the next N calls of one SDK command throw a named AWS error, hang
+ * until their deadline, or answer late — in whichever thread makes them. The counters live in one
+ * SharedArrayBuffer that every thread maps, so "the next N" holds across threads without any
+ * message on the hot path; the rules themselves (which command, what happens) are plain data sent
+ * to each thread once.
  */
+
+/** What an injected call does: throw an AWS error, never answer (until its deadline), or answer after delayMs. */
+export type CallFaultMode = 'throw' | 'hang' | 'slow';
 
 export interface CallFaultRule {
   /** SDK command name without the `Command` suffix: GetRecords, UpdateItem, ListShards, ... */
   command: string;
-  /** The AWS error name the call fails with, e.g. ProvisionedThroughputExceededException. */
-  error: string;
   times: number;
+  /** Default 'throw'. */
+  mode?: CallFaultMode;
+  /** 'throw' only (required there): the AWS error name, e.g. ProvisionedThroughputExceededException. */
+  error?: string;
+  /** 'slow' only (required there): how late the answer comes; the call itself is made at once. */
+  delayMs?: number;
 }
 
 /** A rule bound to its counter slot; what crosses threads. */
 export interface CallFaultSlot {
   slot: number;
   command: string;
-  error: string;
+  mode: CallFaultMode;
+  error?: string;
+  delayMs?: number;
 }
 
 export const CALL_FAULT_SLOTS = 64;
@@ -39,6 +49,26 @@ export function injectedAwsError(name: string, command: string): Error {
   return error;
 }
 
+/** The call's abort signal, which the SDK keeps in the middleware context when `send` was given one. */
+type SmithyContext = { commandName?: string; __smithy_context?: { abortSignal?: unknown } };
+
+/** Resolves after ms, or rejects as soon as the call is aborted (its deadline passed); ms undefined waits for the abort alone. */
+function waitOrAbort(signal: AbortSignal | undefined, ms: number | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = ms === undefined ? undefined : setTimeout(done, ms);
+    function done() {
+      signal?.removeEventListener('abort', aborted);
+      resolve();
+    }
+    function aborted() {
+      if (timer) clearTimeout(timer);
+      reject(signal!.reason);
+    }
+    signal?.addEventListener('abort', aborted, { once: true });
+  });
+}
+
 export class CallFaults {
   private readonly counters: Int32Array;
   private readonly byCommand = new Map<string, CallFaultSlot[]>();
@@ -57,7 +87,7 @@ export class CallFaults {
     this.byCommand.set(rule.command, [...(this.byCommand.get(rule.command) ?? []), rule]);
   }
 
-  /** Claims one failure for this call if a rule still has some left; lock-free across threads. */
+  /** Claims one fault for this call if a rule still has some left; lock-free across threads. */
   claim(command: string): CallFaultSlot | undefined {
     const rules = this.byCommand.get(command);
     if (!rules) return undefined;
@@ -72,15 +102,25 @@ export class CallFaults {
   }
 
   /**
-   * An SDK middleware for the `initialize` step, before the SDK's own retries, so one failure is
+   * An SDK middleware for the `initialize` step, before the SDK's own retries, so one fault is
    * one `client.send`, not one HTTP attempt. With no rule for a command it is one map lookup.
+   * The call's deadline (deadlines.ts) wraps all middleware, so it cuts an injected hang or
+   * delay exactly as it cuts a real one. A hung call is never sent; a slow one is, and only its
+   * answer is late: cut at the deadline, it leaves the caller unsure whether a write landed.
    */
   middleware() {
-    return <A, R>(next: (args: A) => Promise<R>, context: { commandName?: string }) =>
+    return <A, R>(next: (args: A) => Promise<R>, context: SmithyContext) =>
       async (args: A): Promise<R> => {
         const rule = this.claim((context.commandName ?? '').replace(/Command$/, ''));
-        if (rule) throw injectedAwsError(rule.error, rule.command);
-        return next(args);
+        if (!rule) return next(args);
+        // the SDK types its signal as a minimal interface; it is the AbortSignal our deadline passed
+        const signal = context.__smithy_context?.abortSignal as AbortSignal | undefined;
+        if (rule.mode === 'throw') throw injectedAwsError(rule.error ?? 'InternalFailure', rule.command);
+        if (rule.mode === 'hang') await waitOrAbort(signal, undefined);
+        const output = await next(args);
+        // the call took effect; its answer is what comes late, as from a slow server
+        await waitOrAbort(signal, rule.delayMs ?? 0);
+        return output;
       };
   }
 }

@@ -20,9 +20,10 @@ if (!parentPort) throw new Error('host-entry must run in a worker thread');
 const { config, mainPort, callFaults } = workerData as HostWorkerData;
 const main = Comlink.wrap<MainApi>(comlinkEndpoint(mainPort));
 const faults = new CallFaults(callFaults.counters, callFaults.rules);
-const kinesis = createKinesisClient(config.kinesis, 50, faults);
-const dynamodb = createDynamoDBClient(config.dynamodb, 50, faults);
-const subscriptionClient = config.fanout ? createSubscriptionClient(config.kinesis, config.fanout, faults) : undefined;
+const { kinesisMs, dynamodbMs } = config.callTimeouts;
+const kinesis = createKinesisClient(config.kinesis, { faults, timeoutMs: kinesisMs });
+const dynamodb = createDynamoDBClient(config.dynamodb, { faults, timeoutMs: dynamodbMs });
+const subscriptionClient = config.fanout ? createSubscriptionClient(config.kinesis, config.fanout, { faults, timeoutMs: kinesisMs }) : undefined;
 const shards = new Map<string, ShardSupervisor>();
 
 const report = (event: HostEvent) => {

@@ -25,6 +25,8 @@ export interface HostConfig {
   /** Epoch ms, for shards whose lease checkpoint is AT_TIMESTAMP. */
   initialTimestamp: number | undefined;
   lease: { failoverMs: number; renewIntervalMs: number; checkpointIntervalMs: number };
+  /** Every Kinesis and DynamoDB call's deadline (SubscribeToShard exempt); 0: none. */
+  callTimeouts: { kinesisMs: number; dynamodbMs: number };
   reader: { idleMs: number; getRecordsLimit: number; maxBufferedRecords: number; throttleBackoff: BackoffOptions; iteratorMaxAgeMs: number };
   batch: { size: number; maxAttempts: number; backoff: BackoffOptions };
   shardSupervision: { intensity: RestartIntensity; backoff: BackoffOptions };

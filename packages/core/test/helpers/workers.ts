@@ -25,10 +25,13 @@ export interface WorkerSpec {
   streamName: string;
   appName: string;
   clientOptions: unknown;
-  lease: { failoverMs: number; takeIntervalMs?: number; maxStealPerCycle?: number };
+  lease: { failoverMs: number; takeIntervalMs?: number; maxStealPerCycle?: number; checkpointIntervalMs?: number };
   polling?: { idleMs?: number };
   delayMs?: number;
   allow?: string[];
+  /** DynamoDB through this address (a loopback proxy) instead of clientOptions' endpoint. */
+  dynamodbEndpoint?: string;
+  callTimeouts?: { kinesisMs?: number; dynamodbMs?: number };
 }
 
 const script = fileURLToPath(new URL('../fixtures/balance-worker.mjs', import.meta.url));

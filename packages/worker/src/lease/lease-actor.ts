@@ -59,6 +59,31 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
     };
 
     let renewFailures = 0;
+    /** A write threw (a CALL_TIMEOUT, a reset): it may still have landed and moved the counter. */
+    let uncertain = false;
+
+    /**
+     * Renewals and checkpoints go through here. After a write that threw, a failed condition may
+     * only mean that write landed after all: if the row is still ours one counter further, take
+     * that counter and write again, rather than give up a lease that is ours.
+     */
+    const ownWrite = async (write: (counter: number) => Promise<false | HeldWrite>): Promise<false | HeldWrite> => {
+      try {
+        let ok = await write(counter);
+        if (!ok && uncertain) {
+          const row = await leases.get(shardId);
+          if (row?.leaseOwner === me && row.leaseCounter === counter + 1) {
+            counter++;
+            ok = await write(counter);
+          }
+        }
+        uncertain = false;
+        return ok;
+      } catch (error) {
+        uncertain = true;
+        throw error;
+      }
+    };
 
     /** Every renewal and checkpoint reads back the row's handoff request: no extra reads to notice one. */
     const noticeHandoff = (write: HeldWrite) => {
@@ -74,7 +99,7 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
       const target = pending;
       if (!target) return true;
       lastFlushAt = ctx.clock.now();
-      const ok = await leases.checkpoint(shardId, counter, me, target.sequenceNumber, target.subSequenceNumber);
+      const ok = await ownWrite((n) => leases.checkpoint(shardId, n, me, target.sequenceNumber, target.subSequenceNumber));
       if (!ok) {
         lose('checkpoint condition failed: leaseCounter or leaseOwner changed');
         return false;
@@ -135,7 +160,7 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
             const sinceRenewal = ctx.clock.now() - lastRenewedAt;
             if (sinceRenewal < config.lease.renewIntervalMs) return void ctx.sendAfter(config.lease.renewIntervalMs - sinceRenewal, { type: 'renew' });
             try {
-              const ok = await leases.renew(shardId, counter, me);
+              const ok = await ownWrite((n) => leases.renew(shardId, n, me));
               if (!ok) return lose('renewal condition failed: another worker holds the lease');
               counter++;
               lastRenewedAt = ctx.clock.now();
@@ -184,7 +209,7 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
           case 'shardEnd': {
             if (!held) return;
             if (!(await flush())) return;
-            const ok = await leases.checkpoint(shardId, counter, me, SHARD_END, 0, message.childShardIds);
+            const ok = await ownWrite((n) => leases.checkpoint(shardId, n, me, SHARD_END, 0, message.childShardIds));
             if (!ok) return lose('SHARD_END checkpoint condition failed');
             counter++;
             report({ type: 'checkpoint', shardId, sequenceNumber: SHARD_END, subSequenceNumber: 0 });
