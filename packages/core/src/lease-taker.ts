@@ -134,9 +134,10 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
  * expired ones (free first: a released lease needs no failover wait) up to target.
  *
  * Still below target, this worker asks others for leases it may process (shouldProcess), most
- * loaded first: workers ABOVE target for as many as it lacks (pull), and workers AT target for at
- * most maxStealPerCycle, and only when this worker is at least two below target (as in the Java
- * KCL: so 10 leases over 3 workers end at 4/3/3, not stuck at 4/4/2). Nobody pushes leases: only
+ * loaded first: workers ABOVE target for as many as it lacks (pull; at most half a victim's
+ * surplus per tick, since others may be asking it too), and workers AT target for at most
+ * maxStealPerCycle, and only when this worker is at least two below target (as in the Java KCL:
+ * so 10 leases over 3 workers end at 4/3/3, not stuck at 4/4/2). Nobody pushes leases: only
  * a worker that will process a lease ever asks for it. A worker that no one can see yet (it holds
  * nothing and asked for nothing) asks for at most maxStealPerCycle: two such workers joining
  * together would each count only themselves and over-ask; one request makes it visible, and its
@@ -220,9 +221,12 @@ export function planTakes(input: TakeInput): TakePlan {
   const steal: LeaseSnapshot[] = [];
   const asks = mine > 0 ? Infinity : maxSteal;
   let limited = 0;
+  // half a victim's surplus per tick: other workers below target may be asking it too, some of
+  // them not visible yet; the rest follows on later ticks, with whatever they took counted
+  const pullable = new Map([...stealable.keys()].map((owner) => [owner, Math.ceil((load.get(owner)! - target) / 2)]));
   while (mine < target && steal.length < asks) {
     const victims = [...stealable.entries()]
-      .filter(([, candidates]) => candidates.length > 0)
+      .filter(([owner, candidates]) => candidates.length > 0 && !(input.pull && load.get(owner)! > target && pullable.get(owner)! <= 0))
       .sort(([a], [b]) => load.get(b)! - load.get(a)! || (a < b ? -1 : 1));
     const victim = victims[0];
     if (!victim) break;
@@ -231,7 +235,7 @@ export function planTakes(input: TakeInput): TakePlan {
     const above = theirs > target;
     // above target: as many as we lack; otherwise the Java rule and its cap
     if (above && input.pull) {
-      // no cap
+      pullable.set(owner, pullable.get(owner)! - 1);
     } else if ((above || (theirs === target && mine <= target - 2)) && limited < maxSteal) {
       limited++;
     } else {

@@ -143,9 +143,12 @@ test.serial('graceful stop: its leases are taken by the others, and no record is
 test.serial('a fourth worker joins: stealing moves leases to it, no shard is handled by two workers at once', async (t) => {
   const { cluster, drain } = await balancedThree(t);
 
+  const joined = Date.now();
   await cluster.start(['w4']);
   const ms = await cluster.waitForBalance([...workers, 'w4'], 3, 90_000);
   t.log(`3/3/3/3 ${ms} ms after w4 joined (${(ms / TAKE_INTERVAL_MS).toFixed(1)} take intervals)`);
+  const moves = cluster.events.filter((e) => e.at >= joined && e.type !== 'error');
+  t.log(`lease events since: ${moves.map((e) => `${e.at - joined} ${e.worker} ${e.type} ${e.shardId?.slice(-2)}${e.to ? `>${e.to}` : ''}`).join('; ')}`);
   const handedOver = cluster.events.filter((e) => e.type === 'lease:released' && e.to === 'w4');
   t.is(handedOver.length, 3, 'three leases handed to w4 by their owners');
   t.false(cluster.events.some((e) => e.type === 'lease:lost'), 'no lease taken from under its owner');

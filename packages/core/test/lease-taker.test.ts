@@ -278,12 +278,19 @@ test('balancing options: stealing one lease per cycle by default, no cap; should
   t.throws(() => resolveOptions({ streamName: 's', appName: 'billing', consumer: './c.js', lease: { maxLeasesPerWorker: 0 } }), { message: /lease\.maxLeasesPerWorker/ });
 });
 
-test('pull: below target, a worker asks workers above target for as many as it lacks, beyond maxStealPerCycle', (t) => {
+test('pull: below target, a worker asks workers above target for as many as it lacks, beyond maxStealPerCycle, half a surplus per tick', (t) => {
   // 'me' holds one lease already (it is visible); 'a' took the other eleven before anyone else was up
   const p = plan(table(owners({ me: 1, a: 11 })), new ManualClock(), new LeaseExpiry(), { pull: true });
   t.is(p.target, 6);
-  t.is(p.steal.length, 5, 'a is above target: no per-cycle cap');
-  t.deepEqual([p.load.get('me'), p.load.get('a')], [6, 6]);
+  t.is(p.steal.length, 3, 'a is above target: no per-cycle cap, but half its surplus of 5 per tick');
+  t.deepEqual([p.load.get('me'), p.load.get('a')], [4, 8]);
+  // the next tick, with those three moving to 'me'
+  const rows = table(owners({ me: 1, a: 11 })).map((l, i) => (i >= 1 && i <= 3 ? { ...l, handoffTo: 'me' } : l));
+  const next = plan(rows, new ManualClock(), new LeaseExpiry(), { pull: true, held: new Set(['s0']) });
+  t.is(next.steal.length, 1, 'half of the 2 left above target');
+  const two = plan(table(owners({ me: 2, b: 5, c: 5 })), new ManualClock(), new LeaseExpiry(), { pull: true });
+  t.is(two.steal.length, 2, 'one from each worker above target');
+  t.deepEqual([two.load.get('b'), two.load.get('c')], [4, 4]);
   const javaRule = plan(table(owners({ me: 1, a: 11 })), new ManualClock(), new LeaseExpiry());
   t.is(javaRule.steal.length, 1, 'without pull, maxStealPerCycle bounds it');
 });
