@@ -4,7 +4,7 @@
  * no is never handed a lease. What is checked comes from the delivery log (each batch's start and
  * end in handleBatch) and the lease table.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { CountingProducer, type Produced } from '../../examples/dist/counting-producer.js';
 import { createStream, startServices, uniqueName, type Services } from './helpers/local.js';
 import { Cluster, type WorkerSpec } from './helpers/workers.js';
@@ -54,16 +54,17 @@ async function setUp(
   return { cluster, drain };
 }
 
-test.serial('a handoff waits for the owner’s slow batch: batches of several failoverMs, never two workers in one shard’s handleBatch', async (t) => {
+/** One shard each for two workers, while every batch takes several failoverMs; w2 joins while w1 is inside handleBatch. */
+async function slowBatchJoin(t: ExecutionContext, lease: WorkerSpec['lease']) {
   const BATCH_MS = 10_000;
-  const { cluster, drain } = await setUp(t, 2, { delayMs: BATCH_MS }, { keys: 8, perTick: 2, tickMs: 200 });
+  const { cluster, drain } = await setUp(t, 2, { delayMs: BATCH_MS, lease }, { keys: 8, perTick: 2, tickMs: 200 });
   await cluster.start(['w1']);
   await cluster.waitForOwners((c) => c.get('w1') === 2, 30_000, 'w1 on both shards');
   // w1's first batches are in handleBatch now (a batch reports when it ends)
   await new Promise((r) => setTimeout(r, 2_000));
   await cluster.start(['w2']);
   const ms = await cluster.waitForBalance(['w1', 'w2'], 1, 120_000);
-  t.log(`1/1 ${ms} ms after w2 joined, with batches of ${BATCH_MS} ms and failoverMs ${FAILOVER_MS}`);
+  t.log(`1/1 ${ms} ms after w2 joined, with batches of ${BATCH_MS} ms and failoverMs ${lease.failoverMs}`);
 
   const produced = await drain(120_000);
   t.log(`${produced.length} records, ${cluster.deliveries.length} batches`);
@@ -73,10 +74,25 @@ test.serial('a handoff waits for the owner’s slow batch: batches of several fa
     [],
     'no lease was taken from under an owner that was renewing',
   );
+  return cluster;
+}
+
+test.serial('a handoff waits for the owner’s slow batch: batches of several failoverMs, never two workers in one shard’s handleBatch', async (t) => {
+  const cluster = await slowBatchJoin(t, { failoverMs: FAILOVER_MS });
   t.true(
     cluster.events.some((e) => e.type === 'lease:released' && e.worker === 'w1' && e.to === 'w2'),
     'w1 handed a lease to w2 after its batch',
   );
+  await cluster.stopAll();
+});
+
+test.serial('withdrawing requests while the owner drains is safe: whether it hands over or frees the lease, it does so after its batch', async (t) => {
+  // requests are withdrawn long before the 10 s batch ends (and asked again), so the owner may find
+  // its handoff condition failing and release the lease to anyone instead
+  const cluster = await slowBatchJoin(t, { failoverMs: FAILOVER_MS, handoffTimeoutMs: 1_500 });
+  const released = cluster.events.filter((e) => e.type === 'lease:released' && e.worker === 'w1');
+  t.log(`w1 released: ${released.map((e) => `${e.shardId}${e.to ? ` to ${e.to}` : ' to anyone'}`).join(', ')}`);
+  t.true(released.length > 0, 'w1 gave a lease up after its batch');
   await cluster.stopAll();
 });
 

@@ -5,6 +5,7 @@
 import test from 'ava';
 import { GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { KinesisClientError } from '@kinesis-client/core';
+import { itemFromNewLease } from '@kinesis-client/worker';
 import { createStream, eventually, jsonRecords, putRecords, startRecordingSystem, startServices, uniqueName, type Services } from './helpers/local.js';
 
 let services: Services;
@@ -65,4 +66,32 @@ test.serial('a row whose leaseCounter is not a number: one LEASE_ROW_INVALID err
   } finally {
     await run.stop();
   }
+});
+
+// the lease actor's release path: `(to && handoff(to)) || release()`
+test.serial('a withdrawn handoff request: the owner’s handoff fails its condition, and its release frees the lease for anyone', async (t) => {
+  const table = services.leaseTable(uniqueName('app'));
+  await table.ensure();
+  await table.create(itemFromNewLease({ leaseKey: 's', checkpoint: 'TRIM_HORIZON', parentShardIds: [] }));
+  t.true(await table.take((await table.get('s'))!, 'owner'));
+  t.true(await table.requestHandoff('s', 'owner', 'thief'));
+  t.false(await table.requestHandoff('s', 'owner', 'other'), 'one request at a time');
+  t.true(await table.withdrawHandoff('s', 'thief'));
+  t.false(await table.handoff('s', 'owner', 'thief'), 'the request is gone');
+  t.true(await table.release('s', 'owner'));
+  const row = (await table.get('s'))!;
+  t.is(row.leaseOwner, undefined, 'free: any worker may take it');
+  t.is(row.handoffTo, undefined);
+  t.false(await table.requestHandoff('s', 'owner', 'x'), 'no owner to ask any more');
+});
+
+test.serial('deleteFinished deletes only a row at SHARD_END', async (t) => {
+  const table = services.leaseTable(uniqueName('app'));
+  await table.ensure();
+  await table.create(itemFromNewLease({ leaseKey: 'open', checkpoint: '123', parentShardIds: [] }));
+  await table.create(itemFromNewLease({ leaseKey: 'done', checkpoint: 'SHARD_END', parentShardIds: [] }));
+  t.false(await table.deleteFinished('open'));
+  t.true(await table.deleteFinished('done'));
+  t.false(await table.deleteFinished('done'), 'already gone: a lost race');
+  t.deepEqual((await table.scan()).map((l) => l.leaseKey), ['open']);
 });
