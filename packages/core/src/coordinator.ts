@@ -78,13 +78,14 @@ export function coordinator(deps: CoordinatorDeps) {
       return typeof p === 'string' ? p : 'AT_TIMESTAMP';
     };
 
-    const eligible = (shardId: string): boolean => {
+    /** shouldProcess for this worker; undefined when it threw (reported), so nothing is taken or given up on it. */
+    const eligible = (shardId: string): boolean | undefined => {
       if (!options.shouldProcess) return true;
       try {
         return options.shouldProcess(shardId, me) === true;
       } catch (error) {
         deps.onError(error, shardId);
-        return false;
+        return undefined;
       }
     };
 

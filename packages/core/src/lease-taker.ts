@@ -86,8 +86,11 @@ export interface TakeInput {
    * is one nobody below target may take (shouldProcess). Never when absent.
    */
   orphanAfterMs?: number;
-  /** The shouldProcess option, bound to this worker. */
-  eligible?: (shardId: string) => boolean;
+  /**
+   * The shouldProcess option, bound to this worker: true to take or ask for a lease, false to give
+   * one of ours up; undefined (it threw) does neither, so a passing failure drops no lease.
+   */
+  eligible?: (shardId: string) => boolean | undefined;
   /** Handoffs this worker asked for: lease key -> when. */
   requested?: ReadonlyMap<string, number>;
   /** A request still pending this long is withdrawn, so this worker may ask elsewhere; never when absent. */
@@ -150,7 +153,9 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
 export function planTakes(input: TakeInput): TakePlan {
   const { leases, workerId: me, held, now, failoverMs, expiry, listed } = input;
   const random = input.random ?? Math.random;
-  const eligible = input.eligible ?? (() => true);
+  const accepts = input.eligible ?? (() => true);
+  const eligible = (shardId: string) => accepts(shardId) === true;
+  const rejected = (shardId: string) => accepts(shardId) === false;
   const cap = input.maxLeasesPerWorker ?? Infinity;
   const maxSteal = input.maxStealPerCycle ?? 0;
   const byKey = new Map(leases.map((l) => [l.leaseKey, l]));
@@ -173,13 +178,14 @@ export function planTakes(input: TakeInput): TakePlan {
       const movingTo = lease.handoffTo && lease.handoffTo !== me ? lease.handoffTo : undefined;
       // already on its way out: it counts for the receiver
       if (movingTo) live.add(movingTo);
-      else if (!eligible(lease.leaseKey)) release.push(lease);
+      else if (rejected(lease.leaseKey)) release.push(lease);
       add(movingTo ?? me, 1);
       continue;
     }
     if (lease.leaseOwner === me) {
-      if (eligible(lease.leaseKey)) own.push(lease);
-      else release.push(lease);
+      const ok = accepts(lease.leaseKey);
+      if (ok === true) own.push(lease);
+      else if (ok === false) release.push(lease);
       continue;
     }
     if (!expiry.isExpired(lease, now, failoverMs)) {

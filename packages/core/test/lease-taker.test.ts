@@ -332,6 +332,8 @@ test('a lease of ours that shouldProcess now rejects is released, held or not', 
   t.deepEqual(p.take, [], 'the rejected one carrying our id is not taken back');
   const moving = plan([{ ...rows[0]!, handoffTo: 'b' }], new ManualClock(), new LeaseExpiry(), { held: new Set(['held']), eligible: () => false });
   t.deepEqual(moving.release, [], 'already being handed over');
+  const threw = plan(rows, new ManualClock(), new LeaseExpiry(), { held: new Set(['held', 'ok']), eligible: () => undefined });
+  t.deepEqual([threw.release, threw.take], [[], []], 'a shouldProcess that threw neither takes nor gives up anything');
 });
 
 test('a child whose parent row cannot be read waits: the parent is not known to be done', (t) => {
