@@ -212,6 +212,8 @@ export function planTakes(input: TakeInput): TakePlan {
     else (lease.leaseOwner ? expired : free).push(lease);
   }
 
+  // an owner that kept a request waiting is draining that shard (or never answers): ask elsewhere
+  for (const lease of withdraw) stealable.delete(lease.leaseOwner!);
   const target = Math.min(Math.ceil(active.length / live.size), cap);
   let mine = load.get(me)!;
   const take: LeaseSnapshot[] = [];

@@ -81,6 +81,8 @@ test.serial('3 workers over 12 shards converge to 4/4/4 and then stay put; no re
   const firstOwner = new Map<string, string>();
   for (const e of cluster.events) if (e.type === 'lease:acquired' && !firstOwner.has(e.shardId!)) firstOwner.set(e.shardId!, e.worker);
   t.log(`first takes per worker: ${workers.map((w) => [...firstOwner.values()].filter((o) => o === w).length).join('/')}`);
+  const t0 = cluster.events[0]?.at ?? 0;
+  t.log(`lease events: ${cluster.events.filter((e) => e.type !== 'error').map((e) => `${e.at - t0} ${e.worker} ${e.type.slice(6)} ${e.shardId?.slice(-2)}${e.to ? `>${e.to}` : ''}`).join('; ')}`);
 
   const settled = await cluster.owners();
   const since = Date.now();

@@ -224,6 +224,8 @@ test('a request pending for handoffTimeoutMs is withdrawn, and the lease counts 
   t.deepEqual(late.take, [], 'withdrawn, never taken');
   t.is(late.steal.length, 1, 'free to ask elsewhere in the same cycle');
   t.is(late.steal[0]!.leaseOwner, 'b', 'the most loaded');
+  const onlyA = plan(rows(7).filter((l) => l.leaseOwner === 'a'), clock, expiry, { requested, handoffTimeoutMs: 60_000 });
+  t.deepEqual(onlyA.steal, [], 'not another lease of the owner that kept it waiting, in the same cycle');
 });
 
 test('shouldProcess: only eligible leases are taken or stolen, but all count for the target', (t) => {
