@@ -1,7 +1,17 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { SHARD_END, itemFromNewLease, serializeError, type ActorContext, type Behavior, type LeaseSnapshot, type LeaseTable } from '@kinesis-client/worker';
+import {
+  KinesisClientError,
+  SHARD_END,
+  itemFromNewLease,
+  serializeError,
+  type ActorContext,
+  type Behavior,
+  type LeaseSnapshot,
+  type LeaseTable,
+  type UnreadableRow,
+} from '@kinesis-client/worker';
 import { LeaseExpiry, planTakes } from './lease-taker.js';
-import { listAllShards, planLeaseSync, shardNode, type InitialCheckpoint, type ShardNode } from './shard-graph.js';
+import { listAllShards, planCleanup, planLeaseSync, shardNode, type InitialCheckpoint, type ShardNode } from './shard-graph.js';
 import type { ResolvedOptions } from './options.js';
 import type { ShardHostHandle } from './shard-host-handle.js';
 
@@ -32,12 +42,13 @@ const EXPIRY_MARGIN_MS = 50;
  *
  * A full cycle runs every takeIntervalMs and may steal: it asks the owner of a lease to hand it
  * over, and the owner drains the shard, checkpoints and writes this worker's id as owner, so no
- * shard is ever read by two workers at once. Between cycles, check ticks only scan and take: one
- * when a lease seen held could have expired (so a dead worker's leases are taken within
- * failoverMs of the last renewal this worker saw, plus the scan that saw it), and a few while a
- * handoff this worker asked for is pending. A shard that ends brings a full cycle forward, so
- * children start promptly, and so does a lost take race. Each tick runs to completion before the
- * next message.
+ * shard is ever read by two workers at once; it also deletes finished leases (planCleanup).
+ * Between cycles, check ticks scan, take and pull from workers above target: one when a lease
+ * seen held could have expired (so a dead worker's leases are taken within failoverMs of the last
+ * renewal this worker saw, plus the scan that saw it), and a few while a handoff this worker asked
+ * for is pending. A shard that ends brings a full cycle forward, so children start promptly, and
+ * so does a lost take race. Each tick runs to completion before the next message. Rows that
+ * cannot be read are reported (LEASE_ROW_INVALID) once per change and never written.
  */
 export function coordinator(deps: CoordinatorDeps) {
   return (ctx: ActorContext<CoordinatorMessage>): Behavior<CoordinatorMessage> => {
@@ -49,6 +60,13 @@ export function coordinator(deps: CoordinatorDeps) {
     /** lease key -> when this worker asked its owner to hand it over. */
     const requested = new Map<string, number>();
     let listed: Set<string> | undefined;
+    let shards: ShardNode[] | undefined;
+    /** Unreadable rows already reported: lease key -> the row's fingerprint when reported. */
+    const reported = new Map<string, string>();
+    /** Finished leases that could be deleted: key -> since when (planCleanup's state). */
+    let deletable = new Map<string, number>();
+    /** Held shards being given up because shouldProcess rejects them. */
+    const releasing = new Set<string>();
     let stopping = false;
     const timers = {
       full: { timer: undefined as ReturnType<typeof ctx.sendAfter> | undefined, at: Infinity },
@@ -60,19 +78,20 @@ export function coordinator(deps: CoordinatorDeps) {
       return typeof p === 'string' ? p : 'AT_TIMESTAMP';
     };
 
-    const eligible = (shardId: string): boolean => {
+    /** shouldProcess for this worker; undefined when it threw (reported), so nothing is taken or given up on it. */
+    const eligible = (shardId: string): boolean | undefined => {
       if (!options.shouldProcess) return true;
       try {
         return options.shouldProcess(shardId, me) === true;
       } catch (error) {
         deps.onError(error, shardId);
-        return false;
+        return undefined;
       }
     };
 
     /** Writes what planLeaseSync asks for; true when the table changed and must be read again. */
-    const syncLeases = async (shards: ShardNode[], table: LeaseSnapshot[]): Promise<boolean> => {
-      const plan = planLeaseSync(shards, table, initialCheckpoint());
+    const syncLeases = async (shards: ShardNode[], table: LeaseSnapshot[], unreadable: ReadonlySet<string>): Promise<boolean> => {
+      const plan = planLeaseSync(shards, table, initialCheckpoint(), unreadable);
       // parents before children: a worker that scans in between must not see a child without its parents
       for (const group of plan.create) await Promise.all(group.map((lease) => leases.create(itemFromNewLease(lease))));
       await Promise.all(plan.addChildren.map((u) => leases.addChildShardIds(u.leaseKey, u.childShardIds)));
@@ -99,15 +118,54 @@ export function coordinator(deps: CoordinatorDeps) {
       }
     };
 
+    /** Reports each unreadable row once per change of the row; forgets rows that were fixed or deleted. */
+    const reportUnreadable = (rows: readonly UnreadableRow[]) => {
+      const now = new Map(rows.map((r) => [r.leaseKey, r]));
+      for (const key of reported.keys()) if (!now.has(key)) reported.delete(key);
+      for (const row of rows) {
+        if (reported.get(row.leaseKey) === row.fingerprint) continue;
+        reported.set(row.leaseKey, row.fingerprint);
+        deps.onError(
+          new KinesisClientError('LEASE_ROW_INVALID', `lease row "${row.leaseKey}" cannot be read (${row.reason}); it is left alone until it is fixed`, {
+            details: { leaseKey: row.leaseKey, reason: row.reason },
+          }),
+          row.leaseKey,
+        );
+      }
+    };
+
+    /** Deletes finished leases once planCleanup allows it; a lost race (already deleted) is fine. */
+    const cleanUp = async (table: readonly LeaseSnapshot[], now: number) => {
+      const plan = planCleanup(table, shards, now, deletable, options.lease.cleanupAfterMs);
+      deletable = plan.eligibleSince;
+      await Promise.all(plan.delete.map((lease) => leases.deleteFinished(lease.leaseKey)));
+    };
+
+    /** A lease shouldProcess rejects: a held shard drains and releases it; one not running is released at once. */
+    const giveUp = async (shardId: string) => {
+      const index = held.get(shardId);
+      if (index === undefined) return void (await leases.release(shardId, me));
+      const host = deps.hosts()[index];
+      if (!host?.alive || releasing.has(shardId)) return;
+      releasing.add(shardId);
+      // not awaited: the drain waits for the batch in flight, and the coordinator must go on
+      void host.api
+        .stopShard(shardId)
+        .catch((error: unknown) => deps.onError(error, shardId))
+        .finally(() => releasing.delete(shardId));
+    };
+
     /** Returns when the next check tick is due, in ms from now, or Infinity. */
     const tick = async (full: boolean): Promise<number> => {
-      let shards: ShardNode[] | undefined;
-      if (full || !listed) {
+      const list = full || !listed;
+      if (list) {
         shards = (await listAllShards(kinesis, options.streamName)).map(shardNode);
         listed = new Set(shards.map((s) => s.shardId));
       }
-      let table = await leases.scan();
-      if (shards && (await syncLeases(shards, table))) table = await leases.scan();
+      let { leases: table, unreadable: rows } = await leases.scanRows();
+      const unreadable = new Set(rows.map((r) => r.leaseKey));
+      if (list && shards && (await syncLeases(shards, table, unreadable))) ({ leases: table, unreadable: rows } = await leases.scanRows());
+      reportUnreadable(rows);
       const now = ctx.clock.now();
       expiry.observe(table, now);
       const byKey = new Map(table.map((l) => [l.leaseKey, l]));
@@ -122,14 +180,21 @@ export function coordinator(deps: CoordinatorDeps) {
         failoverMs: options.lease.failoverMs,
         expiry,
         listed,
+        unreadable: new Set(rows.map((r) => r.leaseKey)),
         maxLeasesPerWorker: options.lease.maxLeasesPerWorker,
         maxStealPerCycle: full ? options.lease.maxStealPerCycle : 0,
-        shed: full && options.lease.maxStealPerCycle > 0,
+        pull: options.lease.maxStealPerCycle > 0,
         orphanAfterMs: options.lease.takeIntervalMs,
         eligible,
         requested,
+        handoffTimeoutMs: options.lease.handoffTimeoutMs,
       });
+      for (const lease of plan.withdraw) requested.delete(lease.leaseKey);
       await Promise.all([
+        // the owner's handoff then fails its condition, and it frees the lease for anyone instead
+        ...plan.withdraw.map((lease) => leases.withdrawHandoff(lease.leaseKey, me)),
+        ...plan.release.map((lease) => giveUp(lease.leaseKey)),
+        ...(full ? [cleanUp(table, now)] : []),
         ...plan.take.map(start),
         ...plan.steal.map(async (first) => {
           // losing a request to another thief is normal: try another lease of the same victim once
@@ -138,8 +203,6 @@ export function coordinator(deps: CoordinatorDeps) {
             if (await leases.requestHandoff(lease.leaseKey, lease.leaseOwner!, me)) return void requested.set(lease.leaseKey, now);
           }
         }),
-        // our own lease actor answers this at its next renewal or checkpoint, as it would a thief's request
-        ...plan.shed.map(({ lease, to }) => (stopping ? undefined : leases.requestHandoff(lease.leaseKey, me, to))),
       ]);
       const others = table.filter((l) => l.leaseOwner !== me && !held.has(l.leaseKey) && l.checkpoint !== SHARD_END);
       const expiryCheck = expiry.nextExpiry(others, now, options.lease.failoverMs) - now + EXPIRY_MARGIN_MS;

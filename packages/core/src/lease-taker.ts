@@ -43,12 +43,19 @@ export class LeaseExpiry {
 /**
  * A child may start once every parent is done: its lease is at SHARD_END, or it has no lease
  * (never tracked, or cleaned up), or the stream no longer lists it (aged out of retention, so
- * nothing of it is left to read). Without a listing, only the lease table decides.
+ * nothing of it is left to read). Without a listing, only the lease table decides. A parent whose
+ * row exists but cannot be read (`unreadable`) is not known to be done: its children wait.
  */
-export function parentsDone(lease: LeaseSnapshot, byKey: ReadonlyMap<string, LeaseSnapshot>, listed?: ReadonlySet<string>): boolean {
+export function parentsDone(
+  lease: LeaseSnapshot,
+  byKey: ReadonlyMap<string, LeaseSnapshot>,
+  listed?: ReadonlySet<string>,
+  unreadable?: ReadonlySet<string>,
+): boolean {
   return lease.parentShardIds.every((p) => {
+    if (listed !== undefined && !listed.has(p)) return true;
     const parent = byKey.get(p);
-    return !parent || parent.checkpoint === SHARD_END || (listed !== undefined && !listed.has(p));
+    return parent ? parent.checkpoint === SHARD_END : !unreadable?.has(p);
   });
 }
 
@@ -62,35 +69,47 @@ export interface TakeInput {
   expiry: LeaseExpiry;
   /** The shard ids ListShards returned this cycle. */
   listed?: ReadonlySet<string>;
+  /** Keys of rows that exist but cannot be read: never taken, and their children wait. */
+  unreadable?: ReadonlySet<string>;
   /** lease.maxLeasesPerWorker; unlimited when absent. */
   maxLeasesPerWorker?: number;
-  /** lease.maxStealPerCycle; 0 (no stealing) when absent, as on a tick that only checks for expiries. */
+  /**
+   * lease.maxStealPerCycle: leases asked of workers AT target (the Java rule's exception), and
+   * the most this worker asks for while no other worker can see it; 0 when absent.
+   */
   maxStealPerCycle?: number;
-  /** Offer leases above target to live workers below it (on full cycles); off when absent. */
-  shed?: boolean;
+  /** Ask workers ABOVE target for leases, up to this worker's target; off when absent. */
+  pull?: boolean;
   /**
    * How long a free or expired lease may stay untaken before a worker already at target takes it:
    * workers below target take such a lease within one cycle, so one still free after this long
    * is one nobody below target may take (shouldProcess). Never when absent.
    */
   orphanAfterMs?: number;
-  /** The shouldProcess option, bound to this worker. */
-  eligible?: (shardId: string) => boolean;
+  /**
+   * The shouldProcess option, bound to this worker: true to take or ask for a lease, false to give
+   * one of ours up; undefined (it threw) does neither, so a passing failure drops no lease.
+   */
+  eligible?: (shardId: string) => boolean | undefined;
   /** Handoffs this worker asked for: lease key -> when. */
   requested?: ReadonlyMap<string, number>;
+  /** A request still pending this long is withdrawn, so this worker may ask elsewhere; never when absent. */
+  handoffTimeoutMs?: number;
   /** For the order of equally good choices; Math.random unless a test fixes it. */
   random?: () => number;
 }
 
 export interface TakePlan {
-  /** Conditional takes on leaseCounter: free, expired, ours, handed to us, or a handoff that timed out. */
+  /** Conditional takes on leaseCounter: free, expired, ours, or handed to us. */
   take: LeaseSnapshot[];
   /** Leases whose owners are asked to hand them over (they checkpoint, then assign them to us). */
   steal: LeaseSnapshot[];
   /** Per victim, its other stealable leases: a request that lost a race to another thief tries one of these. */
   alternatives: Map<string, LeaseSnapshot[]>;
-  /** Leases this worker holds above target, each to be handed to a live worker below target. */
-  shed: { lease: LeaseSnapshot; to: string }[];
+  /** Requests of ours pending for handoffTimeoutMs: take them back (the owner then frees the lease instead). */
+  withdraw: LeaseSnapshot[];
+  /** Leases carrying our id that shouldProcess now rejects: give them up (held ones after a drain). */
+  release: LeaseSnapshot[];
   /** Leases to be processed: not at SHARD_END, listed, parents done. */
   active: number;
   /** Workers seen alive, this one included. */
@@ -115,22 +134,33 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
  * renewed within failoverMs, by this worker's relative expiry; a lease with a pending handoff
  * counts for the worker it is moving to. target = ceil(leases / live workers), capped by
  * maxLeasesPerWorker. Leases carrying this worker's id are taken back first, then free and
- * expired ones (free first: a released lease needs no failover wait) up to target; then, still
- * below target, up to maxStealPerCycle leases are asked of the most loaded workers. A victim is
- * never left below target, except that it may go to target - 1 when the thief is at least two
- * below target (as in the Java KCL): so 10 leases over 3 workers end at 4/3/3, not stuck at 4/4/2.
- * Last, a worker above target offers its surplus to live workers below target (shedding): one
- * steal per cycle alone would take four cycles to undo a 12/0/0 start over three workers, since
- * the first worker up takes every free lease before the others are seen.
+ * expired ones (free first: a released lease needs no failover wait) up to target.
+ *
+ * Still below target, this worker asks others for leases it may process (shouldProcess), most
+ * loaded first: workers ABOVE target for as many as it lacks (pull; at most half a victim's
+ * surplus per tick, since others may be asking it too), and workers AT target for at most
+ * maxStealPerCycle, and only when this worker is at least two below target (as in the Java KCL:
+ * so 10 leases over 3 workers end at 4/3/3, not stuck at 4/4/2). Nobody pushes leases: only
+ * a worker that will process a lease ever asks for it. A worker that no one can see yet (it holds
+ * nothing and asked for nothing) asks for at most maxStealPerCycle: two such workers joining
+ * together would each count only themselves and over-ask; one request makes it visible, and its
+ * next tick pulls the rest with everyone counted.
+ *
+ * A request is only ever answered by its owner, after its in-flight batch and final checkpoint,
+ * however long that takes; a live owner that never answers (a Java KCL worker) keeps the lease,
+ * which moves only if it expires. A request pending for handoffTimeoutMs is withdrawn.
  */
 export function planTakes(input: TakeInput): TakePlan {
   const { leases, workerId: me, held, now, failoverMs, expiry, listed } = input;
   const random = input.random ?? Math.random;
-  const eligible = input.eligible ?? (() => true);
+  const accepts = input.eligible ?? (() => true);
+  const eligible = (shardId: string) => accepts(shardId) === true;
+  const rejected = (shardId: string) => accepts(shardId) === false;
   const cap = input.maxLeasesPerWorker ?? Infinity;
+  const maxSteal = input.maxStealPerCycle ?? 0;
   const byKey = new Map(leases.map((l) => [l.leaseKey, l]));
   const active = leases.filter(
-    (l) => l.checkpoint !== SHARD_END && (listed === undefined || listed.has(l.leaseKey)) && parentsDone(l, byKey, listed),
+    (l) => l.checkpoint !== SHARD_END && (listed === undefined || listed.has(l.leaseKey)) && parentsDone(l, byKey, listed, input.unreadable),
   );
 
   const live = new Set<string>([me]);
@@ -140,38 +170,40 @@ export function planTakes(input: TakeInput): TakePlan {
   const free: LeaseSnapshot[] = [];
   const expired: LeaseSnapshot[] = [];
   const orphans: LeaseSnapshot[] = [];
-  const timedOut: LeaseSnapshot[] = [];
+  const withdraw: LeaseSnapshot[] = [];
+  const release: LeaseSnapshot[] = [];
   const stealable = new Map<string, LeaseSnapshot[]>();
-  const sheddable: LeaseSnapshot[] = [];
   for (const lease of active) {
     if (held.has(lease.leaseKey)) {
-      if (lease.handoffTo && lease.handoffTo !== me) {
-        // already on its way out
-        live.add(lease.handoffTo);
-        add(lease.handoffTo, 1);
-      } else {
-        add(me, 1);
-        sheddable.push(lease);
-      }
+      const movingTo = lease.handoffTo && lease.handoffTo !== me ? lease.handoffTo : undefined;
+      // already on its way out: it counts for the receiver
+      if (movingTo) live.add(movingTo);
+      else if (rejected(lease.leaseKey)) release.push(lease);
+      add(movingTo ?? me, 1);
       continue;
     }
     if (lease.leaseOwner === me) {
-      if (eligible(lease.leaseKey)) own.push(lease);
+      const ok = accepts(lease.leaseKey);
+      if (ok === true) own.push(lease);
+      else if (ok === false) release.push(lease);
       continue;
     }
     if (!expiry.isExpired(lease, now, failoverMs)) {
       const owner = lease.leaseOwner!;
-      const movingTo = lease.handoffTo;
+      let movingTo = lease.handoffTo;
       live.add(owner);
-      if (movingTo) live.add(movingTo);
-      add(movingTo ?? owner, 1);
       if (movingTo === me) {
         const at = input.requested?.get(lease.leaseKey);
-        // an owner that does not answer handoffs (an older or foreign worker) is taken from the hard way
-        if (at !== undefined && now - at >= failoverMs && eligible(lease.leaseKey)) timedOut.push(lease);
+        // the owner answers after its batch in flight, however long; we may stop waiting, never take it
+        if (input.handoffTimeoutMs !== undefined && at !== undefined && now - at >= input.handoffTimeoutMs) {
+          withdraw.push(lease);
+          movingTo = undefined;
+        }
       } else if (!movingTo && eligible(lease.leaseKey)) {
         stealable.set(owner, [...(stealable.get(owner) ?? []), lease]);
       }
+      if (movingTo) live.add(movingTo);
+      add(movingTo ?? owner, 1);
       continue;
     }
     if (!eligible(lease.leaseKey)) continue;
@@ -180,6 +212,8 @@ export function planTakes(input: TakeInput): TakePlan {
     else (lease.leaseOwner ? expired : free).push(lease);
   }
 
+  // an owner that kept a request waiting is draining that shard (or never answers): ask elsewhere
+  for (const lease of withdraw) stealable.delete(lease.leaseOwner!);
   const target = Math.min(Math.ceil(active.length / live.size), cap);
   let mine = load.get(me)!;
   const take: LeaseSnapshot[] = [];
@@ -189,40 +223,38 @@ export function planTakes(input: TakeInput): TakePlan {
     load.set(me, mine);
   };
   for (const lease of own) if (mine < cap) takeOne(lease);
-  for (const lease of timedOut) take.push(lease);
   for (const lease of [...shuffled(free, random), ...shuffled(expired, random)]) if (mine < target) takeOne(lease);
   for (const lease of shuffled(orphans, random)) if (mine < cap) takeOne(lease);
 
   const steal: LeaseSnapshot[] = [];
-  for (let n = 0; n < (input.maxStealPerCycle ?? 0) && mine < target; n++) {
+  const asks = mine > 0 ? Infinity : maxSteal;
+  let limited = 0;
+  // half a victim's surplus per tick: other workers below target may be asking it too, some of
+  // them not visible yet; the rest follows on later ticks, with whatever they took counted
+  const pullable = new Map([...stealable.keys()].map((owner) => [owner, Math.ceil((load.get(owner)! - target) / 2)]));
+  while (mine < target && steal.length < asks) {
     const victims = [...stealable.entries()]
-      .filter(([, candidates]) => candidates.length > 0)
+      .filter(([owner, candidates]) => candidates.length > 0 && !(input.pull && load.get(owner)! > target && pullable.get(owner)! <= 0))
       .sort(([a], [b]) => load.get(b)! - load.get(a)! || (a < b ? -1 : 1));
     const victim = victims[0];
     if (!victim) break;
     const [owner, candidates] = victim;
     const theirs = load.get(owner)!;
-    if (!(theirs > target || (theirs === target && mine <= target - 2))) break;
+    const above = theirs > target;
+    // above target: as many as we lack; otherwise the Java rule and its cap
+    if (above && input.pull) {
+      pullable.set(owner, pullable.get(owner)! - 1);
+    } else if ((above || (theirs === target && mine <= target - 2)) && limited < maxSteal) {
+      limited++;
+    } else {
+      break;
+    }
     const lease = candidates.splice(Math.floor(random() * candidates.length), 1)[0]!;
     steal.push(lease);
     load.set(owner, theirs - 1);
     mine++;
     load.set(me, mine);
   }
-  const shed: { lease: LeaseSnapshot; to: string }[] = [];
-  if (input.shed) {
-    for (const lease of shuffled(sheddable, random)) {
-      if (mine <= target) break;
-      const loadOf = (w: string) => load.get(w) ?? 0;
-      const needy = [...live].filter((w) => w !== me && loadOf(w) < target).sort((a, b) => loadOf(a) - loadOf(b) || (a < b ? -1 : 1));
-      const to = needy[0];
-      if (!to) break;
-      shed.push({ lease, to });
-      load.set(to, loadOf(to) + 1);
-      mine--;
-      load.set(me, mine);
-    }
-  }
   const alternatives = new Map([...stealable].filter(([owner]) => steal.some((l) => l.leaseOwner === owner)).map(([owner, c]) => [owner, shuffled(c, random)]));
-  return { take, steal, alternatives, shed, active: active.length, liveWorkers: live.size, target, load };
+  return { take, steal, alternatives, withdraw, release, active: active.length, liveWorkers: live.size, target, load };
 }

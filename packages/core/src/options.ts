@@ -45,8 +45,15 @@ export const optionsSchema = z.strictObject({
       renewIntervalMs: z.number().finite().int().min(1).optional(),
       takeIntervalMs: z.number().finite().int().min(1).optional(),
       maxLeasesPerWorker: z.number().int().min(1).optional(),
-      /** 0 turns stealing off: a worker then takes only free and expired leases. */
+      /**
+       * Leases asked per take cycle of workers at target (workers above target are asked for as
+       * many as needed); 0 turns stealing off: a worker then takes only free and expired leases.
+       */
       maxStealPerCycle: z.number().int().min(0).max(1_000).default(1),
+      /** A handoff request still unanswered this long is withdrawn (the owner then frees the lease instead); default 3 x max(takeIntervalMs, failoverMs). */
+      handoffTimeoutMs: z.number().finite().int().min(1).optional(),
+      /** A finished lease whose children have all started is deleted after this long, as the Java KCL's lease cleanup does. */
+      cleanupAfterMs: ms(300_000),
       /** At most one checkpoint write per shard per interval; 0 writes after every batch. */
       checkpointIntervalMs: ms(1_000),
     })
@@ -148,7 +155,16 @@ export interface ResolvedOptions extends Omit<Parsed, 'consumer' | 'lease' | 'ca
   workerId: string;
   kinesis: AwsClientConfig;
   dynamodb: AwsClientConfig;
-  lease: { failoverMs: number; renewIntervalMs: number; takeIntervalMs: number; maxLeasesPerWorker: number | undefined; maxStealPerCycle: number; checkpointIntervalMs: number };
+  lease: {
+    failoverMs: number;
+    renewIntervalMs: number;
+    takeIntervalMs: number;
+    maxLeasesPerWorker: number | undefined;
+    maxStealPerCycle: number;
+    handoffTimeoutMs: number;
+    checkpointIntervalMs: number;
+    cleanupAfterMs: number;
+  };
   callTimeouts: { kinesisMs: number; dynamodbMs: number };
 }
 
@@ -174,6 +190,44 @@ function invalid(option: string, expected: string, got: unknown): KinesisClientE
   return new KinesisClientError('INVALID_OPTION', `createSystem: option "${option}" ${expected} (got ${describeValue(got)})`, {
     details: { option },
   });
+}
+
+/**
+ * Options that are each valid but contradict one another, checked once defaults are filled in.
+ * Every cross-field rule lives here (the README lists them); each names the option to change.
+ */
+function checkContradictions(o: ResolvedOptions, input: Record<string, unknown>): void {
+  const given = (input.lease ?? {}) as Record<string, unknown>;
+  const { failoverMs, renewIntervalMs, handoffTimeoutMs } = o.lease;
+  const blame = (option: string) => (given[option] !== undefined ? `lease.${option}` : 'lease.failoverMs');
+  if (renewIntervalMs >= failoverMs) {
+    throw invalid(
+      blame('renewIntervalMs'),
+      `contradicts lease.failoverMs: renewals every ${renewIntervalMs} ms cannot keep a lease that expires after ${failoverMs} ms (renewIntervalMs must be below failoverMs)`,
+      given.renewIntervalMs ?? failoverMs,
+    );
+  }
+  if (handoffTimeoutMs <= renewIntervalMs) {
+    throw invalid(
+      'lease.handoffTimeoutMs',
+      `contradicts lease.renewIntervalMs: an owner notices a handoff request at its next renewal, so a request withdrawn after ${handoffTimeoutMs} ms could never be answered (handoffTimeoutMs must exceed renewIntervalMs ${renewIntervalMs})`,
+      handoffTimeoutMs,
+    );
+  }
+  if (o.callTimeouts.dynamodbMs >= failoverMs) {
+    // a renewal allowed to hang that long could not be retried before the lease expires
+    throw invalid('callTimeouts.dynamodbMs', `must be less than lease.failoverMs (${failoverMs})`, o.callTimeouts.dynamodbMs);
+  }
+  const backoffs: [string, { baseMs: number; maxMs: number }][] = [
+    ['batchers.backoff', o.batchers.backoff],
+    ['polling.throttleBackoff', o.polling.throttleBackoff],
+    ['supervision.shard.backoff', o.supervision.shard.backoff],
+    ['supervision.shardHosts.backoff', o.supervision.shardHosts.backoff],
+    ['supervision.root.backoff', o.supervision.root.backoff],
+  ];
+  for (const [option, b] of backoffs) {
+    if (b.baseMs > b.maxMs) throw invalid(`${option}.baseMs`, `contradicts ${option}.maxMs: the first delay exceeds the largest (baseMs must be at most maxMs)`, b.baseMs);
+  }
 }
 
 /** Validates and fills defaults; throws INVALID_OPTION naming the first bad option. */
@@ -212,10 +266,6 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   // one renewal interval: a hung renewal is cut and retried by about 2/3 of failoverMs; never so
   // short that a loaded DynamoDB (or a local emulator on a busy machine) times out by itself
   const dynamodbMs = o.callTimeouts.dynamodbMs ?? Math.max(renewIntervalMs, Math.min(Math.floor(failoverMs / 2), 2_000));
-  if (dynamodbMs >= failoverMs) {
-    // a renewal allowed to hang that long could not be retried before the lease expires
-    throw invalid('callTimeouts.dynamodbMs', `must be less than lease.failoverMs (${failoverMs})`, dynamodbMs);
-  }
   const withRegion = (config: AwsClientConfig) => (o.region && config.region === undefined ? { ...config, region: o.region } : config);
   const consumerUrl =
     o.consumer instanceof URL
@@ -223,7 +273,8 @@ export function resolveOptions(input: unknown): ResolvedOptions {
       : /^[a-z][a-z0-9+.-]*:/i.test(o.consumer) && !isAbsolute(o.consumer)
         ? o.consumer
         : pathToFileURL(resolve(o.consumer)).href;
-  return {
+  const takeIntervalMs = o.lease.takeIntervalMs ?? failoverMs * 2;
+  const resolved: ResolvedOptions = {
     ...o,
     consumerUrl,
     tableName,
@@ -233,11 +284,15 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     lease: {
       failoverMs,
       renewIntervalMs,
-      takeIntervalMs: o.lease.takeIntervalMs ?? failoverMs * 2,
+      takeIntervalMs,
       maxLeasesPerWorker: o.lease.maxLeasesPerWorker,
       maxStealPerCycle: o.lease.maxStealPerCycle,
+      handoffTimeoutMs: o.lease.handoffTimeoutMs ?? 3 * Math.max(takeIntervalMs, failoverMs),
       checkpointIntervalMs: o.lease.checkpointIntervalMs,
+      cleanupAfterMs: o.lease.cleanupAfterMs,
     },
     callTimeouts: { kinesisMs: o.callTimeouts.kinesisMs, dynamodbMs },
   };
+  checkContradictions(resolved, input as Record<string, unknown>);
+  return resolved;
 }

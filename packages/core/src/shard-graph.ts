@@ -1,5 +1,5 @@
 import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
-import type { LeaseSnapshot } from '@kinesis-client/worker';
+import { SHARD_END, type LeaseSnapshot } from '@kinesis-client/worker';
 
 /** Paginated ListShards: every shard of the stream, open and closed. */
 export async function listAllShards(kinesis: KinesisClient, streamName: string): Promise<Shard[]> {
@@ -114,7 +114,9 @@ export interface LeaseSyncPlan {
  * Which lease rows to write so that every shard that should be processed has one.
  *
  * - A shard with a lease, or with any descendant that has one, gets none: its place in the
- *   ancestry is already decided (its children started, or it was finished and cleaned up).
+ *   ancestry is already decided (its children started, or it was finished and cleaned up, which
+ *   planCleanup allows only once every child has a lease: so a deleted parent that the stream
+ *   still lists is never brought back).
  * - A child of a shard that already has a lease starts at TRIM_HORIZON, whatever the initial
  *   position says: its parent is being read, so skipping any of the child would lose records.
  * - A child of a shard created in this same sync starts where its parent does (TRIM_HORIZON, or
@@ -125,9 +127,15 @@ export interface LeaseSyncPlan {
  * Leases are created parents first, so no worker ever sees a child without its parents' rows
  * and starts it early.
  */
-export function planLeaseSync(shards: readonly ShardNode[], leases: readonly LeaseSnapshot[], initial: InitialCheckpoint): LeaseSyncPlan {
+export function planLeaseSync(
+  shards: readonly ShardNode[],
+  leases: readonly LeaseSnapshot[],
+  initial: InitialCheckpoint,
+  /** Keys of rows that exist but cannot be read: they count as existing, and are never written. */
+  unreadable: ReadonlySet<string> = new Set(),
+): LeaseSyncPlan {
   const graph = new ShardGraph(shards);
-  const existing = new Map(leases.map((l) => [l.leaseKey, l]));
+  const existing = new Set([...leases.map((l) => l.leaseKey), ...unreadable]);
   const planned = new Map<string, NewLease>();
   const create: NewLease[][] = [];
 
@@ -163,4 +171,58 @@ export function planLeaseSync(shards: readonly ShardNode[], leases: readonly Lea
     if (missing.length > 0) addChildren.push({ leaseKey: lease.leaseKey, childShardIds: missing });
   }
   return { create, addChildren };
+}
+
+/** Checkpoints of a lease that has not handled anything yet. */
+const UNSTARTED = new Set(['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP']);
+
+export interface CleanupPlan {
+  /** Finished leases to delete now (conditional on checkpoint = SHARD_END). */
+  delete: LeaseSnapshot[];
+  /** Lease key -> since when it could go, by this worker's clock: pass it to the next call. */
+  eligibleSince: Map<string, number>;
+}
+
+/**
+ * Which finished lease rows to delete, so that the table (and every scan) stays proportional to
+ * the open shards. A row may go when it is at SHARD_END and either
+ *
+ * - every child has started: each child (the row's childShardIds and the listing's) has a lease
+ *   whose checkpoint is not TRIM_HORIZON, LATEST or AT_TIMESTAMP (a child at SHARD_END has
+ *   started too), and none of its listed parents still has a row, so the oldest go first; this is
+ *   the Java KCL's completed-lease rule (LeaseCleanupManager), which also counts LATEST as not
+ *   started here since nothing was handled at LATEST;
+ * - or the stream no longer lists the shard (aged out of retention: nothing of it is left to
+ *   read, and its children already count it done). Needs a non-empty listing.
+ *
+ * It is deleted once it has been deletable for cleanupAfterMs on this worker's clock, as the Java
+ * KCL waits its completed-lease cleanup interval. The children's leases exist when a parent goes,
+ * so planLeaseSync, which skips any shard with a descendant's lease, never re-creates it.
+ */
+export function planCleanup(
+  leases: readonly LeaseSnapshot[],
+  listed: readonly ShardNode[] | undefined,
+  now: number,
+  eligibleSince: ReadonlyMap<string, number>,
+  cleanupAfterMs: number,
+): CleanupPlan {
+  const byKey = new Map(leases.map((l) => [l.leaseKey, l]));
+  const graph = listed ? new ShardGraph(listed) : undefined;
+  const isListed = (id: string) => !graph || graph.nodes.size === 0 || graph.nodes.has(id);
+  const started = (id: string) => {
+    const child = byKey.get(id);
+    return child !== undefined && !UNSTARTED.has(child.checkpoint);
+  };
+  const next = new Map<string, number>();
+  const remove: LeaseSnapshot[] = [];
+  for (const lease of leases) {
+    if (lease.checkpoint !== SHARD_END) continue;
+    const children = new Set([...lease.childShardIds, ...(graph?.childrenOf(lease.leaseKey) ?? [])]);
+    const finished = children.size > 0 && [...children].every(started) && lease.parentShardIds.every((p) => !byKey.has(p) || !isListed(p));
+    if (!finished && isListed(lease.leaseKey)) continue;
+    const since = eligibleSince.get(lease.leaseKey) ?? now;
+    next.set(lease.leaseKey, since);
+    if (now - since >= cleanupAfterMs) remove.push(lease);
+  }
+  return { delete: remove, eligibleSince: next };
 }

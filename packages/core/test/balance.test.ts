@@ -81,6 +81,8 @@ test.serial('3 workers over 12 shards converge to 4/4/4 and then stay put; no re
   const firstOwner = new Map<string, string>();
   for (const e of cluster.events) if (e.type === 'lease:acquired' && !firstOwner.has(e.shardId!)) firstOwner.set(e.shardId!, e.worker);
   t.log(`first takes per worker: ${workers.map((w) => [...firstOwner.values()].filter((o) => o === w).length).join('/')}`);
+  const t0 = cluster.events[0]?.at ?? 0;
+  t.log(`lease events: ${cluster.events.filter((e) => e.type !== 'error').map((e) => `${e.at - t0} ${e.worker} ${e.type.slice(6)} ${e.shardId?.slice(-2)}${e.to ? `>${e.to}` : ''}`).join('; ')}`);
 
   const settled = await cluster.owners();
   const since = Date.now();
@@ -143,9 +145,12 @@ test.serial('graceful stop: its leases are taken by the others, and no record is
 test.serial('a fourth worker joins: stealing moves leases to it, no shard is handled by two workers at once', async (t) => {
   const { cluster, drain } = await balancedThree(t);
 
+  const joined = Date.now();
   await cluster.start(['w4']);
   const ms = await cluster.waitForBalance([...workers, 'w4'], 3, 90_000);
   t.log(`3/3/3/3 ${ms} ms after w4 joined (${(ms / TAKE_INTERVAL_MS).toFixed(1)} take intervals)`);
+  const moves = cluster.events.filter((e) => e.at >= joined && e.type !== 'error');
+  t.log(`lease events since: ${moves.map((e) => `${e.at - joined} ${e.worker} ${e.type} ${e.shardId?.slice(-2)}${e.to ? `>${e.to}` : ''}`).join('; ')}`);
   const handedOver = cluster.events.filter((e) => e.type === 'lease:released' && e.to === 'w4');
   t.is(handedOver.length, 3, 'three leases handed to w4 by their owners');
   t.false(cluster.events.some((e) => e.type === 'lease:lost'), 'no lease taken from under its owner');

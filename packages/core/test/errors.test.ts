@@ -48,6 +48,11 @@ const badOptions: [string, (o: Record<string, unknown>) => void, string][] = [
   ['unknown retrieval mode', (o) => (o.retrieval = { mode: 'push' }), 'retrieval.mode'],
   ['fan-out consumerName with a space', (o) => (o.retrieval = { mode: 'fanout', consumerName: 'my consumer' }), 'retrieval.consumerName'],
   ['fan-out renewal faster than Kinesis allows', (o) => (o.retrieval = { mode: 'fanout', consumerName: 'c', subscriptionMs: 1_000 }), 'retrieval.subscriptionMs'],
+  // contradictory options: each valid alone
+  ['renewIntervalMs not below failoverMs', (o) => (o.lease = { failoverMs: 3_000, renewIntervalMs: 3_000 }), 'lease.renewIntervalMs'],
+  ['failoverMs too short for any renewal', (o) => (o.lease = { failoverMs: 1 }), 'lease.failoverMs'],
+  ['handoffTimeoutMs not above renewIntervalMs', (o) => (o.lease = { failoverMs: 3_000, handoffTimeoutMs: 500 }), 'lease.handoffTimeoutMs'],
+  ['backoff base above its maximum', (o) => (o.polling = { throttleBackoff: { baseMs: 20_000, maxMs: 10_000 } }), 'polling.throttleBackoff.baseMs'],
 ];
 
 for (const [title, mutate, option] of badOptions) {

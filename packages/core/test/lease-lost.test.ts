@@ -1,5 +1,6 @@
 import test from 'ava';
-import { eventually, jsonRecords, putRecords, startRecordingSystem, startServices, type Services } from './helpers/local.js';
+import { itemFromNewLease } from '@kinesis-client/worker';
+import { createStream, eventually, jsonRecords, putRecords, startRecordingSystem, startServices, uniqueName, type Services } from './helpers/local.js';
 
 let services: Services;
 test.before(async () => {
@@ -45,6 +46,51 @@ test.serial('a lease taken from under its owner: the reader stops, nothing is ha
       [run.system.workerId, run.system.workerId],
     );
   } finally {
+    await run.stop();
+  }
+});
+
+// a worker that renews but never answers handoffs (a Java KCL worker sharing the table)
+test.serial('a live owner that ignores handoff requests keeps its leases while it renews; they are taken once it stops renewing', async (t) => {
+  const stream = uniqueName('java');
+  const app = uniqueName('app');
+  await createStream(services.kinesis, stream, 2);
+  const table = services.leaseTable(app);
+  await table.ensure();
+  const keys = ['shardId-000000000000', 'shardId-000000000001'];
+  const counters = new Map<string, number>();
+  for (const key of keys) {
+    await table.create(itemFromNewLease({ leaseKey: key, checkpoint: 'TRIM_HORIZON', parentShardIds: [] }));
+    t.true(await table.take((await table.get(key))!, 'java'));
+    counters.set(key, 1);
+  }
+  // renews every 500 ms, as the Java KCL would, and never looks at handoffTo
+  let renewing = true;
+  const renewer = (async () => {
+    while (renewing) {
+      for (const key of keys) if (await table.renew(key, counters.get(key)!, 'java')) counters.set(key, counters.get(key)! + 1);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
+  const run = await startRecordingSystem(services, { stream, app }, { lease: { failoverMs: 3_000, takeIntervalMs: 1_000 }, polling: { idleMs: 100 } });
+  const acquired: string[] = [];
+  run.system.events.on('lease:acquired', (e) => acquired.push(e.shardId));
+  try {
+    const written = await putRecords(services.kinesis, stream, jsonRecords(100));
+    await eventually(async () => ((await table.scan()).some((l) => l.handoffTo === run.system.workerId) ? true : undefined), 20_000, 'a handoff request');
+    // several failoverMs of the owner renewing: the request is never turned into a take
+    await new Promise((r) => setTimeout(r, 4 * 3_000));
+    t.deepEqual(acquired, [], 'nothing taken from a live owner');
+    t.deepEqual(run.deliveries.batches, []);
+    t.true((await table.scan()).every((l) => l.leaseOwner === 'java'));
+
+    renewing = false;
+    await renewer;
+    await run.deliveries.waitFor(() => written.every((w) => run.deliveries.byShard().get(w.shardId)?.includes(w.sequenceNumber)), 30_000, 'every record, once the owner expired');
+    t.deepEqual([...acquired].sort(), keys, 'both taken on expiry');
+  } finally {
+    renewing = false;
+    await renewer;
     await run.stop();
   }
 });

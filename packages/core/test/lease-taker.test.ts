@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { LeaseSnapshot } from '@kinesis-client/worker';
-import { ManualClock } from '@kinesis-client/worker';
+import { ManualClock, leaseRowProblem } from '@kinesis-client/worker';
 import { LeaseExpiry, planTakes, type TakeInput } from '../src/lease-taker.js';
 import { resolveOptions } from '../src/options.js';
 import { lease } from './helpers/leases.js';
@@ -178,16 +178,54 @@ test('a lease with a pending handoff counts for the worker it moves to and is no
   t.is(p.steal[0]!.handoffTo, undefined);
 });
 
-test('a lease handed to this worker is taken at once; a handoff its owner ignores for failoverMs is taken the hard way', (t) => {
+test('a lease handed to this worker is taken at once; a request is never taken from an owner that renews, however long it drains', (t) => {
   const clock = new ManualClock();
   const expiry = new LeaseExpiry();
   const handed = plan([lease('h', { leaseOwner: 'me', leaseCounter: 4 }), lease('x', { leaseOwner: 'a', leaseCounter: 1 })], clock, expiry, { held: new Set() });
   t.deepEqual(handed.take.map((l) => l.leaseKey), ['h']);
   const asked = (counter: number) => [lease('r', { leaseOwner: 'a', leaseCounter: counter, handoffTo: 'me' }), lease('y', { leaseOwner: 'a', leaseCounter: counter })];
   const requested = new Map([['r', clock.now()]]);
-  t.deepEqual(plan(asked(1), clock, new LeaseExpiry(), { requested }).take, []);
+  const renewing = new LeaseExpiry();
+  t.deepEqual(plan(asked(1), clock, renewing, { requested }).take, []);
+  // the owner keeps renewing while its slow batch runs: many failoverMs later the request still waits
+  for (let i = 2; i < 10; i++) {
+    clock.advance(10_000);
+    const p = plan(asked(i), clock, renewing, { requested });
+    t.deepEqual(p.take, [], `${(i - 1) * 10} s after the request`);
+    t.is(p.load.get('me'), 1, 'the requested lease counts for this worker meanwhile');
+  }
+});
+
+test('a worker that never answers (a Java KCL worker) loses a requested lease only by expiry', (t) => {
+  const clock = new ManualClock();
+  const expiry = new LeaseExpiry();
+  const rows = [lease('r', { leaseOwner: 'java', leaseCounter: 3, handoffTo: 'me' }), lease('y', { leaseOwner: 'b', leaseCounter: 1 })];
+  const requested = new Map([['r', clock.now()]]);
+  t.deepEqual(plan(rows, clock, expiry, { requested }).take, []);
   clock.advance(10_000);
-  t.deepEqual(plan(asked(2), clock, new LeaseExpiry(), { requested }).take.map((l) => l.leaseKey), ['r']);
+  const renewedY = rows.map((l) => (l.leaseKey === 'y' ? { ...l, leaseCounter: 2 } : l));
+  t.deepEqual(plan(renewedY, clock, expiry, { requested }).take.map((l) => l.leaseKey), ['r'], 'its counter stood still for failoverMs');
+});
+
+test('a request pending for handoffTimeoutMs is withdrawn, and the lease counts for its owner again', (t) => {
+  const clock = new ManualClock();
+  const expiry = new LeaseExpiry();
+  const rows = (counter: number) => [
+    lease('r', { leaseOwner: 'a', leaseCounter: counter, handoffTo: 'me' }),
+    ...table(owners({ a: 2, b: 5 })).map((l) => ({ ...l, leaseCounter: counter })),
+  ];
+  const requested = new Map([['r', clock.now()]]);
+  const early = plan(rows(1), clock, expiry, { requested, handoffTimeoutMs: 60_000 });
+  t.deepEqual(early.withdraw, []);
+  t.is(early.load.get('me'), 1 + early.steal.length, 'the pending request counts for this worker');
+  clock.advance(60_000);
+  const late = plan(rows(7), clock, expiry, { requested, handoffTimeoutMs: 60_000 });
+  t.deepEqual(late.withdraw.map((l) => l.leaseKey), ['r']);
+  t.deepEqual(late.take, [], 'withdrawn, never taken');
+  t.is(late.steal.length, 1, 'free to ask elsewhere in the same cycle');
+  t.is(late.steal[0]!.leaseOwner, 'b', 'the most loaded');
+  const onlyA = plan(rows(7).filter((l) => l.leaseOwner === 'a'), clock, expiry, { requested, handoffTimeoutMs: 60_000 });
+  t.deepEqual(onlyA.steal, [], 'not another lease of the owner that kept it waiting, in the same cycle');
 });
 
 test('shouldProcess: only eligible leases are taken or stolen, but all count for the target', (t) => {
@@ -242,25 +280,96 @@ test('balancing options: stealing one lease per cycle by default, no cap; should
   t.throws(() => resolveOptions({ streamName: 's', appName: 'billing', consumer: './c.js', lease: { maxLeasesPerWorker: 0 } }), { message: /lease\.maxLeasesPerWorker/ });
 });
 
-test('shedding: a worker above target offers its surplus to live workers below it, evenly, never going below target', (t) => {
-  // 'me' took all 12 before b and c were up; each has since asked for one lease (a pending handoff)
-  const leases = table(owners({ me: 12 }));
-  leases[0]!.handoffTo = 'b';
-  leases[1]!.handoffTo = 'c';
-  const p = plan(leases, new ManualClock(), new LeaseExpiry(), { shed: true });
-  t.is(p.liveWorkers, 3, 'workers that asked for a lease are live');
-  t.is(p.target, 4);
-  const to = p.shed.map((s) => s.to).sort();
-  t.deepEqual(to, ['b', 'b', 'b', 'c', 'c', 'c'], '4/4/4 once the requested and the offered handoffs are done');
-  t.false(p.shed.some((s) => s.lease.leaseKey === 's0' || s.lease.leaseKey === 's1'), 'a lease already moving is not offered again');
-  t.is(plan(leases, new ManualClock(), new LeaseExpiry()).shed.length, 0, 'only on cycles that shed');
+test('pull: below target, a worker asks workers above target for as many as it lacks, beyond maxStealPerCycle, half a surplus per tick', (t) => {
+  // 'me' holds one lease already (it is visible); 'a' took the other eleven before anyone else was up
+  const p = plan(table(owners({ me: 1, a: 11 })), new ManualClock(), new LeaseExpiry(), { pull: true });
+  t.is(p.target, 6);
+  t.is(p.steal.length, 3, 'a is above target: no per-cycle cap, but half its surplus of 5 per tick');
+  t.deepEqual([p.load.get('me'), p.load.get('a')], [4, 8]);
+  // the next tick, with those three moving to 'me'
+  const rows = table(owners({ me: 1, a: 11 })).map((l, i) => (i >= 1 && i <= 3 ? { ...l, handoffTo: 'me' } : l));
+  const next = plan(rows, new ManualClock(), new LeaseExpiry(), { pull: true, held: new Set(['s0']) });
+  t.is(next.steal.length, 1, 'half of the 2 left above target');
+  const two = plan(table(owners({ me: 2, b: 5, c: 5 })), new ManualClock(), new LeaseExpiry(), { pull: true });
+  t.is(two.steal.length, 2, 'one from each worker above target');
+  t.deepEqual([two.load.get('b'), two.load.get('c')], [4, 4]);
+  const javaRule = plan(table(owners({ me: 1, a: 11 })), new ManualClock(), new LeaseExpiry());
+  t.is(javaRule.steal.length, 1, 'without pull, maxStealPerCycle bounds it');
 });
 
-test('shedding leaves a balanced or a nearly balanced table alone', (t) => {
-  for (const spec of [{ me: 4, b: 4, c: 4 }, { me: 4, b: 3, c: 3 }, { me: 4, b: 4, c: 2 }]) {
-    const p = plan(table(owners(spec)), new ManualClock(), new LeaseExpiry(), { shed: true });
-    t.deepEqual(p.shed, [], JSON.stringify(spec));
+test('pull: three workers from 12/0/0 converge without over-asking: one ask while unseen, the rest once seen', (t) => {
+  const unseen = plan(table(owners({ a: 12 })), new ManualClock(), new LeaseExpiry(), { pull: true });
+  t.is(unseen.steal.length, 1, 'nobody can see this worker yet: one ask, as maxStealPerCycle');
+  // both newcomers asked for one each; now everyone sees everyone
+  const rows = table(owners({ a: 12 }));
+  rows[0]!.handoffTo = 'me';
+  rows[1]!.handoffTo = 'c';
+  const next = plan(rows, new ManualClock(), new LeaseExpiry(), { pull: true, maxStealPerCycle: 0 });
+  t.is(next.liveWorkers, 3);
+  t.is(next.target, 4);
+  t.is(next.steal.length, 3, 'a check tick pulls too');
+  t.deepEqual([next.load.get('a'), next.load.get('c'), next.load.get('me')], [7, 1, 4], 'c pulls its three from what a has above target');
+});
+
+test('pull never asks a worker at or below target beyond the Java rule, and never asks for a lease shouldProcess rejects', (t) => {
+  for (const spec of [{ me: 4, b: 4, c: 4 }, { me: 3, b: 4, c: 3 }, { me: 2, b: 3, c: 3 }]) {
+    t.deepEqual(plan(table(owners(spec)), new ManualClock(), new LeaseExpiry(), { pull: true }).steal, [], JSON.stringify(spec));
   }
-  const over = plan(table(owners({ me: 6, b: 3, c: 3 })), new ManualClock(), new LeaseExpiry(), { shed: true });
-  t.deepEqual(over.shed.map((s) => s.to).sort(), ['b', 'c'], 'above target: down to target, to whoever is below it');
+  const twoBelow = plan(table(owners({ me: 2, b: 4, c: 4 })), new ManualClock(), new LeaseExpiry(), { pull: true, maxStealPerCycle: 3 });
+  t.is(twoBelow.steal.length, 1, 'at target: one lease, only because the thief is two below');
+  // 8 leases over 'me' and 'a': 'me' may process only s0 and s1
+  const picky = plan(table(owners({ a: 8 })), new ManualClock(), new LeaseExpiry(), {
+    pull: true,
+    held: new Set(),
+    leases: [lease('z', { leaseOwner: 'me', leaseCounter: 1 }), ...table(owners({ a: 8 }))],
+    eligible: (id) => id === 's0' || id === 's1' || id === 'z',
+  });
+  t.deepEqual(picky.steal.map((l) => l.leaseKey).sort(), ['s0', 's1'], 'only leases this worker will process');
+});
+
+test('a lease of ours that shouldProcess now rejects is released, held or not', (t) => {
+  const rows = [lease('held', { leaseOwner: 'me', leaseCounter: 1 }), lease('earlier', { leaseOwner: 'me', leaseCounter: 1 }), lease('ok', { leaseOwner: 'me', leaseCounter: 1 })];
+  const p = plan(rows, new ManualClock(), new LeaseExpiry(), { held: new Set(['held', 'ok']), eligible: (id) => id === 'ok' });
+  t.deepEqual(p.release.map((l) => l.leaseKey).sort(), ['earlier', 'held']);
+  t.deepEqual(p.take, [], 'the rejected one carrying our id is not taken back');
+  const moving = plan([{ ...rows[0]!, handoffTo: 'b' }], new ManualClock(), new LeaseExpiry(), { held: new Set(['held']), eligible: () => false });
+  t.deepEqual(moving.release, [], 'already being handed over');
+  const threw = plan(rows, new ManualClock(), new LeaseExpiry(), { held: new Set(['held', 'ok']), eligible: () => undefined });
+  t.deepEqual([threw.release, threw.take], [[], []], 'a shouldProcess that threw neither takes nor gives up anything');
+});
+
+test('a child whose parent row cannot be read waits: the parent is not known to be done', (t) => {
+  const child = lease('child', { parentShardIds: ['p'] });
+  t.deepEqual(plan([child], new ManualClock(), new LeaseExpiry(), { unreadable: new Set(['p']) }).take, []);
+  t.deepEqual(plan([child], new ManualClock(), new LeaseExpiry()).take.map((l) => l.leaseKey), ['child'], 'no row at all: done (cleaned up)');
+});
+
+test('contradictory timing options are INVALID_OPTION, naming the option to change', (t) => {
+  const base = { streamName: 's', appName: 'billing', consumer: './c.js' };
+  const bad: [Record<string, unknown>, string][] = [
+    [{ lease: { failoverMs: 3_000, renewIntervalMs: 3_000 } }, 'lease.renewIntervalMs'],
+    [{ lease: { renewIntervalMs: 20_000 } }, 'lease.renewIntervalMs'],
+    [{ lease: { failoverMs: 1 } }, 'lease.failoverMs'],
+    [{ lease: { failoverMs: 3_000, handoffTimeoutMs: 1_000 } }, 'lease.handoffTimeoutMs'],
+    [{ batchers: { backoff: { baseMs: 500, maxMs: 100 } } }, 'batchers.backoff.baseMs'],
+  ];
+  for (const [over, option] of bad) {
+    const error = t.throws(() => resolveOptions({ ...base, ...over }), { message: new RegExp(`"${option.replace(/\./g, '\\.')}"`) }, option) as { code?: string; details?: { option?: string } };
+    t.is(error?.code, 'INVALID_OPTION');
+    t.is(error?.details?.option, option);
+  }
+  const ok = resolveOptions({ ...base, lease: { failoverMs: 3_000, takeIntervalMs: 200 } });
+  t.is(ok.lease.handoffTimeoutMs, 9_000, 'default: three take intervals, at least three failoverMs');
+  t.is(ok.lease.cleanupAfterMs, 300_000);
+});
+
+test('leaseRowProblem: what makes a row unreadable as a lease', (t) => {
+  const ok = { leaseKey: { S: 's' }, leaseCounter: { N: '3' }, checkpoint: { S: 'TRIM_HORIZON' } };
+  t.is(leaseRowProblem(ok), undefined);
+  t.is(leaseRowProblem({ leaseKey: { S: 's' }, leaseCounter: { N: '0' } }), undefined, 'checkpoint may be absent (TRIM_HORIZON)');
+  t.regex(leaseRowProblem({ ...ok, leaseCounter: { S: 'abc' } })!, /leaseCounter is not a number/);
+  t.regex(leaseRowProblem({ leaseKey: { S: 's' } })!, /leaseCounter is missing/);
+  t.regex(leaseRowProblem({ ...ok, leaseKey: { N: '1' } })!, /leaseKey/);
+  t.regex(leaseRowProblem({ ...ok, checkpoint: { N: '5' } })!, /checkpoint is not a string/);
+  t.regex(leaseRowProblem({ ...ok, parentShardId: { S: 'p' } })!, /parentShardId is not a string set/);
 });

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { lease } from './helpers/leases.js';
-import { ShardGraph, planLeaseSync, shardNode, type LeaseSyncPlan, type ShardNode } from '../src/shard-graph.js';
+import { ShardGraph, planCleanup, planLeaseSync, shardNode, type LeaseSyncPlan, type ShardNode } from '../src/shard-graph.js';
 
 // s0 split into s2+s3, which merged into s4, which split into s5+s6; s1 never changed
 const open = (shardId: string, ...parentShardIds: string[]): ShardNode => ({ shardId, parentShardIds, closed: false });
@@ -95,4 +95,69 @@ test('a second sync over an unchanged table writes nothing', (t) => {
   const first = planLeaseSync(history, [], 'TRIM_HORIZON');
   const table = first.create.flat().map((l) => lease(l.leaseKey, { parentShardIds: l.parentShardIds, childShardIds: l.childShardIds }));
   t.deepEqual(planLeaseSync(history, table, 'TRIM_HORIZON'), { create: [], addChildren: [] });
+});
+
+test('a row that exists but cannot be read counts as existing: never re-created, never written', (t) => {
+  const shards = [closed('p'), open('c1', 'p'), open('c2', 'p')];
+  const plan = planLeaseSync(shards, [lease('c1', { parentShardIds: ['p'] })], 'TRIM_HORIZON', new Set(['p', 'c2']));
+  t.deepEqual(plan, { create: [], addChildren: [] }, 'no create for p or c2, and no childShardIds written to p');
+});
+
+test('a deleted parent the stream still lists is not re-created while a descendant has a lease', (t) => {
+  const shards = [closed('p'), open('c1', 'p'), open('c2', 'p')];
+  const children = [lease('c1', { checkpoint: '5', parentShardIds: ['p'] }), lease('c2', { checkpoint: 'TRIM_HORIZON', parentShardIds: ['p'] })];
+  for (const initial of ['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP'] as const) t.deepEqual(planLeaseSync(shards, children, initial).create, [], initial);
+});
+
+// --- lease cleanup ---
+
+const started = (leaseKey: string, parentShardIds: string[], checkpoint = '49') => lease(leaseKey, { checkpoint, parentShardIds });
+const cleanup = (leases: ReturnType<typeof lease>[], shards: ShardNode[] | undefined, now = 0, since = new Map<string, number>(), after = 0) =>
+  planCleanup(leases, shards, now, since, after);
+const deleted = (plan: ReturnType<typeof planCleanup>) => plan.delete.map((l) => l.leaseKey).sort();
+const split = [closed('p'), open('c1', 'p'), open('c2', 'p')];
+const parentRow = (over: Partial<ReturnType<typeof lease>> = {}) => lease('p', { checkpoint: 'SHARD_END', childShardIds: ['c1', 'c2'], ...over });
+
+test('cleanup: a finished parent goes once every child has a lease with a real checkpoint', (t) => {
+  t.deepEqual(deleted(cleanup([parentRow(), started('c1', ['p']), started('c2', ['p'])], split)), ['p']);
+  for (const unstarted of ['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP']) {
+    t.deepEqual(deleted(cleanup([parentRow(), started('c1', ['p']), started('c2', ['p'], unstarted)], split)), [], `a child at ${unstarted}`);
+  }
+  t.deepEqual(deleted(cleanup([parentRow(), started('c1', ['p'])], split)), [], 'a child without a lease');
+  t.deepEqual(deleted(cleanup([parentRow(), started('c1', ['p']), started('c2', ['p'], 'SHARD_END')], split)), ['p'], 'a child at SHARD_END has started');
+  t.deepEqual(deleted(cleanup([parentRow({ checkpoint: '77' }), started('c1', ['p']), started('c2', ['p'])], split)), [], 'not finished');
+});
+
+test('cleanup: children known from the listing count even before the row lists them; none known, nothing goes', (t) => {
+  t.deepEqual(deleted(cleanup([parentRow({ childShardIds: ['c1'] }), started('c1', ['p']), started('c2', ['p'], 'TRIM_HORIZON')], split)), []);
+  t.deepEqual(deleted(cleanup([parentRow({ childShardIds: [] }), started('c1', ['p'])], [closed('p'), open('c1', 'p')])), ['p']);
+  t.deepEqual(deleted(cleanup([parentRow({ childShardIds: [] })], [closed('p'), open('x')])), [], 'a finished shard without known children stays');
+});
+
+test('cleanup: oldest first, as the Java KCL: a finished shard goes only once its listed parents have no row', (t) => {
+  const chain = [closed('g'), closed('p', 'g'), open('c', 'p')];
+  const rows = [lease('g', { checkpoint: 'SHARD_END', childShardIds: ['p'] }), lease('p', { checkpoint: 'SHARD_END', parentShardIds: ['g'], childShardIds: ['c'] }), started('c', ['p'])];
+  t.deepEqual(deleted(cleanup(rows, chain)), ['g'], 'g first; p once g is gone');
+  t.deepEqual(deleted(cleanup(rows.slice(1), chain)), ['p']);
+});
+
+test('cleanup: a finished shard the stream no longer lists goes; an unfinished one stays; no listing, no such deletes', (t) => {
+  const listing = [open('c1', 'gone'), open('c2', 'gone')];
+  const gone = lease('gone', { checkpoint: 'SHARD_END', childShardIds: ['c1', 'c2'] });
+  t.deepEqual(deleted(cleanup([gone, lease('c1', { parentShardIds: ['gone'] })], listing)), ['gone'], 'aged out: nothing of it is left to read');
+  t.deepEqual(deleted(cleanup([lease('gone', { checkpoint: '5' })], listing)), [], 'not at SHARD_END');
+  t.deepEqual(deleted(cleanup([gone], undefined)), [], 'without a listing only the completed rule applies');
+  t.deepEqual(deleted(cleanup([gone], [])), [], 'an empty listing proves nothing');
+});
+
+test('cleanup: deleted only after cleanupAfterMs of being deletable, on this worker\'s clock', (t) => {
+  const rows = [parentRow(), started('c1', ['p']), started('c2', ['p'])];
+  const first = cleanup(rows, split, 1_000, new Map(), 5_000);
+  t.deepEqual(deleted(first), []);
+  t.deepEqual([...first.eligibleSince], [['p', 1_000]]);
+  t.deepEqual(deleted(cleanup(rows, split, 5_999, first.eligibleSince, 5_000)), []);
+  t.deepEqual(deleted(cleanup(rows, split, 6_000, first.eligibleSince, 5_000)), ['p']);
+  // a child that is not started any more (its row replaced) resets the wait
+  const reset = cleanup([parentRow(), started('c1', ['p']), started('c2', ['p'], 'TRIM_HORIZON')], split, 6_000, first.eligibleSince, 5_000);
+  t.deepEqual([...reset.eligibleSince], []);
 });

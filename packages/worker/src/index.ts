@@ -10,7 +10,7 @@ export { ActorCrashInjected, ActorRuntime, NORMAL, SHUTDOWN } from './actor/runt
 export type { ActorContext, ActorRef, Behavior, ExitReason } from './actor/runtime.js';
 export { Supervisor, decide, restartSet } from './actor/supervisor.js';
 export type { ChildInstance, ChildSpec, ChildState, Directive, RestartIntensity, RestartType, Strategy, SupervisorEvent } from './actor/supervisor.js';
-export { LeaseTable, SHARD_END, itemFromNewLease, leaseFromItem } from './lease/lease-table.js';
+export { LeaseTable, SHARD_END, itemFromNewLease, leaseFromItem, leaseRowProblem, type UnreadableRow } from './lease/lease-table.js';
 export { createDynamoDBClient, createKinesisClient, createSubscriptionClient } from './aws-clients.js';
 export type { ClientOptions } from './aws-clients.js';
 export { addDeadlines, callTimeoutError } from './deadlines.js';

@@ -25,7 +25,7 @@ export interface WorkerSpec {
   streamName: string;
   appName: string;
   clientOptions: unknown;
-  lease: { failoverMs: number; takeIntervalMs?: number; maxStealPerCycle?: number; checkpointIntervalMs?: number };
+  lease: { failoverMs: number; takeIntervalMs?: number; maxStealPerCycle?: number; checkpointIntervalMs?: number; handoffTimeoutMs?: number };
   polling?: { idleMs?: number };
   delayMs?: number;
   allow?: string[];

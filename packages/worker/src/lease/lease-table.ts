@@ -8,6 +8,7 @@
 import {
   ConditionalCheckFailedException,
   CreateTableCommand,
+  DeleteItemCommand,
   DescribeTableCommand,
   GetItemCommand,
   PutItemCommand,
@@ -22,6 +23,45 @@ import type { LeaseSnapshot } from '../protocol.js';
 export const SHARD_END = 'SHARD_END';
 
 type Item = Record<string, AttributeValue>;
+
+/** A lease row this library cannot read, by its key (when it has one) and why. */
+export interface UnreadableRow {
+  leaseKey: string;
+  reason: string;
+  /** The row as stored, canonical: a change of the row changes it. */
+  fingerprint: string;
+}
+
+const isNumber = (v: AttributeValue | undefined) => v?.N !== undefined && Number.isFinite(Number(v.N));
+
+/**
+ * Why a row cannot be used as a lease, or undefined when it can. Such a row can never be taken
+ * (a take's condition on leaseCounter would never hold), so it is reported and left alone rather
+ * than read with made-up defaults. Optional attributes may be absent, but not of another type.
+ */
+export function leaseRowProblem(item: Item): string | undefined {
+  if (!item.leaseKey?.S) return 'leaseKey is missing or not a string';
+  if (!item.leaseCounter) return 'leaseCounter is missing';
+  if (!isNumber(item.leaseCounter)) return 'leaseCounter is not a number';
+  for (const key of ['checkpoint', 'leaseOwner', 'startingHashKey', 'endingHashKey', 'handoffTo']) {
+    if (item[key] && item[key].S === undefined) return `${key} is not a string`;
+  }
+  for (const key of ['checkpointSubSequenceNumber', 'ownerSwitchesSinceCheckpoint']) {
+    if (item[key] && !isNumber(item[key])) return `${key} is not a number`;
+  }
+  for (const key of ['parentShardId', 'childShardIds']) {
+    if (item[key] && item[key].SS === undefined) return `${key} is not a string set`;
+  }
+  return undefined;
+}
+
+const canonical = (value: unknown): string =>
+  value && typeof value === 'object' && !Array.isArray(value)
+    ? `{${Object.keys(value)
+        .sort()
+        .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+        .join(',')}}`
+    : JSON.stringify(value);
 
 export function leaseFromItem(item: Item): LeaseSnapshot {
   return {
@@ -144,15 +184,43 @@ export class LeaseTable {
     }
   }
 
+  /** Every readable lease; rows that cannot be read are left out (scanRows reports them). */
   async scan(): Promise<LeaseSnapshot[]> {
+    return (await this.scanRows()).leases;
+  }
+
+  /** The whole table: readable leases, and the rows that are not (see leaseRowProblem). */
+  async scanRows(): Promise<{ leases: LeaseSnapshot[]; unreadable: UnreadableRow[] }> {
     const leases: LeaseSnapshot[] = [];
+    const unreadable: UnreadableRow[] = [];
     let start: Item | undefined;
     do {
       const page = await this.ddb.send(new ScanCommand({ TableName: this.tableName, ConsistentRead: true, ExclusiveStartKey: start }));
-      for (const item of page.Items ?? []) leases.push(leaseFromItem(item));
+      for (const item of page.Items ?? []) {
+        const reason = leaseRowProblem(item);
+        if (reason) unreadable.push({ leaseKey: item.leaseKey?.S ?? JSON.stringify(item.leaseKey ?? null), reason, fingerprint: canonical(item) });
+        else leases.push(leaseFromItem(item));
+      }
       start = page.LastEvaluatedKey;
     } while (start);
-    return leases;
+    return { leases, unreadable };
+  }
+
+  /**
+   * Deletes a finished lease (lease cleanup), on `checkpoint = SHARD_END`: false when the row is
+   * gone already or is not finished.
+   */
+  deleteFinished(leaseKey: string): Promise<boolean> {
+    return conditional(() =>
+      this.ddb.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: { leaseKey: { S: leaseKey } },
+          ConditionExpression: 'checkpoint = :end',
+          ExpressionAttributeValues: { ':end': { S: SHARD_END } },
+        }),
+      ),
+    );
   }
 
   async get(leaseKey: string): Promise<LeaseSnapshot | undefined> {
