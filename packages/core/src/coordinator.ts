@@ -1,5 +1,15 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { SHARD_END, itemFromNewLease, serializeError, type ActorContext, type Behavior, type LeaseSnapshot, type LeaseTable } from '@kinesis-client/worker';
+import {
+  SHARD_END,
+  comparePositions,
+  itemFromNewLease,
+  serializeError,
+  type ActorContext,
+  type Behavior,
+  type LeaseSnapshot,
+  type LeaseTable,
+  type Position,
+} from '@kinesis-client/worker';
 import { LeaseExpiry, planTakes } from './lease-taker.js';
 import { listAllShards, planLeaseSync, shardNode, type InitialCheckpoint, type ShardNode } from './shard-graph.js';
 import type { ResolvedOptions } from './options.js';
@@ -19,6 +29,8 @@ export interface CoordinatorDeps {
   leases: LeaseTable;
   hosts: () => readonly (ShardHostHandle | undefined)[];
   onError(error: unknown, shardId?: string): void;
+  /** The last position this process handled in a shard (from batch outcomes), if any. */
+  handled(shardId: string): Position | undefined;
 }
 
 const HOST_RESTART_GRACE_MS = 2_000;
@@ -90,8 +102,12 @@ export function coordinator(deps: CoordinatorDeps) {
       if (!host || stopping) return;
       held.set(lease.leaseKey, host.index);
       host.shards.add(lease.leaseKey);
+      // handled here before (a thread that died, say) but not checkpointed: resume after what was handled
+      const handled = deps.handled(lease.leaseKey);
+      const row = { sequenceNumber: lease.checkpoint, subSequenceNumber: lease.checkpointSubSequenceNumber };
+      const resume = handled && comparePositions(handled, row) > 0 ? handled : undefined;
       try {
-        await host.api.startShard(lease);
+        await host.api.startShard(lease, resume);
       } catch (error) {
         held.delete(lease.leaseKey);
         host.shards.delete(lease.leaseKey);

@@ -21,6 +21,8 @@ const supervisorLimits = (maxRestarts: number, withinMs: number, baseMs: number,
 const plainConfig = z.record(z.string(), z.unknown()).default({});
 
 const cores = availableParallelism();
+/** Per shard: with 1 MiB records, 10 000 buffered records would be 10 GiB. */
+const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 
 export const optionsSchema = z.strictObject({
   streamName: z.string().min(1),
@@ -47,6 +49,8 @@ export const optionsSchema = z.strictObject({
       maxStealPerCycle: z.number().int().min(0).max(1_000).default(1),
       /** At most one checkpoint write per shard per interval; 0 writes after every batch. */
       checkpointIntervalMs: ms(1_000),
+      /** Batches stop starting this long before a lease not renewed could be taken by another worker; default failoverMs / 5. */
+      safetyMarginMs: z.number().finite().int().min(0).optional(),
     })
     .prefault({}),
   /** Main thread only (the coordinator decides what to take), so it never has to cross to a thread. */
@@ -68,6 +72,8 @@ export const optionsSchema = z.strictObject({
       idleMs: ms(1_000),
       getRecordsLimit: count(10_000, 10_000),
       maxBufferedRecords: count(10_000, 1_000_000),
+      /** Read-ahead stops at this many payload bytes per shard (plus one page): 32 MiB holds 32 records of 1 MiB. */
+      maxBufferedBytes: count(MAX_BUFFERED_BYTES),
       /** After ProvisionedThroughputExceeded on a shard; that shard alone waits. */
       throttleBackoff: backoff(250, 10_000),
       /** Iterators expire after 5 minutes; one that sat unused this long (a paused shard) is replaced first. */
@@ -91,6 +97,7 @@ export const optionsSchema = z.strictObject({
           watchdogMs: z.number().int().min(100).default(30_000),
           subscriptionMs: z.number().int().min(5_000).max(300_000).default(300_000),
           maxBufferedRecords: count(10_000, 1_000_000),
+          maxBufferedBytes: count(MAX_BUFFERED_BYTES),
         }),
       ],
       { error: "expected { mode: 'polling' } or { mode: 'fanout', consumerName }" },
@@ -131,7 +138,15 @@ export interface ResolvedOptions extends Omit<Parsed, 'consumer' | 'lease'> {
   workerId: string;
   kinesis: AwsClientConfig;
   dynamodb: AwsClientConfig;
-  lease: { failoverMs: number; renewIntervalMs: number; takeIntervalMs: number; maxLeasesPerWorker: number | undefined; maxStealPerCycle: number; checkpointIntervalMs: number };
+  lease: {
+    failoverMs: number;
+    renewIntervalMs: number;
+    takeIntervalMs: number;
+    maxLeasesPerWorker: number | undefined;
+    maxStealPerCycle: number;
+    checkpointIntervalMs: number;
+    safetyMarginMs: number;
+  };
 }
 
 function describeValue(value: unknown): string {
@@ -190,6 +205,16 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     );
   }
   const failoverMs = o.lease.failoverMs;
+  const renewIntervalMs = o.lease.renewIntervalMs ?? Math.max(1, Math.floor(failoverMs / 3));
+  const safetyMarginMs = o.lease.safetyMarginMs ?? Math.floor(failoverMs / 5);
+  if (renewIntervalMs + safetyMarginMs >= failoverMs) {
+    // a renewal must land before the fence closes, or every shard would stop between renewals
+    throw invalid(
+      o.lease.safetyMarginMs === undefined ? 'lease.renewIntervalMs' : 'lease.safetyMarginMs',
+      `must leave renewIntervalMs + safetyMarginMs below failoverMs (${renewIntervalMs} + ${safetyMarginMs} >= ${failoverMs})`,
+      o.lease.safetyMarginMs ?? renewIntervalMs,
+    );
+  }
   const withRegion = (config: AwsClientConfig) => (o.region && config.region === undefined ? { ...config, region: o.region } : config);
   const consumerUrl =
     o.consumer instanceof URL
@@ -206,11 +231,12 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     dynamodb: withRegion(o.dynamodb),
     lease: {
       failoverMs,
-      renewIntervalMs: o.lease.renewIntervalMs ?? Math.max(1, Math.floor(failoverMs / 3)),
+      renewIntervalMs,
       takeIntervalMs: o.lease.takeIntervalMs ?? failoverMs * 2,
       maxLeasesPerWorker: o.lease.maxLeasesPerWorker,
       maxStealPerCycle: o.lease.maxStealPerCycle,
       checkpointIntervalMs: o.lease.checkpointIntervalMs,
+      safetyMarginMs,
     },
   };
 }

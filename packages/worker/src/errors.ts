@@ -11,6 +11,7 @@ export const ErrorCodes = {
   LEASE_TABLE_FAILED: 'The lease table could not be created or read',
   STREAM_CONSUMER_FAILED: 'The enhanced fan-out stream consumer could not be registered or did not become ACTIVE',
   LEASE_LOST: 'This worker no longer holds the lease',
+  LEASE_EXPIRED: 'A batch was not started: the lease was not renewed within failoverMs minus lease.safetyMarginMs',
   BATCH_FAILED: 'handleBatch failed after every attempt and the consumer has no handleFailed',
   POOL_WORKER_DIED: 'A consumer pool thread died while handling a batch',
   HOST_THREAD_DIED: 'A shard-host thread exited unexpectedly',

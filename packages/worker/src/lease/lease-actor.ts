@@ -5,6 +5,8 @@ import type { HostEnv } from '../host-env.js';
 import type { LeaseSnapshot } from '../protocol.js';
 import type { ReaderMessage } from '../reader/reader-actor.js';
 import type { SubscriptionMessage } from '../reader/subscription-reader.js';
+import { anchorFor, laterPosition, startFrom, type Position } from '../position.js';
+import { processNow, type LeaseFence } from './fence.js';
 import { SHARD_END, type HeldWrite } from './lease-table.js';
 
 export type LeaseMessage =
@@ -24,12 +26,12 @@ export interface LeaseActorHooks {
   onHandoff(to: string): void;
   /** SHARD_END is written: the shard's actors may stop for good. */
   onEnded(childShardIds: string[]): void;
+  /** The last position this shard handled in this process, across every incarnation of its actors. */
+  handled(): Position | undefined;
 }
 
-interface Position {
-  sequenceNumber: string;
-  subSequenceNumber: number;
-}
+/** A write still unanswered when the lease must be considered lost. */
+const EXPIRED = Symbol('lease expired');
 
 /**
  * Holds one shard's lease: takes it, renews it every renewIntervalMs, writes checkpoints and
@@ -37,7 +39,7 @@ interface Position {
  * every write is conditional on leaseCounter and leaseOwner, so a worker that lost the lease
  * can never checkpoint.
  */
-export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapshot | undefined, hooks: LeaseActorHooks) {
+export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapshot | undefined, hooks: LeaseActorHooks, fence: LeaseFence) {
   return (ctx: ActorContext<LeaseMessage>): Behavior<LeaseMessage> => {
     const { config, leases, report } = env;
     const me = config.workerId;
@@ -50,12 +52,46 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
     let lastRenewedAt = ctx.clock.now();
     let held = false;
     let handingOff = false;
+    /** Where a sentinel checkpoint is read from (checkpointTimestamp); see docs/positions.md. */
+    let anchor: number | undefined;
+    /** This owner wrote the anchor at LATEST: its first reader takes LATEST itself. */
+    let exactFirst = false;
 
     const lose = (reason: string, wasHeld = true) => {
+      fence.revoke();
       if (!held) return;
       held = false;
       hooks.onLost(reason, wasHeld);
       ctx.exit({ kind: 'normal' });
+    };
+
+    /**
+     * A write of the lease, abandoned once others may consider the lease expired: a hung call
+     * never keeps this actor believing it holds the lease (and never blocks its mailbox) past that.
+     */
+    const beforeLost = <T>(call: Promise<T>): Promise<T | typeof EXPIRED> => {
+      const wait = fence.lostAt() - processNow();
+      if (!Number.isFinite(wait)) return call;
+      return new Promise((resolve, reject) => {
+        const timer = ctx.clock.setTimeout(() => resolve(EXPIRED), Math.max(0, wait));
+        call.then(
+          (value) => (ctx.clock.clearTimeout(timer), resolve(value)),
+          (error) => (ctx.clock.clearTimeout(timer), reject(error)),
+        );
+      });
+    };
+    const expired = () => processNow() >= fence.lostAt();
+
+    /** The shard handled more than this actor has been told (its checkpoint message was lost with an incarnation): write that. */
+    const catchUp = () => {
+      const known = pending ?? written;
+      const newer = laterPosition(known, hooks.handled());
+      if (!newer || newer === known) return;
+      pending = newer;
+      if (!flushScheduled) {
+        flushScheduled = true;
+        ctx.send(ctx.self, { type: 'flush' });
+      }
     };
 
     let renewFailures = 0;
@@ -74,14 +110,21 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
       const target = pending;
       if (!target) return true;
       lastFlushAt = ctx.clock.now();
-      const ok = await leases.checkpoint(shardId, counter, me, target.sequenceNumber, target.subSequenceNumber);
+      const sent = processNow();
+      const ok = await beforeLost(leases.checkpoint(shardId, counter, me, target.sequenceNumber, target.subSequenceNumber));
+      if (ok === EXPIRED) {
+        lose('checkpoint unanswered until the lease could expire');
+        return false;
+      }
       if (!ok) {
         lose('checkpoint condition failed: leaseCounter or leaseOwner changed');
         return false;
       }
       counter++;
+      fence.renewed(sent);
       lastRenewedAt = ctx.clock.now();
       written = target;
+      anchor = undefined;
       if (pending === target) pending = undefined;
       report({ type: 'checkpoint', shardId, sequenceNumber: target.sequenceNumber, subSequenceNumber: target.subSequenceNumber });
       noticeHandoff(ok);
@@ -99,14 +142,27 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
           return;
         }
         counter = current.leaseCounter;
+        anchor = current.checkpointTimestamp;
       } else {
-        let taken = await leases.take(current, me);
+        // the first owner of a LATEST or AT_TIMESTAMP lease anchors it in its take (docs/positions.md)
+        const take = async (lease: LeaseSnapshot) => {
+          const wanted = lease.checkpointTimestamp ?? anchorFor(lease.checkpoint, config.initialTimestamp, Date.now());
+          const sent = processNow();
+          // the counter condition means no other take (the only writer of an anchor) came in between
+          const ok = await leases.take(lease, me, wanted);
+          if (!ok) return false;
+          fence.renewed(sent);
+          anchor = wanted;
+          exactFirst = lease.checkpointTimestamp === undefined && lease.checkpoint === 'LATEST';
+          return true;
+        };
+        let taken = await take(current);
         if (!taken) {
           // a thread of ours that died may have renewed once more after the coordinator read the row
           const fresh = await leases.get(shardId);
           if (fresh?.leaseOwner === me) {
-            current = { ...current, leaseCounter: fresh.leaseCounter, checkpoint: fresh.checkpoint, checkpointSubSequenceNumber: fresh.checkpointSubSequenceNumber };
-            taken = await leases.take(current, me);
+            current = { ...fresh, leaseOwner: current.leaseOwner };
+            taken = await take(current);
           }
         }
         if (!taken) {
@@ -122,6 +178,7 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
       written = { sequenceNumber: current.checkpoint, subSequenceNumber: current.checkpointSubSequenceNumber };
       report({ type: 'lease:acquired', shardId, leaseCounter: counter, checkpoint: current.checkpoint });
       scheduleRenew();
+      catchUp();
     };
 
     return {
@@ -135,18 +192,22 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
             const sinceRenewal = ctx.clock.now() - lastRenewedAt;
             if (sinceRenewal < config.lease.renewIntervalMs) return void ctx.sendAfter(config.lease.renewIntervalMs - sinceRenewal, { type: 'renew' });
             try {
-              const ok = await leases.renew(shardId, counter, me);
+              const sent = processNow();
+              const ok = await beforeLost(leases.renew(shardId, counter, me));
+              if (ok === EXPIRED) return lose('renewal unanswered for failoverMs since the last successful one was sent');
               if (!ok) return lose('renewal condition failed: another worker holds the lease');
               counter++;
+              fence.renewed(sent);
               lastRenewedAt = ctx.clock.now();
               renewFailures = 0;
               noticeHandoff(ok);
             } catch (error) {
               report({ type: 'error', shardId, error: serializeError(error) });
               // still ours until others may consider it expired
-              if (ctx.clock.now() - lastRenewedAt >= config.lease.failoverMs) return lose('renewals failed for failoverMs');
-              // throttled or unreachable: try again well before the lease could expire
-              ctx.sendAfter(backoffDelay(++renewFailures, { baseMs: 100, maxMs: config.lease.renewIntervalMs }), { type: 'renew' });
+              if (expired()) return lose('renewals failed for failoverMs');
+              // throttled or unreachable: try again well before the lease could expire, and at the latest when it does
+              const retry = backoffDelay(++renewFailures, { baseMs: 100, maxMs: config.lease.renewIntervalMs });
+              ctx.sendAfter(Math.min(retry, Math.max(0, fence.lostAt() - processNow())), { type: 'renew' });
               return;
             }
             scheduleRenew();
@@ -170,24 +231,36 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
               flushFailures = 0;
             } catch (error) {
               report({ type: 'error', shardId, error: serializeError(error) });
+              if (expired()) return lose('checkpoints failed for failoverMs');
               flushScheduled = true;
               ctx.sendAfter(backoffDelay(++flushFailures, config.batch.backoff), { type: 'flush' });
             }
             return;
           }
           case 'position': {
+            if (!held) return;
+            catchUp();
             const at = pending ?? written;
-            if (!held || !at) return;
-            ctx.send(message.replyTo, { type: 'start', checkpoint: at.sequenceNumber, subSequenceNumber: at.subSequenceNumber });
+            if (!at) return;
+            const from = startFrom(at, anchor, exactFirst);
+            exactFirst = false;
+            ctx.send(message.replyTo, {
+              type: 'start',
+              checkpoint: from.sequenceNumber,
+              subSequenceNumber: from.subSequenceNumber,
+              ...(from.timestamp === undefined ? {} : { timestamp: from.timestamp }),
+            });
             return;
           }
           case 'shardEnd': {
             if (!held) return;
             if (!(await flush())) return;
-            const ok = await leases.checkpoint(shardId, counter, me, SHARD_END, 0, message.childShardIds);
+            const ok = await beforeLost(leases.checkpoint(shardId, counter, me, SHARD_END, 0, message.childShardIds));
+            if (ok === EXPIRED) return lose('SHARD_END checkpoint unanswered until the lease could expire');
             if (!ok) return lose('SHARD_END checkpoint condition failed');
             counter++;
             report({ type: 'checkpoint', shardId, sequenceNumber: SHARD_END, subSequenceNumber: 0 });
+            fence.revoke();
             held = false;
             hooks.onEnded(message.childShardIds);
             ctx.exit({ kind: 'normal' });
@@ -199,9 +272,11 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
             try {
               if (await flush()) {
                 // the requester may have withdrawn (it is stopping): then free the lease for anyone
-                released = (message.to !== undefined && (await leases.handoff(shardId, me, message.to))) || (await leases.release(shardId, me));
+                const give = async () => (message.to !== undefined && (await leases.handoff(shardId, me, message.to))) || (await leases.release(shardId, me));
+                released = (await beforeLost(give())) === true;
               }
             } finally {
+              fence.revoke();
               held = false;
               if (released) report({ type: 'lease:released', shardId, ...(message.to ? { to: message.to } : {}) });
               message.done(released);
