@@ -161,6 +161,31 @@ test.serial('a slow consumer drops the subscription at maxBufferedRecords and re
   t.deepEqual(delivered, sortedSeqs(put.map((p) => p.sequenceNumber)), 'every record, once');
 });
 
+test.serial('large records: the subscription is dropped at maxBufferedBytes too, and resumed after the last buffered record', async (t) => {
+  const stream = uniqueName('fanout-bytes');
+  const app = uniqueName('app');
+  await createStream(services.kinesis, stream, 1);
+  const RECORD = 20 * 1024;
+  const run = await start(stream, app, 'bytes', { batchers: { batchSize: 2 }, retrieval: { mode: 'fanout', consumerName: 'bytes', maxBufferedBytes: 3 * RECORD } }, { delayMs: 150 });
+  const put: { shardId: string; sequenceNumber: string }[] = [];
+  try {
+    const body = new TextEncoder().encode('x'.repeat(RECORD));
+    for (let round = 0; round < 4; round++) {
+      put.push(...(await putRecords(services.kinesis, stream, jsonRecords(6, { offset: round * 6 }).map((r) => ({ ...r, Data: body })))));
+      await new Promise((r) => setTimeout(r, 700));
+    }
+    await run.deliveries.waitFor(() => run.deliveries.count >= 24);
+    const [status] = await run.system.status();
+    t.deepEqual(run.errors, []);
+    // the record bound (10 000 by default) is never reached: only the byte bound can have dropped it
+    t.true((status?.subscriptions ?? 0) >= 2, `the subscription was dropped and taken up again (${status?.subscriptions} subscriptions)`);
+  } finally {
+    await run.stop();
+  }
+  const delivered = run.deliveries.byShard().get(put[0]!.shardId) ?? [];
+  t.deepEqual(delivered, sortedSeqs(put.map((p) => p.sequenceNumber)), 'every record, once, in order');
+});
+
 test.serial('a split: the parent is read to its end, checkpointed at SHARD_END, and only then are its children read', async (t) => {
   const stream = uniqueName('fanout-split');
   const app = uniqueName('app');
