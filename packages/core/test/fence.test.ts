@@ -43,7 +43,8 @@ test.serial('a worker whose lease writes fail stops starting batches before anot
     producing = false;
     await producer;
     const handled = () => new Set([...a.deliveries.batches, ...bRun.deliveries.batches].flatMap((x) => x.sequenceNumbers));
-    await eventually(async () => (produced.every((s) => handled().has(s)) ? true : undefined), 30_000, 'every record handled').catch(() => undefined);
+    // generous: B replays what A handled without a checkpoint, at the slow consumer's pace, on a loaded machine
+    await eventually(async () => (produced.every((s) => handled().has(s)) ? true : undefined), 90_000, 'every record handled').catch(() => undefined);
 
     const all = handled();
     t.deepEqual(produced.filter((s) => !all.has(s)), [], 'nothing lost');

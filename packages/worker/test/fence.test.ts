@@ -1,5 +1,5 @@
 import test from 'ava';
-import { LeaseFence, anchorFor, comparePositions, fenceOpen, laterPosition, processNow, startFrom, ANCHOR_SKEW_MS } from '@kinesis-client/worker';
+import { EXPIRED, LeaseFence, ManualClock, beforeDeadline, anchorFor, comparePositions, fenceOpen, laterPosition, processNow, startFrom, ANCHOR_SKEW_MS } from '@kinesis-client/worker';
 
 const timing = { failoverMs: 10_000, safetyMarginMs: 2_000 };
 
@@ -69,4 +69,17 @@ test('anchor: LATEST is our clock less the skew margin; AT_TIMESTAMP the configu
   t.is(anchorFor('AT_TIMESTAMP', 42, 100_000), 42);
   t.is(anchorFor('TRIM_HORIZON', 42, 100_000), undefined);
   t.is(anchorFor('123', 42, 100_000), undefined);
+});
+
+test('beforeDeadline: a call that never answers gives EXPIRED at the deadline; one that answers first gives its value', async (t) => {
+  const clock = new ManualClock();
+  const hung = beforeDeadline(new Promise<never>(() => undefined), 1_000, clock);
+  clock.advance(999);
+  const early = await Promise.race([hung, new Promise((r) => setImmediate(() => r('pending')))]);
+  t.is(early, 'pending', 'not before the deadline');
+  clock.advance(1);
+  t.is(await hung, EXPIRED);
+  t.is(await beforeDeadline(Promise.resolve(7), 1_000, clock), 7);
+  t.is(clock.pendingTimers, 0, 'the timer is cleared once the call answers');
+  t.is(await beforeDeadline(Promise.resolve('no deadline'), Number.NEGATIVE_INFINITY, clock), 'no deadline');
 });

@@ -9,6 +9,8 @@
  * moment a batch really starts, however long the batch waited in queues on the way.
  */
 
+import type { Clock } from '../clock.js';
+
 /** Milliseconds on the process-wide monotonic clock: the same in every thread of this process. */
 export function processNow(): number {
   return Number(process.hrtime.bigint() / 1_000n) / 1_000;
@@ -28,6 +30,26 @@ export const leaseLostAt = (sentAt: number, t: FenceTiming): number => sentAt + 
 /** Whether a batch may start at `now`, given the fence's buffer (what the pool thread gets). */
 export function fenceOpen(buffer: SharedArrayBuffer, now: number): boolean {
   return now < Number(Atomics.load(new BigInt64Array(buffer), UNTIL)) / 1_000;
+}
+
+/** A write still unanswered when the lease must be considered lost. */
+export const EXPIRED: unique symbol = Symbol('lease expired');
+
+/**
+ * `call`, or EXPIRED once `waitMs` have passed without its answer: a hung call never keeps a lease
+ * actor believing it holds the lease (nor blocks its mailbox) past the moment others may take it.
+ * A non-finite wait (no deadline yet) leaves the call alone.
+ */
+export function beforeDeadline<T>(call: Promise<T>, waitMs: number, clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>): Promise<T | typeof EXPIRED> {
+  if (!Number.isFinite(waitMs)) return call;
+  return new Promise((resolve, reject) => {
+    // after the I/O of this loop turn: an answer already in (a loop that stalled) wins over the timer
+    const timer = clock.setTimeout(() => setImmediate(() => resolve(EXPIRED)), Math.max(0, waitMs));
+    call.then(
+      (value) => (clock.clearTimeout(timer), resolve(value)),
+      (error) => (clock.clearTimeout(timer), reject(error)),
+    );
+  });
 }
 
 const UNTIL = 0;

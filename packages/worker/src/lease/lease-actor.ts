@@ -6,7 +6,7 @@ import type { LeaseSnapshot } from '../protocol.js';
 import type { ReaderMessage } from '../reader/reader-actor.js';
 import type { SubscriptionMessage } from '../reader/subscription-reader.js';
 import { anchorFor, laterPosition, startFrom, type Position } from '../position.js';
-import { processNow, type LeaseFence } from './fence.js';
+import { EXPIRED, beforeDeadline, processNow, type LeaseFence } from './fence.js';
 import { SHARD_END, type HeldWrite } from './lease-table.js';
 
 export type LeaseMessage =
@@ -30,8 +30,6 @@ export interface LeaseActorHooks {
   handled(): Position | undefined;
 }
 
-/** A write still unanswered when the lease must be considered lost. */
-const EXPIRED = Symbol('lease expired');
 
 /**
  * Holds one shard's lease: takes it, renews it every renewIntervalMs, writes checkpoints and
@@ -65,21 +63,8 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
       ctx.exit({ kind: 'normal' });
     };
 
-    /**
-     * A write of the lease, abandoned once others may consider the lease expired: a hung call
-     * never keeps this actor believing it holds the lease (and never blocks its mailbox) past that.
-     */
-    const beforeLost = <T>(call: Promise<T>): Promise<T | typeof EXPIRED> => {
-      const wait = fence.lostAt() - processNow();
-      if (!Number.isFinite(wait)) return call;
-      return new Promise((resolve, reject) => {
-        const timer = ctx.clock.setTimeout(() => resolve(EXPIRED), Math.max(0, wait));
-        call.then(
-          (value) => (ctx.clock.clearTimeout(timer), resolve(value)),
-          (error) => (ctx.clock.clearTimeout(timer), reject(error)),
-        );
-      });
-    };
+    /** A write of the lease, abandoned once others may consider the lease expired (see beforeDeadline). */
+    const beforeLost = <T>(call: Promise<T>) => beforeDeadline(call, fence.lostAt() - processNow(), ctx.clock);
     const expired = () => processNow() >= fence.lostAt();
 
     /** The shard handled more than this actor has been told (its checkpoint message was lost with an incarnation): write that. */
@@ -111,6 +96,7 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
       if (!target) return true;
       lastFlushAt = ctx.clock.now();
       const sent = processNow();
+      const sentLocal = lastFlushAt;
       const ok = await beforeLost(leases.checkpoint(shardId, counter, me, target.sequenceNumber, target.subSequenceNumber));
       if (ok === EXPIRED) {
         lose('checkpoint unanswered until the lease could expire');
@@ -122,7 +108,7 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
       }
       counter++;
       fence.renewed(sent);
-      lastRenewedAt = ctx.clock.now();
+      lastRenewedAt = sentLocal;
       written = target;
       anchor = undefined;
       if (pending === target) pending = undefined;
@@ -193,12 +179,14 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
             if (sinceRenewal < config.lease.renewIntervalMs) return void ctx.sendAfter(config.lease.renewIntervalMs - sinceRenewal, { type: 'renew' });
             try {
               const sent = processNow();
+              // the next renewal is due an interval after this one was sent, not answered: a slow answer must not push it back
+              const sentLocal = ctx.clock.now();
               const ok = await beforeLost(leases.renew(shardId, counter, me));
               if (ok === EXPIRED) return lose('renewal unanswered for failoverMs since the last successful one was sent');
               if (!ok) return lose('renewal condition failed: another worker holds the lease');
               counter++;
               fence.renewed(sent);
-              lastRenewedAt = ctx.clock.now();
+              lastRenewedAt = sentLocal;
               renewFailures = 0;
               noticeHandoff(ok);
             } catch (error) {

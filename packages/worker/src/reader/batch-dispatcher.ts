@@ -176,13 +176,23 @@ export class BatchDispatcher {
     const records = packRecords(flight.records);
     const task = { records, info: this.batchInfo(flight), deaggregation: flight.deaggregation, fence: this.fence.buffer };
     const viaHandleFailed = flight.failedWith !== undefined;
+    const run = viaHandleFailed
+      ? this.env.main.runFailed(Comlink.transfer({ kind: 'failed', ...task, error: flight.failedWith! }, transferablesOf(records)))
+      : this.env.main.runBatch(Comlink.transfer({ kind: 'batch', ...task }, transferablesOf(records)));
+    // noted at once, not through the mailbox: a success counts even when this reader's incarnation has ended meanwhile
+    const noted = run.then((outcome) => {
+      if (outcome.ok) this.stats.handled = laterPosition(this.stats.handled, this.positionOf(flight, outcome.lastSubSequenceNumber));
+      return outcome;
+    });
     this.ctx.pipe(
-      viaHandleFailed
-        ? this.env.main.runFailed(Comlink.transfer({ kind: 'failed', ...task, error: flight.failedWith! }, transferablesOf(records)))
-        : this.env.main.runBatch(Comlink.transfer({ kind: 'batch', ...task }, transferablesOf(records))),
+      noted,
       (outcome) => ({ type: 'settled', outcome, viaHandleFailed }),
       (error) => ({ type: 'settled', outcome: { ok: false, error: serializeError(error) }, viaHandleFailed }),
     );
+  }
+
+  private positionOf(flight: InFlight, lastSubSequenceNumber: number | undefined): Position {
+    return { sequenceNumber: flight.records[flight.records.length - 1]!.SequenceNumber!, subSequenceNumber: lastSubSequenceNumber ?? 0 };
   }
 
   /** The lease is not known renewed in time: the batch waits, and starts once it is (or is dropped with the shard when it is lost). */
@@ -204,10 +214,7 @@ export class BatchDispatcher {
     const batchConfig = this.env.config.batch;
     if (outcome.ok) {
       this.inFlight = undefined;
-      const last = flight.records[flight.records.length - 1]!;
-      const position = { sequenceNumber: last.SequenceNumber!, subSequenceNumber: outcome.lastSubSequenceNumber ?? 0 };
-      this.stats.handled = laterPosition(this.stats.handled, position);
-      this.lease({ type: 'checkpoint', ...position });
+      this.lease({ type: 'checkpoint', ...this.positionOf(flight, outcome.lastSubSequenceNumber) });
       if (this.draining) return this.finishDrain();
       this.dispatch();
       this.hooks.onHandled();
