@@ -30,7 +30,6 @@ export interface LeaseActorHooks {
   handled(): Position | undefined;
 }
 
-
 /**
  * Holds one shard's lease: takes it, renews it every renewIntervalMs, writes checkpoints and
  * releases it. Writes are serialised by the mailbox, so leaseCounter never races with itself;
@@ -177,6 +176,8 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
             // a checkpoint renews the lease too: while they keep coming, a renewal would be a wasted write
             const sinceRenewal = ctx.clock.now() - lastRenewedAt;
             if (sinceRenewal < config.lease.renewIntervalMs) return void ctx.sendAfter(config.lease.renewIntervalMs - sinceRenewal, { type: 'renew' });
+            // past the point where others may take it, a renewal could only race them: the lease is gone
+            if (expired()) return lose('no renewal held for failoverMs');
             try {
               const sent = processNow();
               // the next renewal is due an interval after this one was sent, not answered: a slow answer must not push it back
