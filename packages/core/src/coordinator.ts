@@ -2,6 +2,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   KinesisClientError,
   SHARD_END,
+  comparePositions,
   itemFromNewLease,
   serializeError,
   type ActorContext,
@@ -9,6 +10,7 @@ import {
   type LeaseSnapshot,
   type LeaseTable,
   type UnreadableRow,
+  type Position,
 } from '@kinesis-client/worker';
 import { LeaseExpiry, planTakes } from './lease-taker.js';
 import { listAllShards, planCleanup, planLeaseSync, shardNode, type InitialCheckpoint, type ShardNode } from './shard-graph.js';
@@ -29,6 +31,8 @@ export interface CoordinatorDeps {
   leases: LeaseTable;
   hosts: () => readonly (ShardHostHandle | undefined)[];
   onError(error: unknown, shardId?: string): void;
+  /** The last position this process handled in a shard (from batch outcomes), if any. */
+  handled(shardId: string): Position | undefined;
 }
 
 const HOST_RESTART_GRACE_MS = 2_000;
@@ -109,8 +113,12 @@ export function coordinator(deps: CoordinatorDeps) {
       if (!host || stopping) return;
       held.set(lease.leaseKey, host.index);
       host.shards.add(lease.leaseKey);
+      // handled here before (a thread that died, say) but not checkpointed: resume after what was handled
+      const handled = deps.handled(lease.leaseKey);
+      const row = { sequenceNumber: lease.checkpoint, subSequenceNumber: lease.checkpointSubSequenceNumber };
+      const resume = handled && comparePositions(handled, row) > 0 ? handled : undefined;
       try {
-        await host.api.startShard(lease);
+        await host.api.startShard(lease, resume);
       } catch (error) {
         held.delete(lease.leaseKey);
         host.shards.delete(lease.leaseKey);

@@ -8,7 +8,12 @@ import {
   createDynamoDBClient,
   createKinesisClient,
   deserializeError,
+  laterPosition,
   systemClock,
+  type BatchOutcome,
+  type BatchTask,
+  type FailedTask,
+  type Position,
   type ChildSpec,
   type ConsumerCapabilities,
   type HostConfig,
@@ -80,12 +85,14 @@ function hostConfig(options: ResolvedOptions, index: number, consumer: ConsumerC
       failoverMs: options.lease.failoverMs,
       renewIntervalMs: options.lease.renewIntervalMs,
       checkpointIntervalMs: options.lease.checkpointIntervalMs,
+      safetyMarginMs: options.lease.safetyMarginMs,
     },
     callTimeouts: options.callTimeouts,
     reader: {
       idleMs: options.polling.idleMs,
       getRecordsLimit: options.polling.getRecordsLimit,
       maxBufferedRecords: options.polling.maxBufferedRecords,
+      maxBufferedBytes: options.polling.maxBufferedBytes,
       throttleBackoff: options.polling.throttleBackoff,
       iteratorMaxAgeMs: options.polling.iteratorMaxAgeMs,
     },
@@ -104,6 +111,7 @@ function hostConfig(options: ResolvedOptions, index: number, consumer: ConsumerC
             watchdogMs: r.watchdogMs,
             subscriptionMs: r.subscriptionMs,
             maxBufferedRecords: r.maxBufferedRecords,
+            maxBufferedBytes: r.maxBufferedBytes,
           },
         }
       : {}),
@@ -208,10 +216,22 @@ export async function createSystem(input: SystemOptions): Promise<System> {
     return result;
   };
 
+  /**
+   * Each shard's last handled position, from the batches' own outcomes: a shard retaken after its
+   * thread died resumes after it, even where its checkpoint was never written.
+   */
+  const handled = new Map<string, Position>();
+  const noteHandled = (task: BatchTask | FailedTask, outcome: BatchOutcome) => {
+    if (!outcome.ok) return;
+    const position = { sequenceNumber: task.info.lastSequenceNumber, subSequenceNumber: outcome.lastSubSequenceNumber ?? 0 };
+    handled.set(task.info.shardId, laterPosition(handled.get(task.info.shardId), position)!);
+  };
+
   const mainApi: MainApi = {
     runBatch: (task) => afterShardsBatch(task.info.shardId, async () => {
       const started = performance.now();
       const outcome = await pool.run(task);
+      noteHandled(task, outcome);
       if (outcome.ok) {
         events.emit('batch:handled', {
           shardId: task.info.shardId,
@@ -222,7 +242,8 @@ export async function createSystem(input: SystemOptions): Promise<System> {
           millisBehindLatest: task.info.millisBehindLatest,
           durationMs: performance.now() - started,
         });
-      } else {
+      } else if (!outcome.fenced) {
+        // a batch the lease fence kept from starting did not fail: it is sent again once the lease is renewed
         if (outcome.poolDied) poolDeaths++;
         events.emit('batch:failed', {
           shardId: task.info.shardId,
@@ -233,7 +254,12 @@ export async function createSystem(input: SystemOptions): Promise<System> {
       }
       return outcome;
     }),
-    runFailed: (task) => afterShardsBatch(task.info.shardId, () => pool.run(task)),
+    runFailed: (task) =>
+      afterShardsBatch(task.info.shardId, async () => {
+        const outcome = await pool.run(task);
+        noteHandled(task, outcome);
+        return outcome;
+      }),
     report,
   };
 
@@ -363,7 +389,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
             firstTick ??= first;
             const ref = runtime.spawn<CoordinatorMessage>(
               'coordinator',
-              coordinator({ options, kinesis, leases, hosts: () => slots, onError: emitError }),
+              coordinator({ options, kinesis, leases, hosts: () => slots, onError: emitError, handled: (shardId) => handled.get(shardId) }),
               (_ref, reason) => exited(reason),
               { type: 'tick', done: tickDone },
             );

@@ -10,6 +10,7 @@ export interface ShardView {
   threadId: number | undefined;
   millisBehindLatest: number | undefined;
   bufferedRecords: number | undefined;
+  bufferedBytes: number | undefined;
   getRecordsCalls: number | undefined;
   getShardIteratorCalls: number | undefined;
 }
@@ -86,6 +87,7 @@ export function inspectTree(input: InspectInput): Inspection {
       threadId: here?.threadId,
       millisBehindLatest: here?.millisBehindLatest,
       bufferedRecords: here?.bufferedRecords,
+      bufferedBytes: here?.bufferedBytes,
       getRecordsCalls: here?.getRecordsCalls,
       getShardIteratorCalls: here?.getShardIteratorCalls,
     };

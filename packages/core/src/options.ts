@@ -23,6 +23,8 @@ const MAX_TIMER_MS = 2_147_483_647;
 const plainConfig = z.record(z.string(), z.unknown()).default({});
 
 const cores = availableParallelism();
+/** Per shard: with 1 MiB records, 10 000 buffered records would be 10 GiB. */
+const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 
 export const optionsSchema = z.strictObject({
   streamName: z.string().min(1),
@@ -56,6 +58,8 @@ export const optionsSchema = z.strictObject({
       cleanupAfterMs: ms(300_000),
       /** At most one checkpoint write per shard per interval; 0 writes after every batch. */
       checkpointIntervalMs: ms(1_000),
+      /** Batches stop starting this long before a lease not renewed could be taken by another worker; default failoverMs / 5. */
+      safetyMarginMs: z.number().finite().int().min(0).optional(),
     })
     .prefault({}),
   /**
@@ -92,6 +96,8 @@ export const optionsSchema = z.strictObject({
       idleMs: ms(1_000),
       getRecordsLimit: count(10_000, 10_000),
       maxBufferedRecords: count(10_000, 1_000_000),
+      /** Read-ahead stops at this many payload bytes per shard (plus one page): 32 MiB holds 32 records of 1 MiB. */
+      maxBufferedBytes: count(MAX_BUFFERED_BYTES),
       /** After ProvisionedThroughputExceeded on a shard; that shard alone waits. */
       throttleBackoff: backoff(250, 10_000),
       /** Iterators expire after 5 minutes; one that sat unused this long (a paused shard) is replaced first. */
@@ -115,6 +121,7 @@ export const optionsSchema = z.strictObject({
           watchdogMs: z.number().int().min(100).default(30_000),
           subscriptionMs: z.number().int().min(5_000).max(300_000).default(300_000),
           maxBufferedRecords: count(10_000, 1_000_000),
+          maxBufferedBytes: count(MAX_BUFFERED_BYTES),
         }),
       ],
       { error: "expected { mode: 'polling' } or { mode: 'fanout', consumerName }" },
@@ -164,6 +171,7 @@ export interface ResolvedOptions extends Omit<Parsed, 'consumer' | 'lease' | 'ca
     handoffTimeoutMs: number;
     checkpointIntervalMs: number;
     cleanupAfterMs: number;
+    safetyMarginMs: number;
   };
   callTimeouts: { kinesisMs: number; dynamodbMs: number };
 }
@@ -198,13 +206,21 @@ function invalid(option: string, expected: string, got: unknown): KinesisClientE
  */
 function checkContradictions(o: ResolvedOptions, input: Record<string, unknown>): void {
   const given = (input.lease ?? {}) as Record<string, unknown>;
-  const { failoverMs, renewIntervalMs, handoffTimeoutMs } = o.lease;
+  const { failoverMs, renewIntervalMs, handoffTimeoutMs, safetyMarginMs } = o.lease;
   const blame = (option: string) => (given[option] !== undefined ? `lease.${option}` : 'lease.failoverMs');
   if (renewIntervalMs >= failoverMs) {
     throw invalid(
       blame('renewIntervalMs'),
       `contradicts lease.failoverMs: renewals every ${renewIntervalMs} ms cannot keep a lease that expires after ${failoverMs} ms (renewIntervalMs must be below failoverMs)`,
       given.renewIntervalMs ?? failoverMs,
+    );
+  }
+  if (renewIntervalMs + safetyMarginMs >= failoverMs) {
+    // a renewal must land before the fence closes, or every shard would stop between renewals
+    throw invalid(
+      given.safetyMarginMs === undefined ? 'lease.renewIntervalMs' : 'lease.safetyMarginMs',
+      `must leave renewIntervalMs + safetyMarginMs below failoverMs (${renewIntervalMs} + ${safetyMarginMs} >= ${failoverMs})`,
+      given.safetyMarginMs ?? renewIntervalMs,
     );
   }
   if (handoffTimeoutMs <= renewIntervalMs) {
@@ -266,6 +282,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   // one renewal interval: a hung renewal is cut and retried by about 2/3 of failoverMs; never so
   // short that a loaded DynamoDB (or a local emulator on a busy machine) times out by itself
   const dynamodbMs = o.callTimeouts.dynamodbMs ?? Math.max(renewIntervalMs, Math.min(Math.floor(failoverMs / 2), 2_000));
+  const safetyMarginMs = o.lease.safetyMarginMs ?? Math.floor(failoverMs / 5);
   const withRegion = (config: AwsClientConfig) => (o.region && config.region === undefined ? { ...config, region: o.region } : config);
   const consumerUrl =
     o.consumer instanceof URL
@@ -290,6 +307,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
       handoffTimeoutMs: o.lease.handoffTimeoutMs ?? 3 * Math.max(takeIntervalMs, failoverMs),
       checkpointIntervalMs: o.lease.checkpointIntervalMs,
       cleanupAfterMs: o.lease.cleanupAfterMs,
+      safetyMarginMs,
     },
     callTimeouts: { kinesisMs: o.callTimeouts.kinesisMs, dynamodbMs },
   };

@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { ListStreamConsumersCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { aggregate, type SystemOptions } from '@kinesis-client/core';
@@ -130,24 +130,23 @@ test.serial('resubscriptions in the middle (renewals, and failed SubscribeToShar
   );
 });
 
-test.serial('a slow consumer drops the subscription at maxBufferedRecords and resumes after the last buffered record', async (t) => {
-  const stream = uniqueName('fanout-slow');
+/**
+ * A slow consumer behind a one-shard subscription: four rounds of `perRound` records (payload
+ * `data` when given); the subscription must be dropped at the bound and resumed losing nothing.
+ */
+async function pausedAndResumed(t: ExecutionContext, name: string, retrieval: Record<string, number>, perRound: number, data?: Uint8Array) {
+  const stream = uniqueName(`fanout-${name}`);
   const app = uniqueName('app');
   await createStream(services.kinesis, stream, 1);
-  const run = await start(
-    stream,
-    app,
-    'slow',
-    { batchers: { batchSize: 2 }, retrieval: { mode: 'fanout', consumerName: 'slow', maxBufferedRecords: 4 } },
-    { delayMs: 150 },
-  );
+  const run = await start(stream, app, name, { batchers: { batchSize: 2 }, retrieval: { mode: 'fanout', consumerName: name, ...retrieval } }, { delayMs: 150 });
   const put: { shardId: string; sequenceNumber: string }[] = [];
   try {
     for (let round = 0; round < 4; round++) {
-      put.push(...(await putRecords(services.kinesis, stream, jsonRecords(8, { offset: round * 8 }))));
+      const records = jsonRecords(perRound, { offset: round * perRound }).map((r) => (data ? { ...r, Data: data } : r));
+      put.push(...(await putRecords(services.kinesis, stream, records)));
       await new Promise((r) => setTimeout(r, 700));
     }
-    await run.deliveries.waitFor(() => run.deliveries.count >= 32);
+    await run.deliveries.waitFor(() => run.deliveries.count >= 4 * perRound);
     const [status] = await run.system.status();
     // no renewal is due (5 minutes) and nothing failed, so every further subscription is a resume
     t.deepEqual(run.errors, []);
@@ -158,7 +157,14 @@ test.serial('a slow consumer drops the subscription at maxBufferedRecords and re
   const delivered = run.deliveries.byShard().get(put[0]!.shardId) ?? [];
   t.true(isAscending(delivered), 'in sequence order, no repeats');
   t.deepEqual(delivered, sortedSeqs(put.map((p) => p.sequenceNumber)), 'every record, once');
-});
+}
+
+test.serial('a slow consumer drops the subscription at maxBufferedRecords and resumes after the last buffered record', (t) =>
+  pausedAndResumed(t, 'slow', { maxBufferedRecords: 4 }, 8));
+
+// the record bound (10 000 by default) is never reached: only the byte bound can drop the subscription
+test.serial('large records: the subscription is dropped at maxBufferedBytes too, and resumed after the last buffered record', (t) =>
+  pausedAndResumed(t, 'bytes', { maxBufferedBytes: 3 * 20 * 1024 }, 6, new TextEncoder().encode('x'.repeat(20 * 1024))));
 
 test.serial('a split: the parent is read to its end, checkpointed at SHARD_END, and only then are its children read', async (t) => {
   const stream = uniqueName('fanout-split');

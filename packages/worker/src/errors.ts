@@ -12,6 +12,7 @@ export const ErrorCodes = {
   STREAM_CONSUMER_FAILED: 'The enhanced fan-out stream consumer could not be registered or did not become ACTIVE',
   LEASE_LOST: 'This worker no longer holds the lease',
   LEASE_ROW_INVALID: 'A lease table row cannot be read (a field missing or of the wrong type); it is left alone',
+  LEASE_EXPIRED: 'A batch was not started: the lease was not renewed within failoverMs minus lease.safetyMarginMs',
   BATCH_FAILED: 'handleBatch failed after every attempt and the consumer has no handleFailed',
   POOL_WORKER_DIED: 'A consumer pool thread died while handling a batch',
   BATCH_TIMEOUT: 'handleBatch or handleFailed did not settle within batchers.timeoutMs; its pool thread was replaced',

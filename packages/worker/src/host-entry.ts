@@ -13,6 +13,7 @@ import { CallFaults } from './faults.js';
 import type { HostEnv } from './host-env.js';
 import { LeaseTable } from './lease/lease-table.js';
 import type { HostApi, HostEvent, HostWorkerData, LeaseSnapshot, MainApi, ShardInspection, ShardStatus } from './protocol.js';
+import type { Position } from './position.js';
 import { ShardSupervisor } from './shard-supervisor.js';
 
 if (!parentPort) throw new Error('host-entry must run in a worker thread');
@@ -42,11 +43,17 @@ const env: HostEnv = {
 };
 
 const api: HostApi = {
-  async startShard(lease: LeaseSnapshot) {
+  async startShard(lease: LeaseSnapshot, handled?: Position) {
     if (shards.has(lease.leaseKey)) return;
-    const shard = new ShardSupervisor(env, lease.leaseKey, lease, (id) => {
-      if (shards.get(id) === shard) shards.delete(id);
-    });
+    const shard = new ShardSupervisor(
+      env,
+      lease.leaseKey,
+      lease,
+      (id) => {
+        if (shards.get(id) === shard) shards.delete(id);
+      },
+      handled,
+    );
     shards.set(lease.leaseKey, shard);
     await shard.start();
   },

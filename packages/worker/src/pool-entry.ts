@@ -8,7 +8,8 @@ import { unpackRecords } from './batch-codec.js';
 import { expandAggregates } from './kpl/expand.js';
 import type { Consumer, ConsumerContext } from './consumer.js';
 import { KinesisClientError, deserializeError, serializeError } from './errors.js';
-import type { BatchOutcome, DescribeOutcome, PoolTask, PoolWorkerData } from './protocol.js';
+import { fenceOpen, processNow } from './lease/fence.js';
+import type { BatchOutcome, BatchTask, DescribeOutcome, FailedTask, PoolTask, PoolWorkerData } from './protocol.js';
 
 const { consumerUrl } = workerData as PoolWorkerData;
 let loaded: Promise<Consumer<unknown>> | undefined;
@@ -40,12 +41,26 @@ function loadConsumer(): Promise<Consumer<unknown>> {
   return loaded;
 }
 
+/**
+ * The last moment to stop a batch whose lease may be gone: here, in the pool thread, right before
+ * the consumer sees it, however long it waited in queues since its shard sent it.
+ */
+function fenced(task: BatchTask | FailedTask): BatchOutcome | undefined {
+  if (!task.fence || fenceOpen(task.fence, processNow())) return undefined;
+  const error = new KinesisClientError('LEASE_EXPIRED', `shard ${task.info.shardId}: lease not renewed within failoverMs - safetyMarginMs; batch not started`, {
+    details: { shardId: task.info.shardId, firstSequenceNumber: task.info.firstSequenceNumber },
+  });
+  return { ok: false, fenced: true, error: serializeError(error) };
+}
+
 export default async function run(task: PoolTask): Promise<BatchOutcome | DescribeOutcome> {
   try {
     const consumer = await loadConsumer();
     if (task.kind === 'describe') {
       return { ok: true, capabilities: { handleMessage: !!consumer.handleMessage, handleFailed: !!consumer.handleFailed } };
     }
+    const refused = fenced(task);
+    if (refused) return refused;
     const ctx: ConsumerContext = { shardId: task.info.shardId, streamName: task.info.streamName, threadId };
     const { hashKeyRange, resumeAfter } = task.deaggregation;
     const { messages, lastSubSequenceNumber } = expandAggregates(unpackRecords(task.records, task.info.shardId, task.info.streamName), hashKeyRange, resumeAfter);
@@ -62,7 +77,12 @@ export default async function run(task: PoolTask): Promise<BatchOutcome | Descri
       }
     }
     // a batch can come out empty: the rest of an aggregate already handled, or records of a sibling shard
-    if (handled.length > 0) await consumer.handleBatch(handled, task.info, ctx);
+    if (handled.length > 0) {
+      // handleMessage may have taken a while
+      const late = fenced(task);
+      if (late) return late;
+      await consumer.handleBatch(handled, task.info, ctx);
+    }
     return { ok: true, lastSubSequenceNumber };
   } catch (error) {
     return { ok: false, error: serializeError(error) };

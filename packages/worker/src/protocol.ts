@@ -11,6 +11,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { RestartIntensity, RestartType, Strategy } from './actor/supervisor.js';
 import type { CallFaultSlot } from './faults.js';
 import type { HashKeyRange, ResumePoint } from './kpl/expand.js';
+import type { Position } from './position.js';
 
 /** Plain SDK v3 client config (endpoint, region, credentials as data, maxAttempts, ...). */
 export type AwsClientConfig = Record<string, unknown>;
@@ -24,10 +25,10 @@ export interface HostConfig {
   dynamodb: AwsClientConfig;
   /** Epoch ms, for shards whose lease checkpoint is AT_TIMESTAMP. */
   initialTimestamp: number | undefined;
-  lease: { failoverMs: number; renewIntervalMs: number; checkpointIntervalMs: number };
+  lease: { failoverMs: number; renewIntervalMs: number; checkpointIntervalMs: number; safetyMarginMs: number };
   /** Every Kinesis and DynamoDB call's deadline (SubscribeToShard exempt); 0: none. */
   callTimeouts: { kinesisMs: number; dynamodbMs: number };
-  reader: { idleMs: number; getRecordsLimit: number; maxBufferedRecords: number; throttleBackoff: BackoffOptions; iteratorMaxAgeMs: number };
+  reader: { idleMs: number; getRecordsLimit: number; maxBufferedRecords: number; maxBufferedBytes: number; throttleBackoff: BackoffOptions; iteratorMaxAgeMs: number };
   batch: { size: number; maxAttempts: number; backoff: BackoffOptions };
   shardSupervision: { intensity: RestartIntensity; backoff: BackoffOptions };
   consumer: ConsumerCapabilities;
@@ -47,6 +48,7 @@ export interface FanoutConfig {
   /** A subscription is renewed after this long (the service ends one after 5 minutes). */
   subscriptionMs: number;
   maxBufferedRecords: number;
+  maxBufferedBytes: number;
 }
 
 /** A lease row as the coordinator last read it. */
@@ -63,6 +65,11 @@ export interface LeaseSnapshot {
   endingHashKey: string | undefined;
   /** A worker that asked the owner to hand the lease over (after a final checkpoint). */
   handoffTo?: string | undefined;
+  /**
+   * Epoch ms: where a LATEST or AT_TIMESTAMP lease is read from by any start but its first
+   * owner's first (see docs/positions.md); removed by the first concrete checkpoint.
+   */
+  checkpointTimestamp?: number;
 }
 
 export type ShardStopReason = 'released' | 'lost' | 'ended' | 'failed';
@@ -72,6 +79,8 @@ export interface ShardStatus {
   checkpoint: string | undefined;
   millisBehindLatest: number | undefined;
   bufferedRecords: number;
+  /** Payload bytes of the buffered records. */
+  bufferedBytes: number;
   /** Fan-out: SubscribeToShard calls made for the shard by this worker. */
   subscriptions?: number;
   actors: { id: string; incarnation: number; restarts: number }[];
@@ -100,6 +109,7 @@ export interface ShardInspection {
   checkpoint: string | undefined;
   millisBehindLatest: number | undefined;
   bufferedRecords: number;
+  bufferedBytes: number;
   /** Since this worker took the shard. */
   getRecordsCalls: number;
   getShardIteratorCalls: number;
@@ -114,7 +124,8 @@ export type ShardActorRole = 'lease' | 'reader';
 
 /** Exposed by each shard-host thread; called by its ShardHostHandle on the main thread. */
 export interface HostApi {
-  startShard(lease: LeaseSnapshot): Promise<void>;
+  /** `handled`: the last position this process handled in the shard, when later than the row's checkpoint. */
+  startShard(lease: LeaseSnapshot, handled?: Position): Promise<void>;
   /** Graceful: in-flight batch finishes, final checkpoint, lease released. */
   stopShard(shardId: string): Promise<void>;
   stopAll(): Promise<void>;
@@ -145,6 +156,8 @@ export interface BatchTask {
   records: PackedRecords;
   info: BatchInfo;
   deaggregation: Deaggregation;
+  /** The shard's LeaseFence buffer: the pool thread starts the batch only while it is open. */
+  fence?: SharedArrayBuffer;
 }
 
 export interface FailedTask {
@@ -153,6 +166,7 @@ export interface FailedTask {
   info: BatchInfo;
   deaggregation: Deaggregation;
   error: SerializedError;
+  fence?: SharedArrayBuffer;
 }
 
 export interface DescribeTask {
@@ -162,7 +176,8 @@ export interface DescribeTask {
 export type PoolTask = DescribeTask | BatchTask | FailedTask;
 
 /** `lastSubSequenceNumber`: of the batch's last Kinesis record, for its checkpoint (n-1 for an aggregate of n). */
-export type BatchOutcome = { ok: true; lastSubSequenceNumber?: number } | { ok: false; error: SerializedError; poolDied?: boolean };
+/** `fenced`: not started at all, since the lease was not renewed in time (LEASE_EXPIRED); not a failed attempt. */
+export type BatchOutcome = { ok: true; lastSubSequenceNumber?: number } | { ok: false; error: SerializedError; poolDied?: boolean; fenced?: boolean };
 
 export type DescribeOutcome = { ok: true; capabilities: ConsumerCapabilities } | { ok: false; error: SerializedError };
 

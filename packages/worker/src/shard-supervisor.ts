@@ -2,7 +2,9 @@ import type { ActorRef, ExitReason } from './actor/runtime.js';
 import { Supervisor, type ChildSpec, type ChildState } from './actor/supervisor.js';
 import { serializeError } from './errors.js';
 import type { HostEnv } from './host-env.js';
+import { LeaseFence } from './lease/fence.js';
 import { leaseActor, type LeaseMessage } from './lease/lease-actor.js';
+import type { Position } from './position.js';
 import type { LeaseSnapshot, ShardActorRole, ShardInspection, ShardStatus, ShardStopReason, SupervisionNode } from './protocol.js';
 import { readerActor, type ReaderMessage, type ReaderStats } from './reader/reader-actor.js';
 import { subscriptionReaderActor, type SubscriptionMessage } from './reader/subscription-reader.js';
@@ -11,12 +13,17 @@ import { subscriptionReaderActor, type SubscriptionMessage } from './reader/subs
  * One shard: a LeaseActor then a ReaderActor under `rest_for_one`, so a reader crash restarts the
  * reader alone and a lease-actor crash restarts both. Losing the lease, reaching SHARD_END and a
  * graceful drain are not failures: they stop the pair normally and are reported once.
+ *
+ * What must outlive an incarnation lives here: the last handled position (so a restart resumes
+ * after it, checkpointed or not) and the lease fence (the lease stays ours for the time its last
+ * successful write bought, whichever incarnation sent it).
  */
 export class ShardSupervisor {
   readonly leaseId: string;
   readonly readerId: string;
   private readonly supervisor: Supervisor;
-  private readonly stats: ReaderStats = { bufferedRecords: 0, millisBehindLatest: undefined, getRecordsCalls: 0, getShardIteratorCalls: 0 };
+  private readonly stats: ReaderStats = { bufferedRecords: 0, bufferedBytes: 0, millisBehindLatest: undefined, getRecordsCalls: 0, getShardIteratorCalls: 0 };
+  private readonly fence: LeaseFence;
   private firstLeaseStart = true;
   private stopped = false;
   private draining: Promise<void> | undefined;
@@ -30,8 +37,11 @@ export class ShardSupervisor {
     readonly shardId: string,
     private readonly observed: LeaseSnapshot,
     private readonly onStopped: (shardId: string, reason: ShardStopReason) => void,
+    handled?: Position,
   ) {
     this.leaseId = `${shardId}/lease`;
+    if (handled) this.stats.handled = handled;
+    this.fence = new LeaseFence({ failoverMs: env.config.lease.failoverMs, safetyMarginMs: env.config.lease.safetyMarginMs });
     this.readerId = `${shardId}/reader`;
     this.lastCheckpoint = observed.checkpoint;
     this.finished = new Promise<void>((resolve) => (this.markFinished = resolve));
@@ -58,7 +68,8 @@ export class ShardSupervisor {
               env.report({ type: 'shard:ended', shardId, childShardIds });
               void this.finish('ended');
             },
-          }),
+            handled: () => this.stats.handled,
+          }, this.fence),
           (_ref, reason) => exited(reason),
           { type: 'acquire' },
         );
@@ -73,10 +84,10 @@ export class ShardSupervisor {
         const ref = config.fanout
           ? runtime.spawn<SubscriptionMessage>(
               this.readerId,
-              subscriptionReaderActor(env, config.fanout, shardId, this.leaseId, this.stats, hashKeyRange),
+              subscriptionReaderActor(env, config.fanout, shardId, this.leaseId, this.stats, hashKeyRange, this.fence),
               onExit,
             )
-          : runtime.spawn<ReaderMessage>(this.readerId, readerActor(env, shardId, this.leaseId, this.stats, hashKeyRange), onExit);
+          : runtime.spawn<ReaderMessage>(this.readerId, readerActor(env, shardId, this.leaseId, this.stats, hashKeyRange, this.fence), onExit);
         const leaseRef = runtime.current<LeaseMessage>(this.leaseId);
         if (leaseRef) runtime.send(leaseRef, { type: 'position', replyTo: ref });
         return { stop: (reason: ExitReason) => runtime.stop(ref, reason) };
@@ -145,6 +156,7 @@ export class ShardSupervisor {
       checkpoint: this.lastCheckpoint,
       millisBehindLatest: this.stats.millisBehindLatest,
       bufferedRecords: this.stats.bufferedRecords,
+      bufferedBytes: this.stats.bufferedBytes,
       ...(this.stats.subscriptions === undefined ? {} : { subscriptions: this.stats.subscriptions }),
       actors,
     };
@@ -167,6 +179,7 @@ export class ShardSupervisor {
       checkpoint: this.lastCheckpoint,
       millisBehindLatest: this.stats.millisBehindLatest,
       bufferedRecords: this.stats.bufferedRecords,
+      bufferedBytes: this.stats.bufferedBytes,
       getRecordsCalls: this.stats.getRecordsCalls,
       getShardIteratorCalls: this.stats.getShardIteratorCalls,
       supervisor: {
@@ -195,6 +208,7 @@ export class ShardSupervisor {
   private async finish(reason: ShardStopReason, error?: ReturnType<typeof serializeError>): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.fence.revoke();
     this.markFinished();
     await this.supervisor.stop({ kind: 'normal' });
     this.env.report({ type: 'shard:stopped', shardId: this.shardId, reason, ...(error ? { error } : {}) });

@@ -5,6 +5,8 @@ import type { HostEnv } from '../host-env.js';
 import type { LeaseSnapshot } from '../protocol.js';
 import type { ReaderMessage } from '../reader/reader-actor.js';
 import type { SubscriptionMessage } from '../reader/subscription-reader.js';
+import { anchorFor, laterPosition, startFrom, type Position } from '../position.js';
+import { EXPIRED, beforeDeadline, processNow, type LeaseFence } from './fence.js';
 import { SHARD_END, type HeldWrite } from './lease-table.js';
 
 export type LeaseMessage =
@@ -24,11 +26,8 @@ export interface LeaseActorHooks {
   onHandoff(to: string): void;
   /** SHARD_END is written: the shard's actors may stop for good. */
   onEnded(childShardIds: string[]): void;
-}
-
-interface Position {
-  sequenceNumber: string;
-  subSequenceNumber: number;
+  /** The last position this shard handled in this process, across every incarnation of its actors. */
+  handled(): Position | undefined;
 }
 
 /**
@@ -37,7 +36,7 @@ interface Position {
  * every write is conditional on leaseCounter and leaseOwner, so a worker that lost the lease
  * can never checkpoint.
  */
-export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapshot | undefined, hooks: LeaseActorHooks) {
+export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapshot | undefined, hooks: LeaseActorHooks, fence: LeaseFence) {
   return (ctx: ActorContext<LeaseMessage>): Behavior<LeaseMessage> => {
     const { config, leases, report } = env;
     const me = config.workerId;
@@ -50,12 +49,33 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
     let lastRenewedAt = ctx.clock.now();
     let held = false;
     let handingOff = false;
+    /** Where a sentinel checkpoint is read from (checkpointTimestamp); see docs/positions.md. */
+    let anchor: number | undefined;
+    /** This owner wrote the anchor at LATEST: its first reader takes LATEST itself. */
+    let exactFirst = false;
 
     const lose = (reason: string, wasHeld = true) => {
+      fence.revoke();
       if (!held) return;
       held = false;
       hooks.onLost(reason, wasHeld);
       ctx.exit({ kind: 'normal' });
+    };
+
+    /** A write of the lease, abandoned once others may consider the lease expired (see beforeDeadline). */
+    const beforeLost = <T>(call: Promise<T>) => beforeDeadline(call, fence.lostAt() - processNow(), ctx.clock);
+    const expired = () => processNow() >= fence.lostAt();
+
+    /** The shard handled more than this actor has been told (its checkpoint message was lost with an incarnation): write that. */
+    const catchUp = () => {
+      const known = pending ?? written;
+      const newer = laterPosition(known, hooks.handled());
+      if (!newer || newer === known) return;
+      pending = newer;
+      if (!flushScheduled) {
+        flushScheduled = true;
+        ctx.send(ctx.self, { type: 'flush' });
+      }
     };
 
     let renewFailures = 0;
@@ -99,14 +119,22 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
       const target = pending;
       if (!target) return true;
       lastFlushAt = ctx.clock.now();
-      const ok = await ownWrite((n) => leases.checkpoint(shardId, n, me, target.sequenceNumber, target.subSequenceNumber));
+      const sent = processNow();
+      const sentLocal = lastFlushAt;
+      const ok = await beforeLost(ownWrite((n) => leases.checkpoint(shardId, n, me, target.sequenceNumber, target.subSequenceNumber)));
+      if (ok === EXPIRED) {
+        lose('checkpoint unanswered until the lease could expire');
+        return false;
+      }
       if (!ok) {
         lose('checkpoint condition failed: leaseCounter or leaseOwner changed');
         return false;
       }
       counter++;
-      lastRenewedAt = ctx.clock.now();
+      fence.renewed(sent);
+      lastRenewedAt = sentLocal;
       written = target;
+      anchor = undefined;
       if (pending === target) pending = undefined;
       report({ type: 'checkpoint', shardId, sequenceNumber: target.sequenceNumber, subSequenceNumber: target.subSequenceNumber });
       noticeHandoff(ok);
@@ -124,14 +152,27 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
           return;
         }
         counter = current.leaseCounter;
+        anchor = current.checkpointTimestamp;
       } else {
-        let taken = await leases.take(current, me);
+        // the first owner of a LATEST or AT_TIMESTAMP lease anchors it in its take (docs/positions.md)
+        const take = async (lease: LeaseSnapshot) => {
+          const wanted = lease.checkpointTimestamp ?? anchorFor(lease.checkpoint, config.initialTimestamp, Date.now());
+          const sent = processNow();
+          // the counter condition means no other take (the only writer of an anchor) came in between
+          const ok = await leases.take(lease, me, wanted);
+          if (!ok) return false;
+          fence.renewed(sent);
+          anchor = wanted;
+          exactFirst = lease.checkpointTimestamp === undefined && lease.checkpoint === 'LATEST';
+          return true;
+        };
+        let taken = await take(current);
         if (!taken) {
           // a thread of ours that died may have renewed once more after the coordinator read the row
           const fresh = await leases.get(shardId);
           if (fresh?.leaseOwner === me) {
-            current = { ...current, leaseCounter: fresh.leaseCounter, checkpoint: fresh.checkpoint, checkpointSubSequenceNumber: fresh.checkpointSubSequenceNumber };
-            taken = await leases.take(current, me);
+            current = { ...fresh, leaseOwner: current.leaseOwner };
+            taken = await take(current);
           }
         }
         if (!taken) {
@@ -147,6 +188,7 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
       written = { sequenceNumber: current.checkpoint, subSequenceNumber: current.checkpointSubSequenceNumber };
       report({ type: 'lease:acquired', shardId, leaseCounter: counter, checkpoint: current.checkpoint });
       scheduleRenew();
+      catchUp();
     };
 
     return {
@@ -159,19 +201,27 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
             // a checkpoint renews the lease too: while they keep coming, a renewal would be a wasted write
             const sinceRenewal = ctx.clock.now() - lastRenewedAt;
             if (sinceRenewal < config.lease.renewIntervalMs) return void ctx.sendAfter(config.lease.renewIntervalMs - sinceRenewal, { type: 'renew' });
+            // past the point where others may take it, a renewal could only race them: the lease is gone
+            if (expired()) return lose('no renewal held for failoverMs');
             try {
-              const ok = await ownWrite((n) => leases.renew(shardId, n, me));
+              const sent = processNow();
+              // the next renewal is due an interval after this one was sent, not answered: a slow answer must not push it back
+              const sentLocal = ctx.clock.now();
+              const ok = await beforeLost(ownWrite((n) => leases.renew(shardId, n, me)));
+              if (ok === EXPIRED) return lose('renewal unanswered for failoverMs since the last successful one was sent');
               if (!ok) return lose('renewal condition failed: another worker holds the lease');
               counter++;
-              lastRenewedAt = ctx.clock.now();
+              fence.renewed(sent);
+              lastRenewedAt = sentLocal;
               renewFailures = 0;
               noticeHandoff(ok);
             } catch (error) {
               report({ type: 'error', shardId, error: serializeError(error) });
               // still ours until others may consider it expired
-              if (ctx.clock.now() - lastRenewedAt >= config.lease.failoverMs) return lose('renewals failed for failoverMs');
-              // throttled or unreachable: try again well before the lease could expire
-              ctx.sendAfter(backoffDelay(++renewFailures, { baseMs: 100, maxMs: config.lease.renewIntervalMs }), { type: 'renew' });
+              if (expired()) return lose('renewals failed for failoverMs');
+              // throttled or unreachable: try again well before the lease could expire, and at the latest when it does
+              const retry = backoffDelay(++renewFailures, { baseMs: 100, maxMs: config.lease.renewIntervalMs });
+              ctx.sendAfter(Math.min(retry, Math.max(0, fence.lostAt() - processNow())), { type: 'renew' });
               return;
             }
             scheduleRenew();
@@ -195,24 +245,36 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
               flushFailures = 0;
             } catch (error) {
               report({ type: 'error', shardId, error: serializeError(error) });
+              if (expired()) return lose('checkpoints failed for failoverMs');
               flushScheduled = true;
               ctx.sendAfter(backoffDelay(++flushFailures, config.batch.backoff), { type: 'flush' });
             }
             return;
           }
           case 'position': {
+            if (!held) return;
+            catchUp();
             const at = pending ?? written;
-            if (!held || !at) return;
-            ctx.send(message.replyTo, { type: 'start', checkpoint: at.sequenceNumber, subSequenceNumber: at.subSequenceNumber });
+            if (!at) return;
+            const from = startFrom(at, anchor, exactFirst);
+            exactFirst = false;
+            ctx.send(message.replyTo, {
+              type: 'start',
+              checkpoint: from.sequenceNumber,
+              subSequenceNumber: from.subSequenceNumber,
+              ...(from.timestamp === undefined ? {} : { timestamp: from.timestamp }),
+            });
             return;
           }
           case 'shardEnd': {
             if (!held) return;
             if (!(await flush())) return;
-            const ok = await ownWrite((n) => leases.checkpoint(shardId, n, me, SHARD_END, 0, message.childShardIds));
+            const ok = await beforeLost(ownWrite((n) => leases.checkpoint(shardId, n, me, SHARD_END, 0, message.childShardIds)));
+            if (ok === EXPIRED) return lose('SHARD_END checkpoint unanswered until the lease could expire');
             if (!ok) return lose('SHARD_END checkpoint condition failed');
             counter++;
             report({ type: 'checkpoint', shardId, sequenceNumber: SHARD_END, subSequenceNumber: 0 });
+            fence.revoke();
             held = false;
             hooks.onEnded(message.childShardIds);
             ctx.exit({ kind: 'normal' });
@@ -224,9 +286,11 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
             try {
               if (await flush()) {
                 // the requester may have withdrawn (it is stopping): then free the lease for anyone
-                released = (message.to !== undefined && (await leases.handoff(shardId, me, message.to))) || (await leases.release(shardId, me));
+                const give = async () => (message.to !== undefined && (await leases.handoff(shardId, me, message.to))) || (await leases.release(shardId, me));
+                released = (await beforeLost(give())) === true;
               }
             } finally {
+              fence.revoke();
               held = false;
               if (released) report({ type: 'lease:released', shardId, ...(message.to ? { to: message.to } : {}) });
               message.done(released);

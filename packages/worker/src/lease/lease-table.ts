@@ -76,6 +76,7 @@ export function leaseFromItem(item: Item): LeaseSnapshot {
     startingHashKey: item.startingHashKey?.S || undefined,
     endingHashKey: item.endingHashKey?.S || undefined,
     ...(item.handoffTo?.S ? { handoffTo: item.handoffTo.S } : {}),
+    ...(item.checkpointTimestamp?.N ? { checkpointTimestamp: Number(item.checkpointTimestamp.N) } : {}),
   };
 }
 
@@ -239,23 +240,19 @@ export class LeaseTable {
 
   /**
    * Take on `leaseCounter = :n`; a change of owner counts in ownerSwitchesSinceCheckpoint. A
-   * pending handoff request is settled by the take, whoever asked.
+   * pending handoff request is settled by the take, whoever asked. `anchor` (epoch ms), for a
+   * LATEST or AT_TIMESTAMP checkpoint, is written as checkpointTimestamp unless one is there.
    */
-  take(lease: LeaseSnapshot, owner: string): Promise<boolean> {
+  take(lease: LeaseSnapshot, owner: string, anchor?: number): Promise<boolean> {
     const switching = lease.leaseOwner !== owner;
-    return this.update(
-      lease.leaseKey,
-      'leaseCounter = :n',
-      switching
-        ? 'SET leaseOwner = :me, leaseCounter = :next REMOVE handoffTo ADD ownerSwitchesSinceCheckpoint :one'
-        : 'SET leaseOwner = :me, leaseCounter = :next REMOVE handoffTo',
-      {
-        ':n': { N: String(lease.leaseCounter) },
-        ':next': { N: String(lease.leaseCounter + 1) },
-        ':me': { S: owner },
-        ...(switching ? { ':one': { N: '1' } } : {}),
-      },
-    );
+    const set = `SET leaseOwner = :me, leaseCounter = :next${anchor === undefined ? '' : ', checkpointTimestamp = if_not_exists(checkpointTimestamp, :ts)'}`;
+    return this.update(lease.leaseKey, 'leaseCounter = :n', `${set} REMOVE handoffTo${switching ? ' ADD ownerSwitchesSinceCheckpoint :one' : ''}`, {
+      ':n': { N: String(lease.leaseCounter) },
+      ':next': { N: String(lease.leaseCounter + 1) },
+      ':me': { S: owner },
+      ...(switching ? { ':one': { N: '1' } } : {}),
+      ...(anchor === undefined ? {} : { ':ts': { N: String(Math.floor(anchor)) } }),
+    });
   }
 
   /** Renew on `leaseCounter = :n AND leaseOwner = :me`. */
@@ -267,7 +264,10 @@ export class LeaseTable {
     });
   }
 
-  /** Checkpoint on `leaseCounter = :n AND leaseOwner = :me`; it renews the lease too, as the Java KCL's does. */
+  /**
+   * Checkpoint on `leaseCounter = :n AND leaseOwner = :me`; it renews the lease too, as the Java
+   * KCL's does. A concrete checkpoint makes the start anchor (checkpointTimestamp) useless: removed.
+   */
   checkpoint(
     leaseKey: string,
     counter: number,
@@ -279,7 +279,7 @@ export class LeaseTable {
     return this.ownerUpdate(
       leaseKey,
       'leaseCounter = :n AND leaseOwner = :me',
-      'SET leaseCounter = :next, checkpoint = :cp, checkpointSubSequenceNumber = :sub, ownerSwitchesSinceCheckpoint = :zero' +
+      'SET leaseCounter = :next, checkpoint = :cp, checkpointSubSequenceNumber = :sub, ownerSwitchesSinceCheckpoint = :zero REMOVE checkpointTimestamp' +
         (childShardIds.length > 0 ? ' ADD childShardIds :children' : ''),
       {
         ':n': { N: String(counter) },

@@ -3,17 +3,28 @@ import { backoffDelay } from '../backoff.js';
 import type { ActorContext } from '../actor/runtime.js';
 import { packRecords, transferablesOf, type RawRecord } from '../batch-codec.js';
 import type { BatchInfo } from '../consumer.js';
-import { KinesisClientError, deserializeError, serializeError } from '../errors.js';
+import { KinesisClientError, deserializeError, serializeError, type SerializedError } from '../errors.js';
 import type { HostEnv } from '../host-env.js';
 import type { HashKeyRange, ResumePoint } from '../kpl/expand.js';
+import { processNow, type LeaseFence } from '../lease/fence.js';
 import type { LeaseMessage } from '../lease/lease-actor.js';
+import { laterPosition, type Position } from '../position.js';
 import type { BatchOutcome, Deaggregation } from '../protocol.js';
 
 /** The messages a reader forwards to its dispatcher: part of every reader's own message union. */
 export type DispatchMessage = { type: 'settled'; outcome: BatchOutcome; viaHandleFailed: boolean } | { type: 'retry' };
 
+/** How often a batch held back by the lease fence looks again whether the lease was renewed. */
+const FENCE_POLL_MS = 100;
+
 export interface ReaderStats {
   bufferedRecords: number;
+  bufferedBytes: number;
+  /**
+   * The last position handled in this shard; kept by its supervisor across reader and lease-actor
+   * incarnations, so a restart resumes after it even when its checkpoint was never written.
+   */
+  handled?: Position;
   millisBehindLatest: number | undefined;
   getRecordsCalls: number;
   getShardIteratorCalls: number;
@@ -26,7 +37,13 @@ interface InFlight {
   attempt: number;
   millisBehindLatest: number | undefined;
   deaggregation: Deaggregation;
+  /** Set once every attempt failed and the batch goes to handleFailed with this error. */
+  failedWith?: SerializedError;
+  /** Held back by the lease fence (reported once per hold). */
+  fenced?: boolean;
 }
+
+const byteLength = (records: readonly RawRecord[]) => records.reduce((n, r) => n + (r.Data?.byteLength ?? 0), 0);
 
 export interface DispatchHooks {
   /** False while the reader has not started or is stopping: nothing new is sent. */
@@ -41,10 +58,13 @@ export interface DispatchHooks {
  * What every reader does with the records it fetched, however it fetched them: batches go to the
  * consumer pool one at a time and in order, each is checkpointed once handled, a failing batch is
  * retried with backoff and then handed to handleFailed (or crashes the reader, which restarts from
- * the last checkpoint), and a drain lets the in-flight batch settle first.
+ * the last checkpoint), and a drain lets the in-flight batch settle first. Nothing is sent while
+ * the lease fence is closed, and a batch the pool refused for it (LEASE_EXPIRED) is held, not
+ * counted as an attempt, and sent again once the lease is renewed.
  */
 export class BatchDispatcher {
   private buffer: RawRecord[] = [];
+  private bytes = 0;
   private inFlight: InFlight | undefined;
   private draining = false;
   private drained: (() => void) | undefined;
@@ -58,6 +78,7 @@ export class BatchDispatcher {
     private readonly leaseId: string,
     private readonly stats: ReaderStats,
     private readonly hashKeyRange: HashKeyRange | undefined,
+    private readonly fence: LeaseFence,
     private readonly hooks: DispatchHooks,
   ) {}
 
@@ -70,12 +91,23 @@ export class BatchDispatcher {
     return this.buffer.length;
   }
 
+  /** Payload bytes buffered: what bounds memory with large records. */
+  get bufferedBytes(): number {
+    return this.bytes;
+  }
+
   /** Records in shard order, after those already buffered. */
   append(records: RawRecord[]): void {
     if (this.draining || records.length === 0) return;
     if (this.buffer.length === 0) this.buffer = records;
     else for (const r of records) this.buffer.push(r);
+    this.setBuffered(this.bytes + byteLength(records));
+  }
+
+  private setBuffered(bytes: number): void {
+    this.bytes = bytes;
     this.stats.bufferedRecords = this.buffer.length;
+    this.stats.bufferedBytes = bytes;
   }
 
   lease(message: LeaseMessage): void {
@@ -89,7 +121,7 @@ export class BatchDispatcher {
     const size = this.env.config.batch.size;
     const records = this.buffer.length <= size ? this.buffer : this.buffer.slice(0, size);
     this.buffer = records === this.buffer ? [] : this.buffer.slice(size);
-    this.stats.bufferedRecords = this.buffer.length;
+    this.setBuffered(this.buffer.length === 0 ? 0 : this.bytes - byteLength(records));
     const resumeAfter = this.resumeInside?.sequenceNumber === records[0]!.SequenceNumber ? this.resumeInside : undefined;
     this.resumeInside = undefined;
     const deaggregation = { hashKeyRange: this.hashKeyRange, resumeAfter };
@@ -112,13 +144,13 @@ export class BatchDispatcher {
     this.draining = true;
     this.drained = done;
     this.buffer = [];
-    this.stats.bufferedRecords = 0;
+    this.setBuffered(0);
     if (!this.inFlight) this.finishDrain();
   }
 
   terminate(): void {
     this.buffer = [];
-    this.stats.bufferedRecords = 0;
+    this.setBuffered(0);
     this.finishDrain();
   }
 
@@ -140,14 +172,39 @@ export class BatchDispatcher {
   }
 
   private send(flight: InFlight): void {
+    if (!this.fence.open(processNow())) return this.hold(flight);
     const records = packRecords(flight.records);
+    const task = { records, info: this.batchInfo(flight), deaggregation: flight.deaggregation, fence: this.fence.buffer };
+    const viaHandleFailed = flight.failedWith !== undefined;
+    const run = viaHandleFailed
+      ? this.env.main.runFailed(Comlink.transfer({ kind: 'failed', ...task, error: flight.failedWith! }, transferablesOf(records)))
+      : this.env.main.runBatch(Comlink.transfer({ kind: 'batch', ...task }, transferablesOf(records)));
+    // noted at once, not through the mailbox: a success counts even when this reader's incarnation has ended meanwhile
+    const noted = run.then((outcome) => {
+      if (outcome.ok) this.stats.handled = laterPosition(this.stats.handled, this.positionOf(flight, outcome.lastSubSequenceNumber));
+      return outcome;
+    });
     this.ctx.pipe(
-      this.env.main.runBatch(
-        Comlink.transfer({ kind: 'batch', records, info: this.batchInfo(flight), deaggregation: flight.deaggregation }, transferablesOf(records)),
-      ),
-      (outcome) => ({ type: 'settled', outcome, viaHandleFailed: false }),
-      (error) => ({ type: 'settled', outcome: { ok: false, error: serializeError(error) }, viaHandleFailed: false }),
+      noted,
+      (outcome) => ({ type: 'settled', outcome, viaHandleFailed }),
+      (error) => ({ type: 'settled', outcome: { ok: false, error: serializeError(error) }, viaHandleFailed }),
     );
+  }
+
+  private positionOf(flight: InFlight, lastSubSequenceNumber: number | undefined): Position {
+    return { sequenceNumber: flight.records[flight.records.length - 1]!.SequenceNumber!, subSequenceNumber: lastSubSequenceNumber ?? 0 };
+  }
+
+  /** The lease is not known renewed in time: the batch waits, and starts once it is (or is dropped with the shard when it is lost). */
+  private hold(flight: InFlight): void {
+    if (!flight.fenced) {
+      flight.fenced = true;
+      const error = new KinesisClientError('LEASE_EXPIRED', `shard ${this.shardId}: lease not renewed within failoverMs - safetyMarginMs; batch held until it is`, {
+        details: { shardId: this.shardId, firstSequenceNumber: flight.records[0]!.SequenceNumber },
+      });
+      this.env.report({ type: 'error', shardId: this.shardId, error: serializeError(error) });
+    }
+    this.ctx.sendAfter(FENCE_POLL_MS, { type: 'retry' });
   }
 
   private onSettled(outcome: BatchOutcome, viaHandleFailed: boolean): void {
@@ -157,13 +214,19 @@ export class BatchDispatcher {
     const batchConfig = this.env.config.batch;
     if (outcome.ok) {
       this.inFlight = undefined;
-      const last = flight.records[flight.records.length - 1]!;
-      this.lease({ type: 'checkpoint', sequenceNumber: last.SequenceNumber!, subSequenceNumber: outcome.lastSubSequenceNumber ?? 0 });
+      this.lease({ type: 'checkpoint', ...this.positionOf(flight, outcome.lastSubSequenceNumber) });
       if (this.draining) return this.finishDrain();
       this.dispatch();
       this.hooks.onHandled();
       return;
     }
+    if (outcome.fenced) {
+      // never started: not an attempt; held until the lease is renewed (or dropped if stopping)
+      if (!this.draining) return this.hold(flight);
+      this.inFlight = undefined;
+      return this.finishDrain();
+    }
+    flight.fenced = false;
     if (this.draining) {
       // stopping (or a handleFailed abandoned at stop's deadline): the batch stays un-checkpointed and is read again by the next owner
       this.inFlight = undefined;
@@ -179,17 +242,8 @@ export class BatchDispatcher {
     }
     const error = deserializeError(outcome.error);
     if (this.env.config.consumer.handleFailed) {
-      const records = packRecords(flight.records);
-      this.ctx.pipe(
-        this.env.main.runFailed(
-          Comlink.transfer(
-            { kind: 'failed', records, info: this.batchInfo(flight), deaggregation: flight.deaggregation, error: outcome.error },
-            transferablesOf(records),
-          ),
-        ),
-        (o) => ({ type: 'settled', outcome: o, viaHandleFailed: true }),
-        (e) => ({ type: 'settled', outcome: { ok: false, error: serializeError(e) }, viaHandleFailed: true }),
-      );
+      flight.failedWith = outcome.error;
+      this.send(flight);
       return;
     }
     throw new KinesisClientError(

@@ -3,6 +3,7 @@ import { backoffDelay } from '../backoff.js';
 import type { ActorContext, Behavior } from '../actor/runtime.js';
 import { KinesisClientError, serializeError } from '../errors.js';
 import type { HostEnv } from '../host-env.js';
+import type { LeaseFence } from '../lease/fence.js';
 import type { HashKeyRange } from '../kpl/expand.js';
 import { BatchDispatcher, type DispatchMessage, type ReaderStats } from './batch-dispatcher.js';
 import { KINESIS_SHARD_LIMITS, PollPacer } from './poll-pacer.js';
@@ -13,7 +14,8 @@ export type { ReaderStats } from './batch-dispatcher.js';
 const THROTTLING = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'LimitExceededException', 'KMSThrottlingException']);
 
 export type ReaderMessage =
-  | { type: 'start'; checkpoint: string; subSequenceNumber: number }
+  /** `timestamp`: the lease's anchor (epoch ms), for a start at LATEST or AT_TIMESTAMP; see docs/positions.md. */
+  | { type: 'start'; checkpoint: string; subSequenceNumber: number; timestamp?: number }
   | { type: 'iterator'; iterator: string | undefined; iteratorType: ShardIteratorType; from: string | undefined }
   | { type: 'fetch' }
   | { type: 'resume' }
@@ -25,9 +27,10 @@ export type ReaderMessage =
 /**
  * Reads one shard with GetShardIterator/GetRecords and feeds its records to the consumer pool one
  * batch at a time, in sequence order. It reads ahead while a batch is being handled, but never
- * holds more than maxBufferedRecords plus one GetRecords page: a slow consumer pauses reading.
+ * holds more than maxBufferedRecords or maxBufferedBytes plus one GetRecords page: a slow
+ * consumer pauses reading.
  */
-export function readerActor(env: HostEnv, shardId: string, leaseId: string, stats: ReaderStats, hashKeyRange: HashKeyRange | undefined) {
+export function readerActor(env: HostEnv, shardId: string, leaseId: string, stats: ReaderStats, hashKeyRange: HashKeyRange | undefined, fence: LeaseFence) {
   return (ctx: ActorContext<ReaderMessage>): Behavior<ReaderMessage> => {
     const { config, kinesis } = env;
     const { reader: limits } = config;
@@ -43,8 +46,9 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
     let lastReceived: string | undefined;
     let startedFrom: string | undefined;
     let startedFromSub = 0;
+    let startedFromTimestamp: number | undefined;
 
-    const batches = new BatchDispatcher(ctx, env, shardId, leaseId, stats, hashKeyRange, {
+    const batches = new BatchDispatcher(ctx, env, shardId, leaseId, stats, hashKeyRange, fence, {
       active: () => phase === 'reading',
       onHandled: () => scheduleFetch(),
       onEmpty: () => {
@@ -72,7 +76,7 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
 
     const scheduleFetch = () => {
       if (phase !== 'reading' || fetching || fetchTimer || closed || !iterator) return;
-      if (batches.buffered >= limits.maxBufferedRecords) return;
+      if (batches.buffered >= limits.maxBufferedRecords || batches.bufferedBytes >= limits.maxBufferedBytes) return;
       const wait = pacer.delay(ctx.clock.now());
       if (wait <= 0) return startFetch();
       fetchTimer = ctx.sendAfter(wait, { type: 'fetch' });
@@ -120,7 +124,7 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
     /** A new iterator right after the last record read, so nothing is skipped or read twice. */
     const resumeAfterLastReceived = () => {
       if (lastReceived) requestIterator('AFTER_SEQUENCE_NUMBER', lastReceived);
-      else onStart(startedFrom ?? 'TRIM_HORIZON', startedFromSub);
+      else onStart(startedFrom ?? 'TRIM_HORIZON', startedFromSub, startedFromTimestamp);
     };
 
     const onFetchFailed = (error: unknown) => {
@@ -149,8 +153,9 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
       else ctx.sendAfter(delay, { type: 'resume' });
     };
 
-    const onStart = (checkpoint: string, subSequenceNumber: number) => {
-      startedFrom = checkpoint;
+    const onStart = (checkpoint: string, subSequenceNumber: number, timestamp?: number) => {
+      // LATEST is taken once: a fresh iterator later (nothing read yet) starts from the anchor
+      startedFrom = timestamp === undefined ? checkpoint : 'AT_TIMESTAMP';
       startedFromSub = subSequenceNumber;
       const start = startPosition(checkpoint, subSequenceNumber, config.initialTimestamp);
       switch (start.type) {
@@ -173,7 +178,7 @@ export function readerActor(env: HostEnv, shardId: string, leaseId: string, stat
         switch (message.type) {
           case 'start':
             if (phase === 'draining' || phase === 'ended') return;
-            return onStart(message.checkpoint, message.subSequenceNumber);
+            return onStart(message.checkpoint, message.subSequenceNumber, message.timestamp);
           case 'iterator': {
             if (phase === 'draining' || phase === 'ended') return;
             const first = phase === 'waiting';

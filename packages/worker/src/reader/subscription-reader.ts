@@ -5,12 +5,13 @@ import type { TimerHandle } from '../clock.js';
 import { KinesisClientError, serializeError } from '../errors.js';
 import type { HostEnv } from '../host-env.js';
 import type { HashKeyRange } from '../kpl/expand.js';
+import type { LeaseFence } from '../lease/fence.js';
 import type { FanoutConfig } from '../protocol.js';
 import { BatchDispatcher, type DispatchMessage, type ReaderStats } from './batch-dispatcher.js';
 import { startPosition } from './start-position.js';
 
 export type SubscriptionMessage =
-  | { type: 'start'; checkpoint: string; subSequenceNumber: number }
+  | { type: 'start'; checkpoint: string; subSequenceNumber: number; timestamp?: number }
   | { type: 'subscribe' }
   | { type: 'subscribed'; generation: number }
   | { type: 'event'; generation: number; event: SubscribeToShardEvent }
@@ -47,8 +48,8 @@ interface Live {
  * continuation point: two calls per subscriptionMs, and a closed shard can never stall its children.
  *
  * A subscription cannot be paused, so memory is bounded by dropping it: once maxBufferedRecords
- * are buffered the subscription is cancelled, and a new one starts after the last buffered record
- * when the consumer has worked the buffer down to half.
+ * or maxBufferedBytes are buffered the subscription is cancelled, and a new one starts after the
+ * last buffered record when the consumer has worked the buffer down to half of both.
  */
 export function subscriptionReaderActor(
   env: HostEnv,
@@ -57,6 +58,7 @@ export function subscriptionReaderActor(
   leaseId: string,
   stats: ReaderStats,
   hashKeyRange: HashKeyRange | undefined,
+  fence: LeaseFence,
 ) {
   return (ctx: ActorContext<SubscriptionMessage>): Behavior<SubscriptionMessage> => {
     const { config } = env;
@@ -74,12 +76,15 @@ export function subscriptionReaderActor(
     let childShardIds: string[] = [];
     let started = false;
     let probing = false;
+    /** The lease's anchor: a LATEST subscription is taken once, later ones start from here. */
+    let anchor: number | undefined;
     stats.subscriptions = 0;
 
-    const batches = new BatchDispatcher(ctx, env, shardId, leaseId, stats, hashKeyRange, {
+    const full = () => batches.buffered >= fanout.maxBufferedRecords || batches.bufferedBytes >= fanout.maxBufferedBytes;
+    const batches = new BatchDispatcher(ctx, env, shardId, leaseId, stats, hashKeyRange, fence, {
       active: () => phase === 'reading',
       onHandled: () => {
-        if (paused && batches.buffered <= Math.floor(fanout.maxBufferedRecords / 2)) {
+        if (paused && batches.buffered <= Math.floor(fanout.maxBufferedRecords / 2) && batches.bufferedBytes <= fanout.maxBufferedBytes / 2) {
           paused = false;
           subscribe(0);
         }
@@ -110,6 +115,7 @@ export function subscriptionReaderActor(
       lastSubscribeAt = now;
       stats.subscriptions = (stats.subscriptions ?? 0) + 1;
       void forward(current, position!);
+      if (position?.Type === 'LATEST' && anchor !== undefined) position = { Type: 'AT_TIMESTAMP', Timestamp: new Date(anchor) };
       ctx.sendAfter(fanout.watchdogMs, { type: 'watchdog', generation: current.generation });
       ctx.sendAfter(fanout.subscriptionMs, { type: 'renew', generation: current.generation });
     };
@@ -178,7 +184,7 @@ export function subscriptionReaderActor(
       stats.millisBehindLatest = event.MillisBehindLatest;
       if (event.ContinuationSequenceNumber) {
         position = { Type: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: event.ContinuationSequenceNumber };
-        if (batches.buffered >= fanout.maxBufferedRecords) {
+        if (full()) {
           paused = true;
           unsubscribe();
         }
@@ -215,13 +221,14 @@ export function subscriptionReaderActor(
       onEnded(new KinesisClientError('AWS_CALL_FAILED', `no SubscribeToShard event for ${Math.round(idle)} ms on shard ${shardId}; subscribing again`));
     };
 
-    const onStart = (checkpoint: string, subSequenceNumber: number) => {
-      const start = startPosition(checkpoint, subSequenceNumber, config.initialTimestamp);
+    const onStart = (checkpoint: string, subSequenceNumber: number, timestamp: number | undefined) => {
+      const start = startPosition(checkpoint, subSequenceNumber, timestamp ?? config.initialTimestamp);
       if (start.type === 'SHARD_END') {
         phase = 'ended';
         batches.lease({ type: 'shardEnd', childShardIds: [] });
         return;
       }
+      anchor = timestamp;
       if (start.type === 'AT_SEQUENCE_NUMBER') {
         position = { Type: start.type, SequenceNumber: start.sequenceNumber };
         batches.resumeAt(start.skipThrough);
@@ -236,7 +243,7 @@ export function subscriptionReaderActor(
         switch (message.type) {
           case 'start':
             if (phase !== 'waiting') return;
-            return onStart(message.checkpoint, message.subSequenceNumber);
+            return onStart(message.checkpoint, message.subSequenceNumber, message.timestamp);
           case 'subscribe':
             subscribeTimer = undefined;
             return subscribe(0);
