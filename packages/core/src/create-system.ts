@@ -156,6 +156,8 @@ export async function createSystem(input: SystemOptions): Promise<System> {
       case 'lease:acquired':
         return events.emit('lease:acquired', { shardId: event.shardId, workerId: options.workerId, leaseCounter: event.leaseCounter, checkpoint: event.checkpoint });
       case 'shard:stopped':
+        // its final checkpoint is in the table now; after a loss or a failure the memory may still be ahead of it
+        if (event.reason === 'ended' || event.reason === 'released') handled.delete(event.shardId);
         toCoordinator({ type: 'shardStopped', shardId: event.shardId, reason: event.reason });
         return events.emit('shard:stopped', {
           shardId: event.shardId,
