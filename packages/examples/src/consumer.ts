@@ -1,5 +1,5 @@
 /** The demo's consumer: runs in the Piscina pool. Decoding JSON is per-record CPU work, so it lives here. */
-import { defineConsumer } from '@kinesis-client/worker';
+import { defineConsumer } from '@kinesis-client/worker/consumer';
 
 interface Order {
   orderId: number;

@@ -1,3 +1,10 @@
+/**
+ * The consumer's public entry, `@kinesis-client/worker/consumer`: what a consumer module imports.
+ * It runs in every pool thread, so it and its imports must load no AWS SDK and no actor runtime
+ * (test/light-consumer.test.ts holds it to that); the package index is for the main-thread side.
+ */
+export { ErrorCodes, KinesisClientError, isKinesisClientError, type ErrorCode } from './errors.js';
+
 /** What the user's consumer module sees: one Kinesis record, data still raw before handleMessage. */
 export interface Message<Data = Uint8Array> {
   data: Data;
