@@ -1,0 +1,56 @@
+// The drain benchmark's tables: figures with the bare GetRecords loop beside them, and ratios.
+const fix = (n, d = 2) => n.toFixed(d);
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+
+function table(header, rows, left = 1) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => `  ${cells.map((c, i) => (i < left ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ')}`;
+  console.log(line(header));
+  for (const r of rows) console.log(line(r));
+  console.log('');
+}
+
+export function printDrains(drains, startup) {
+  console.log("cold drain: createSystem call -> last checkpoint; bare loop: first call -> last page (medians; the bare loop's of its runs beside the system's)");
+  console.log('CPU: this process (all threads), minus the start-up CPU measured below; kinesalite and dynalite excluded');
+  const rows = drains.map(({ total, name, system, bare }) => {
+    const bareMs = bare.ms;
+    const bareUs = ((bare.cpuMs - startup.get('bare')) * 1000) / total;
+    const perRecord = (cpu) => ((cpu - startup.get(name).cpuMs) * 1000) / total;
+    const systemUs = perRecord(system.cpuMs);
+    return [
+      fmt(total),
+      name,
+      fix(bareMs / 1000),
+      fix(system.ms / 1000),
+      fix(system.lastHandledMs / 1000),
+      fix(bareMs / system.ms),
+      fix(bareUs, 1),
+      fix(systemUs, 1),
+      system.cpuRange.map((cpu) => fix(perRecord(cpu), 1)).join(' – '),
+      fix(systemUs / bareUs),
+    ];
+  });
+  table(['records', 'system config', 'bare s', 'system s', '(last handled s)', 'rate ratio', 'bare µs/rec', 'system µs/rec', '(its range)', 'CPU ratio'], rows, 2);
+}
+
+export function printStartup(configs, startup, shards) {
+  console.log(`start-up, ${shards} shards holding 40 records (median of runs): ms from the createSystem call; CPU ms until every shard's first batch`);
+  const rows = configs.map(([name]) => {
+    const s = startup.get(name);
+    return [name, fmt(s.resolvedMs), fmt(s.firstMs), fmt(s.allMs), fmt(s.cpuMs)];
+  });
+  rows.push(['bare loop (until every first page)', '', '', '', fmt(startup.get('bare'))]);
+  table(['system config', 'resolved ms', 'first batch ms', 'every shard ms', 'CPU ms'], rows);
+}
+
+export function printIdle({ perShardSecond, bare, shards, seconds }) {
+  console.log(`idle: ${shards} empty shards, ${seconds} s window once every shard has started; CPU ms per shard per second`);
+  table(
+    ['', 'CPU ms / shard / s', 'ratio'],
+    [
+      ['createSystem (defaults)', fix(perShardSecond, 3), fix(perShardSecond / bare)],
+      ['bare loop (GetRecords every 1 s per shard)', fix(bare, 3), '1.00'],
+    ],
+  );
+}
