@@ -79,7 +79,9 @@ test('chaos: actors crashed every 150 ms, two thread kills and a consumer failin
     const shardIds = (await system.inspect()).shards.map((s) => s.shardId);
     const killAt = [1_000, 2_000];
     const chaosStarted = Date.now();
-    for (let i = 0; Date.now() - chaosStarted < 3_000 || kills < killAt.length; i++) {
+    // at least 3 s and 10 crashes: a crash aimed at a shard that is between hosts (a killed thread's) misses
+    const chaosGoing = () => Date.now() - chaosStarted < 3_000 || kills < killAt.length || (injected < 10 && Date.now() - chaosStarted < 30_000);
+    for (let i = 0; chaosGoing(); i++) {
       if (kills < killAt.length && Date.now() - chaosStarted >= killAt[kills]!) {
         const view = await system.inspect();
         const target = view.shards.find((s) => s.threadId !== undefined);
