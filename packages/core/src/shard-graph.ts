@@ -1,5 +1,5 @@
 import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
-import { SHARD_END, type LeaseSnapshot, type NewLease as StoreNewLease } from '@kinesis-client/worker';
+import { SHARD_END, START_SENTINELS, type LeaseSnapshot, type NewLease as StoreNewLease } from '@kinesis-client/worker';
 
 /** Paginated ListShards: every shard of the stream, open and closed. */
 export async function listAllShards(kinesis: KinesisClient, streamName: string): Promise<Shard[]> {
@@ -167,9 +167,6 @@ export function planLeaseSync(
   return { create, addChildren };
 }
 
-/** Checkpoints of a lease that has not handled anything yet. */
-const UNSTARTED = new Set(['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP']);
-
 export interface CleanupPlan {
   /** Finished leases to delete now (conditional on checkpoint = SHARD_END). */
   delete: LeaseSnapshot[];
@@ -205,7 +202,7 @@ export function planCleanup(
   const isListed = (id: string) => !graph || graph.nodes.size === 0 || graph.nodes.has(id);
   const started = (id: string) => {
     const child = byKey.get(id);
-    return child !== undefined && !UNSTARTED.has(child.checkpoint);
+    return child !== undefined && !START_SENTINELS.has(child.checkpoint);
   };
   const next = new Map<string, number>();
   const remove: LeaseSnapshot[] = [];

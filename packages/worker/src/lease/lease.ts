@@ -15,6 +15,8 @@ export const SHARD_END = 'SHARD_END';
 export const TRIM_HORIZON = 'TRIM_HORIZON';
 export const LATEST = 'LATEST';
 export const AT_TIMESTAMP = 'AT_TIMESTAMP';
+/** The checkpoints that come before any record. */
+export const START_SENTINELS: ReadonlySet<string> = new Set([TRIM_HORIZON, LATEST, AT_TIMESTAMP]);
 
 /** A lease as last read from the store. */
 export interface LeaseSnapshot {
