@@ -3,12 +3,11 @@ import {
   KinesisClientError,
   SHARD_END,
   comparePositions,
-  itemFromNewLease,
   serializeError,
   type ActorContext,
   type Behavior,
   type LeaseSnapshot,
-  type LeaseTable,
+  type LeaseStore,
   type UnreadableRow,
   type Position,
 } from '@kinesis-client/worker';
@@ -28,7 +27,7 @@ export type CoordinatorMessage =
 export interface CoordinatorDeps {
   options: ResolvedOptions;
   kinesis: KinesisClient;
-  leases: LeaseTable;
+  leases: LeaseStore;
   hosts: () => readonly (ShardHostHandle | undefined)[];
   onError(error: unknown, shardId?: string): void;
   /** The last position this process handled in a shard (from batch outcomes), if any. */
@@ -97,7 +96,7 @@ export function coordinator(deps: CoordinatorDeps) {
     const syncLeases = async (shards: ShardNode[], table: LeaseSnapshot[], unreadable: ReadonlySet<string>): Promise<boolean> => {
       const plan = planLeaseSync(shards, table, initialCheckpoint(), unreadable);
       // parents before children: a worker that scans in between must not see a child without its parents
-      for (const group of plan.create) await Promise.all(group.map((lease) => leases.create(itemFromNewLease(lease))));
+      for (const group of plan.create) await Promise.all(group.map((lease) => leases.create(lease)));
       await Promise.all(plan.addChildren.map((u) => leases.addChildShardIds(u.leaseKey, u.childShardIds)));
       return plan.create.length > 0 || plan.addChildren.length > 0;
     };

@@ -17,6 +17,7 @@ import {
   type ChildSpec,
   type ConsumerCapabilities,
   type HostConfig,
+  type LeaseStore,
   type HostEvent,
   type MainApi,
   type ShardInspection,
@@ -134,7 +135,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   const { kinesisMs, dynamodbMs } = options.callTimeouts;
   const mainDynamodbMs = dynamodbMs && kinesisMs ? Math.max(dynamodbMs, kinesisMs) : dynamodbMs;
   const dynamodb = createDynamoDBClient(options.dynamodb, { maxSockets: 8, faults: faults.local, timeoutMs: mainDynamodbMs });
-  const leases = new LeaseTable(dynamodb, options.tableName);
+  const leases: LeaseStore = new LeaseTable(dynamodb, options.tableName);
   const pool = new ConsumerPool(options.consumerUrl, options.processors.concurrency, options.batchers.timeoutMs);
   const runtime = new ActorRuntime(systemClock);
   let stopPromise: Promise<StopResult> | undefined;

@@ -1,5 +1,5 @@
 import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
-import { SHARD_END, type LeaseSnapshot } from '@kinesis-client/worker';
+import { SHARD_END, START_SENTINELS, type LeaseSnapshot, type NewLease as StoreNewLease } from '@kinesis-client/worker';
 
 /** Paginated ListShards: every shard of the stream, open and closed. */
 export async function listAllShards(kinesis: KinesisClient, streamName: string): Promise<Shard[]> {
@@ -94,14 +94,8 @@ export class ShardGraph {
 
 export type InitialCheckpoint = 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';
 
-export interface NewLease {
-  leaseKey: string;
-  checkpoint: string;
-  parentShardIds: string[];
-  childShardIds: string[];
-  startingHashKey?: string | undefined;
-  endingHashKey?: string | undefined;
-}
+/** The store's NewLease, with its children always listed (planned from the shard graph). */
+export type NewLease = StoreNewLease & { childShardIds: string[] };
 
 export interface LeaseSyncPlan {
   /** Leases to create, in groups: a group may be created only once every earlier group exists. */
@@ -173,9 +167,6 @@ export function planLeaseSync(
   return { create, addChildren };
 }
 
-/** Checkpoints of a lease that has not handled anything yet. */
-const UNSTARTED = new Set(['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP']);
-
 export interface CleanupPlan {
   /** Finished leases to delete now (conditional on checkpoint = SHARD_END). */
   delete: LeaseSnapshot[];
@@ -211,7 +202,7 @@ export function planCleanup(
   const isListed = (id: string) => !graph || graph.nodes.size === 0 || graph.nodes.has(id);
   const started = (id: string) => {
     const child = byKey.get(id);
-    return child !== undefined && !UNSTARTED.has(child.checkpoint);
+    return child !== undefined && !START_SENTINELS.has(child.checkpoint);
   };
   const next = new Map<string, number>();
   const remove: LeaseSnapshot[] = [];

@@ -1,5 +1,4 @@
 import test from 'ava';
-import { itemFromNewLease } from '@kinesis-client/worker';
 import { createStream, eventually, jsonRecords, putRecords, startRecordingSystem, startServices, uniqueName, type Services } from './helpers/local.js';
 
 let services: Services;
@@ -60,7 +59,7 @@ test.serial('a live owner that ignores handoff requests keeps its leases while i
   const keys = ['shardId-000000000000', 'shardId-000000000001'];
   const counters = new Map<string, number>();
   for (const key of keys) {
-    await table.create(itemFromNewLease({ leaseKey: key, checkpoint: 'TRIM_HORIZON', parentShardIds: [] }));
+    await table.create({ leaseKey: key, checkpoint: 'TRIM_HORIZON', parentShardIds: [] });
     t.true(await table.take((await table.get(key))!, 'java'));
     counters.set(key, 1);
   }

@@ -5,7 +5,6 @@
 import test from 'ava';
 import { GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { KinesisClientError } from '@kinesis-client/core';
-import { itemFromNewLease } from '@kinesis-client/worker';
 import { createStream, eventually, jsonRecords, putRecords, startRecordingSystem, startServices, uniqueName, type Services } from './helpers/local.js';
 
 let services: Services;
@@ -72,7 +71,7 @@ test.serial('a row whose leaseCounter is not a number: one LEASE_ROW_INVALID err
 test.serial('a withdrawn handoff request: the owner’s handoff fails its condition, and its release frees the lease for anyone', async (t) => {
   const table = services.leaseTable(uniqueName('app'));
   await table.ensure();
-  await table.create(itemFromNewLease({ leaseKey: 's', checkpoint: 'TRIM_HORIZON', parentShardIds: [] }));
+  await table.create({ leaseKey: 's', checkpoint: 'TRIM_HORIZON', parentShardIds: [] });
   t.true(await table.take((await table.get('s'))!, 'owner'));
   t.true(await table.requestHandoff('s', 'owner', 'thief'));
   t.false(await table.requestHandoff('s', 'owner', 'other'), 'one request at a time');
@@ -88,8 +87,8 @@ test.serial('a withdrawn handoff request: the owner’s handoff fails its condit
 test.serial('deleteFinished deletes only a row at SHARD_END', async (t) => {
   const table = services.leaseTable(uniqueName('app'));
   await table.ensure();
-  await table.create(itemFromNewLease({ leaseKey: 'open', checkpoint: '123', parentShardIds: [] }));
-  await table.create(itemFromNewLease({ leaseKey: 'done', checkpoint: 'SHARD_END', parentShardIds: [] }));
+  await table.create({ leaseKey: 'open', checkpoint: '123', parentShardIds: [] });
+  await table.create({ leaseKey: 'done', checkpoint: 'SHARD_END', parentShardIds: [] });
   t.false(await table.deleteFinished('open'));
   t.true(await table.deleteFinished('done'));
   t.false(await table.deleteFinished('done'), 'already gone: a lost race');

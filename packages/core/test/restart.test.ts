@@ -1,7 +1,6 @@
 import test from 'ava';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { createSystem } from '@kinesis-client/core';
-import { itemFromNewLease } from '@kinesis-client/worker';
 import { Deliveries, createStream, eventually, fixture, isAscending, jsonRecords, putRecords, startServices, uniqueName, type Services } from './helpers/local.js';
 
 let services: Services;
@@ -61,11 +60,15 @@ test.serial('a lease row written by the Java KCL is used as it is: resume after 
   const table = services.leaseTable(app);
   await table.ensure();
   // as the Java KCL 2.x leaves it: its own extra attributes, free, checkpointed at record 59
-  const item = itemFromNewLease({ leaseKey: put[0]!.shardId, checkpoint: put[59]!.sequenceNumber, parentShardIds: [] });
-  item.leaseCounter = { N: '42' };
-  item.ownerSwitchesSinceCheckpoint = { N: '3' };
-  item.pendingCheckpoint = { S: 'IGNORED' };
-  item.throughputKBps = { N: '0' };
+  const item = {
+    leaseKey: { S: put[0]!.shardId },
+    leaseCounter: { N: '42' },
+    checkpoint: { S: put[59]!.sequenceNumber },
+    checkpointSubSequenceNumber: { N: '0' },
+    ownerSwitchesSinceCheckpoint: { N: '3' },
+    pendingCheckpoint: { S: 'IGNORED' },
+    throughputKBps: { N: '0' },
+  };
   await services.dynamodb.send(new PutItemCommand({ TableName: app, Item: item }));
 
   const deliveries = new Deliveries();

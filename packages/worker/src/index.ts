@@ -10,7 +10,10 @@ export { ActorCrashInjected, ActorRuntime, NORMAL, SHUTDOWN } from './actor/runt
 export type { ActorContext, ActorRef, Behavior, ExitReason } from './actor/runtime.js';
 export { Supervisor, decide, restartSet } from './actor/supervisor.js';
 export type { ChildInstance, ChildSpec, ChildState, Directive, RestartIntensity, RestartType, Strategy, SupervisorEvent } from './actor/supervisor.js';
-export { LeaseTable, SHARD_END, itemFromNewLease, leaseFromItem, leaseRowProblem, type UnreadableRow } from './lease/lease-table.js';
+export { AT_TIMESTAMP, LATEST, SHARD_END, TRIM_HORIZON } from './lease/lease.js';
+export type { HeldWrite, LeaseStore, NewLease, UnreadableRow } from './lease/lease.js';
+export { LeaseTable, leaseFromItem, leaseRowProblem } from './lease/lease-table.js';
+export { MemoryLeaseStore } from './lease/memory-lease-store.js';
 export { createDynamoDBClient, createKinesisClient, createSubscriptionClient } from './aws-clients.js';
 export type { ClientOptions } from './aws-clients.js';
 export { addDeadlines, callTimeoutError } from './deadlines.js';

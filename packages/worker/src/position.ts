@@ -4,14 +4,16 @@
  * record; SHARD_END after all of them. Sequence numbers compare as integers (they are too long
  * for a double).
  */
+import { SHARD_END, START_SENTINELS } from './lease/lease.js';
+
 export interface Position {
   sequenceNumber: string;
   subSequenceNumber: number;
 }
 
-export const START_SENTINELS: ReadonlySet<string> = new Set(['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP']);
+export { START_SENTINELS };
 
-const rank = (checkpoint: string): number => (START_SENTINELS.has(checkpoint) ? 0 : checkpoint === 'SHARD_END' ? 2 : 1);
+const rank = (checkpoint: string): number => (START_SENTINELS.has(checkpoint) ? 0 : checkpoint === SHARD_END ? 2 : 1);
 
 /** Negative when `a` comes first, 0 when equal, positive when `a` comes later. */
 export function comparePositions(a: Position, b: Position): number {

@@ -12,6 +12,7 @@ import type { RestartIntensity, RestartType, Strategy } from './actor/supervisor
 import type { CallFaultSlot } from './faults.js';
 import type { HashKeyRange, ResumePoint } from './kpl/expand.js';
 import type { Position } from './position.js';
+import type { LeaseSnapshot } from './lease/lease.js';
 
 /** Plain SDK v3 client config (endpoint, region, credentials as data, maxAttempts, ...). */
 export type AwsClientConfig = Record<string, unknown>;
@@ -52,25 +53,7 @@ export interface FanoutConfig {
 }
 
 /** A lease row as the coordinator last read it. */
-export interface LeaseSnapshot {
-  leaseKey: string;
-  leaseOwner: string | undefined;
-  leaseCounter: number;
-  checkpoint: string;
-  checkpointSubSequenceNumber: number;
-  ownerSwitchesSinceCheckpoint: number;
-  parentShardIds: string[];
-  childShardIds: string[];
-  startingHashKey: string | undefined;
-  endingHashKey: string | undefined;
-  /** A worker that asked the owner to hand the lease over (after a final checkpoint). */
-  handoffTo?: string | undefined;
-  /**
-   * Epoch ms: where a LATEST or AT_TIMESTAMP lease is read from by any start but its first
-   * owner's first (see docs/positions.md); removed by the first concrete checkpoint.
-   */
-  checkpointTimestamp?: number;
-}
+export type { LeaseSnapshot } from './lease/lease.js';
 
 export type ShardStopReason = 'released' | 'lost' | 'ended' | 'failed';
 

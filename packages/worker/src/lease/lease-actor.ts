@@ -7,7 +7,7 @@ import type { ReaderMessage } from '../reader/reader-actor.js';
 import type { SubscriptionMessage } from '../reader/subscription-reader.js';
 import { anchorFor, laterPosition, startFrom, type Position } from '../position.js';
 import { EXPIRED, beforeDeadline, processNow, type LeaseFence } from './fence.js';
-import { SHARD_END, type HeldWrite } from './lease-table.js';
+import { SHARD_END, type HeldWrite } from './lease.js';
 
 export type LeaseMessage =
   | { type: 'acquire' }

@@ -4,6 +4,7 @@
  * checkpointSubSequenceNumber N, ownerSwitchesSinceCheckpoint N, parentShardId SS,
  * childShardIds SS, startingHashKey/endingHashKey S. Empty sets and strings are never written.
  * Every write is conditional; a failed condition is reported as `false`, not thrown.
+ * The DynamoDB adapter of LeaseStore (lease.ts holds the semantics in domain terms).
  */
 import {
   ConditionalCheckFailedException,
@@ -18,19 +19,11 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import type { LeaseSnapshot } from '../protocol.js';
+import { SHARD_END, type HeldWrite, type LeaseSnapshot, type LeaseStore, type NewLease, type UnreadableRow } from './lease.js';
 
-export const SHARD_END = 'SHARD_END';
+export { SHARD_END, type HeldWrite, type UnreadableRow };
 
 type Item = Record<string, AttributeValue>;
-
-/** A lease row this library cannot read, by its key (when it has one) and why. */
-export interface UnreadableRow {
-  leaseKey: string;
-  reason: string;
-  /** The row as stored, canonical: a change of the row changes it. */
-  fingerprint: string;
-}
 
 const isNumber = (v: AttributeValue | undefined) => v?.N !== undefined && Number.isFinite(Number(v.N));
 
@@ -80,17 +73,7 @@ export function leaseFromItem(item: Item): LeaseSnapshot {
   };
 }
 
-/** A renewal or checkpoint that held; `handoffTo` when another worker asked for the lease. */
-export type HeldWrite = { handoffTo: string | undefined };
-
-export function itemFromNewLease(lease: {
-  leaseKey: string;
-  checkpoint: string;
-  parentShardIds: string[];
-  childShardIds?: string[];
-  startingHashKey?: string | undefined;
-  endingHashKey?: string | undefined;
-}): Item {
+function itemFromNewLease(lease: NewLease): Item {
   const item: Item = {
     leaseKey: { S: lease.leaseKey },
     leaseCounter: { N: '0' },
@@ -120,7 +103,7 @@ async function conditional(write: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
-export class LeaseTable {
+export class LeaseTable implements LeaseStore {
   private update(leaseKey: string, condition: string, expression: string, values: Item): Promise<boolean> {
     return conditional(() => this.send(leaseKey, condition, expression, values));
   }
@@ -232,7 +215,8 @@ export class LeaseTable {
   }
 
   /** `attribute_not_exists(leaseKey)`: losing the race to another worker is fine. */
-  create(item: Item): Promise<boolean> {
+  create(lease: NewLease): Promise<boolean> {
+    const item = itemFromNewLease(lease);
     return conditional(() =>
       this.ddb.send(new PutItemCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(leaseKey)' })),
     );

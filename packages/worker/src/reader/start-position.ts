@@ -1,5 +1,5 @@
 import type { ResumePoint } from '../kpl/expand.js';
-import { SHARD_END } from '../lease/lease-table.js';
+import { SHARD_END } from '../lease/lease.js';
 
 /** Where a reader starts a shard, for GetShardIterator and SubscribeToShard alike. */
 export type StartPosition =

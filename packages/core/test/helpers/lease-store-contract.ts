@@ -1,0 +1,200 @@
+/**
+ * The semantics every LeaseStore adapter must keep, as one ava macro per rule over an adapter
+ * factory: the coordinator and the lease actor rely on exactly these conditions (counter fencing,
+ * owner-only writes, the handoff protocol), so a new store passes this suite before it is used.
+ * `leaseStoreContract(test, 'memory', () => new MemoryLeaseStore())` registers every case.
+ */
+import type { TestFn } from 'ava';
+import { SHARD_END, type LeaseSnapshot, type LeaseStore } from '@kinesis-client/worker';
+
+/** A fresh, empty store not yet ensured. */
+export type StoreFactory = () => LeaseStore | Promise<LeaseStore>;
+
+type Case = (t: Parameters<Parameters<TestFn>[1]>[0], store: LeaseStore) => Promise<void>;
+
+const A = 'worker-a';
+const B = 'worker-b';
+const C = 'worker-c';
+
+async function must(store: LeaseStore, key: string): Promise<LeaseSnapshot> {
+  const lease = await store.get(key);
+  if (!lease) throw new Error(`no lease ${key}`);
+  return lease;
+}
+
+/** A lease `owner` holds: created and taken once, at counter 1. */
+async function held(store: LeaseStore, key: string, owner = A): Promise<LeaseSnapshot> {
+  await store.create({ leaseKey: key, checkpoint: 'TRIM_HORIZON', parentShardIds: [] });
+  if (!(await store.take(await must(store, key), owner))) throw new Error('setup take failed');
+  return must(store, key);
+}
+
+const cases: Record<string, Case> = {
+  'ensure: created once, then existed': async (t, store) => {
+    t.is(await store.ensure(), 'existed', 'the factory store was ensured by the suite');
+  },
+
+  'create: a new lease is free at counter 0 with its fields; a second create of the key loses': async (t, store) => {
+    const results = await Promise.all([1, 2].map(() => store.create({ leaseKey: 'k', checkpoint: 'LATEST', parentShardIds: ['p1', 'p2'], childShardIds: ['c1'], startingHashKey: '0', endingHashKey: '99' })));
+    t.deepEqual(results.sort(), [false, true]);
+    const lease = await must(store, 'k');
+    t.like(lease, { leaseKey: 'k', leaseOwner: undefined, leaseCounter: 0, checkpoint: 'LATEST', checkpointSubSequenceNumber: 0, ownerSwitchesSinceCheckpoint: 0, startingHashKey: '0', endingHashKey: '99' });
+    t.deepEqual([...lease.parentShardIds].sort(), ['p1', 'p2']);
+    t.deepEqual(lease.childShardIds, ['c1']);
+    t.is(lease.handoffTo, undefined);
+    t.is(lease.checkpointTimestamp, undefined);
+    t.false(await store.create({ leaseKey: 'k', checkpoint: 'TRIM_HORIZON', parentShardIds: [] }));
+    t.is((await must(store, 'k')).checkpoint, 'LATEST', 'the losing create wrote nothing');
+    t.deepEqual((await store.scan()).map((l) => l.leaseKey), ['k']);
+    t.deepEqual((await store.scanRows()).unreadable, []);
+    t.is(await store.get('absent'), undefined);
+  },
+
+  'take: only at the counter seen; a stale snapshot or a missing lease is refused': async (t, store) => {
+    await store.create({ leaseKey: 'k', checkpoint: 'TRIM_HORIZON', parentShardIds: [] });
+    const seen = await must(store, 'k');
+    t.true(await store.take(seen, A));
+    t.like(await must(store, 'k'), { leaseOwner: A, leaseCounter: 1, ownerSwitchesSinceCheckpoint: 1 });
+    t.false(await store.take(seen, B), 'counter 0 is stale');
+    t.like(await must(store, 'k'), { leaseOwner: A, leaseCounter: 1 });
+    t.false(await store.take({ ...seen, leaseKey: 'absent' }, B));
+    t.is(await store.get('absent'), undefined);
+  },
+
+  'take: an owner switch counts; retaking your own lease does not': async (t, store) => {
+    const mine = await held(store, 'k', A);
+    t.true(await store.take(mine, A));
+    t.like(await must(store, 'k'), { leaseOwner: A, leaseCounter: 2, ownerSwitchesSinceCheckpoint: 1 });
+    t.true(await store.take(await must(store, 'k'), B));
+    t.like(await must(store, 'k'), { leaseOwner: B, leaseCounter: 3, ownerSwitchesSinceCheckpoint: 2 });
+  },
+
+  'take: the anchor is set only if none, floored; a concrete checkpoint removes it': async (t, store) => {
+    await store.create({ leaseKey: 'k', checkpoint: 'LATEST', parentShardIds: [] });
+    t.true(await store.take(await must(store, 'k'), A));
+    t.is((await must(store, 'k')).checkpointTimestamp, undefined, 'no anchor given, none written');
+    t.true(await store.take(await must(store, 'k'), A, 1_000.9));
+    t.is((await must(store, 'k')).checkpointTimestamp, 1_000);
+    t.true(await store.take(await must(store, 'k'), B, 2_000));
+    t.is((await must(store, 'k')).checkpointTimestamp, 1_000, 'the first anchor stays');
+    t.truthy(await store.checkpoint('k', 3, B, '49590338271490256608559692538361571095921575989136588898', 0));
+    t.is((await must(store, 'k')).checkpointTimestamp, undefined);
+  },
+
+  'renew: only by the owner at its counter; it bumps the counter': async (t, store) => {
+    await held(store, 'k', A);
+    t.false(await store.renew('k', 1, B), 'not the owner');
+    t.false(await store.renew('k', 0, A), 'stale counter');
+    t.false(await store.renew('absent', 1, A));
+    t.deepEqual(await store.renew('k', 1, A), { handoffTo: undefined });
+    t.like(await must(store, 'k'), { leaseOwner: A, leaseCounter: 2 });
+    t.false(await store.renew('k', 1, A), 'its own old counter is stale now');
+  },
+
+  'checkpoint: only by the owner at its counter; writes position, resets switches, adds children, renews': async (t, store) => {
+    await held(store, 'k', A);
+    t.false(await store.checkpoint('k', 1, B, '100', 0), 'not the owner');
+    t.false(await store.checkpoint('k', 0, A, '100', 0), 'stale counter');
+    t.deepEqual(await store.checkpoint('k', 1, A, '100', 7), { handoffTo: undefined });
+    t.like(await must(store, 'k'), { leaseCounter: 2, checkpoint: '100', checkpointSubSequenceNumber: 7, ownerSwitchesSinceCheckpoint: 0 });
+    t.truthy(await store.checkpoint('k', 2, A, '200', 0));
+    t.like(await must(store, 'k'), { checkpoint: '200', checkpointSubSequenceNumber: 0 });
+    t.truthy(await store.checkpoint('k', 3, A, SHARD_END, 0, ['c1', 'c2']));
+    const ended = await must(store, 'k');
+    t.like(ended, { checkpoint: SHARD_END, leaseCounter: 4 });
+    t.deepEqual([...ended.childShardIds].sort(), ['c1', 'c2']);
+    t.like(await must(store, 'k'), { leaseOwner: A }, 'a checkpoint does not release');
+  },
+
+  'addChildShardIds: adds to the set without touching the counter; false on no lease': async (t, store) => {
+    await held(store, 'k', A);
+    t.true(await store.addChildShardIds('k', ['c1']));
+    t.true(await store.addChildShardIds('k', ['c1', 'c2']));
+    const lease = await must(store, 'k');
+    t.deepEqual([...lease.childShardIds].sort(), ['c1', 'c2']);
+    t.is(lease.leaseCounter, 1, 'the owner is not fenced out');
+    t.truthy(await store.renew('k', 1, A));
+    t.false(await store.addChildShardIds('absent', ['c1']));
+    t.is(await store.get('absent'), undefined);
+  },
+
+  'release: only by the owner; frees the lease, bumps the counter, drops a handoff request': async (t, store) => {
+    await held(store, 'k', A);
+    t.true(await store.requestHandoff('k', A, B));
+    t.false(await store.release('k', B), 'not the owner');
+    t.like(await must(store, 'k'), { leaseOwner: A, leaseCounter: 1, handoffTo: B });
+    t.true(await store.release('k', A));
+    const free = await must(store, 'k');
+    t.like(free, { leaseOwner: undefined, leaseCounter: 2 });
+    t.is(free.handoffTo, undefined);
+    t.false(await store.renew('k', 1, A), 'the old owner is fenced out');
+    t.false(await store.release('k', A), 'a free lease has no owner to release it');
+    t.true(await store.take(free, C));
+  },
+
+  'handoff: request, see it in renewals, withdraw, hand over directly': async (t, store) => {
+    await held(store, 'k', A);
+    t.false(await store.requestHandoff('k', B, C), 'the owner named must hold the lease');
+    t.true(await store.requestHandoff('k', A, B));
+    t.false(await store.requestHandoff('k', A, C), 'one request at a time');
+    t.is((await must(store, 'k')).leaseCounter, 1, 'a request does not fence the owner');
+    t.deepEqual(await store.renew('k', 1, A), { handoffTo: B });
+    t.deepEqual(await store.checkpoint('k', 2, A, '100', 0), { handoffTo: B });
+    t.false(await store.withdrawHandoff('k', C), 'only the requester withdraws');
+    t.true(await store.withdrawHandoff('k', B));
+    t.is((await must(store, 'k')).handoffTo, undefined);
+    t.false(await store.handoff('k', A, B), 'withdrawn: no handoff');
+    t.like(await must(store, 'k'), { leaseOwner: A, leaseCounter: 3 });
+    t.true(await store.requestHandoff('k', A, B));
+    t.false(await store.handoff('k', C, B), 'only the owner hands over');
+    t.false(await store.handoff('k', A, C), 'only to the requester');
+    t.true(await store.handoff('k', A, B));
+    const moved = await must(store, 'k');
+    t.like(moved, { leaseOwner: B, leaseCounter: 4, ownerSwitchesSinceCheckpoint: 1 });
+    t.is(moved.handoffTo, undefined);
+    t.false(await store.renew('k', 3, A), 'the giver is fenced out');
+  },
+
+  'handoff: a take settles a pending request': async (t, store) => {
+    await held(store, 'k', A);
+    t.true(await store.requestHandoff('k', A, B));
+    t.true(await store.take(await must(store, 'k'), C));
+    const taken = await must(store, 'k');
+    t.like(taken, { leaseOwner: C, leaseCounter: 2 });
+    t.is(taken.handoffTo, undefined);
+    t.false(await store.handoff('k', A, B));
+  },
+
+  'deleteFinished: only at SHARD_END': async (t, store) => {
+    await held(store, 'k', A);
+    t.false(await store.deleteFinished('k'), 'not finished');
+    t.truthy(await store.get('k'));
+    t.truthy(await store.checkpoint('k', 1, A, SHARD_END, 0));
+    t.true(await store.deleteFinished('k'));
+    t.is(await store.get('k'), undefined);
+    t.false(await store.deleteFinished('k'), 'gone already');
+  },
+
+  '20 concurrent takers of one lease: exactly one wins': async (t, store) => {
+    await store.create({ leaseKey: 'k', checkpoint: 'TRIM_HORIZON', parentShardIds: [] });
+    const seen = await must(store, 'k');
+    const owners = Array.from({ length: 20 }, (_, i) => `taker-${i}`);
+    const results = await Promise.all(owners.map((owner) => store.take(seen, owner)));
+    t.is(results.filter(Boolean).length, 1);
+    const winner = owners[results.indexOf(true)];
+    t.like(await must(store, 'k'), { leaseOwner: winner, leaseCounter: 1, ownerSwitchesSinceCheckpoint: 1 });
+  },
+};
+
+/** Registers every contract case for one adapter; each case gets a fresh, ensured store. */
+export function leaseStoreContract(test: TestFn, adapter: string, factory: StoreFactory): void {
+  const macro = test.macro<[Case]>({
+    async exec(t, run) {
+      const store = await factory();
+      t.is(await store.ensure(), 'created');
+      await run(t, store);
+    },
+    title: (name = '') => `${adapter} lease store: ${name}`,
+  });
+  for (const [name, run] of Object.entries(cases)) test(name, macro, run);
+}
