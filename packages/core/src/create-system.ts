@@ -230,39 +230,41 @@ export async function createSystem(input: SystemOptions): Promise<System> {
     handled.set(task.info.shardId, laterPosition(handled.get(task.info.shardId), position)!);
   };
 
-  const mainApi: MainApi = {
-    runBatch: (task) => afterShardsBatch(task.info.shardId, async () => {
+  /** A batch or a handleFailed call in the pool, in its shard's order, its outcome noted for the shard. */
+  const runInOrder = (task: BatchTask | FailedTask, after?: (outcome: BatchOutcome, durationMs: number) => void) =>
+    afterShardsBatch(task.info.shardId, async () => {
       const started = performance.now();
       const outcome = await pool.run(task);
       noteHandled(task, outcome);
-      if (outcome.ok) {
-        events.emit('batch:handled', {
-          shardId: task.info.shardId,
-          count: task.records.count,
-          firstSequenceNumber: task.info.firstSequenceNumber,
-          lastSequenceNumber: task.info.lastSequenceNumber,
-          attempt: task.info.attempt,
-          millisBehindLatest: task.info.millisBehindLatest,
-          durationMs: performance.now() - started,
-        });
-      } else if (!outcome.fenced) {
-        // a batch the lease fence kept from starting did not fail: it is sent again once the lease is renewed
-        if (outcome.poolDied) poolDeaths++;
-        events.emit('batch:failed', {
-          shardId: task.info.shardId,
-          attempt: task.info.attempt,
-          error: deserializeError(outcome.error),
-          poolDied: !!outcome.poolDied,
-        });
-      }
+      after?.(outcome, performance.now() - started);
       return outcome;
-    }),
-    runFailed: (task) =>
-      afterShardsBatch(task.info.shardId, async () => {
-        const outcome = await pool.run(task);
-        noteHandled(task, outcome);
-        return outcome;
+    });
+
+  const mainApi: MainApi = {
+    runBatch: (task) =>
+      runInOrder(task, (outcome, durationMs) => {
+        if (outcome.ok) {
+          events.emit('batch:handled', {
+            shardId: task.info.shardId,
+            count: task.records.count,
+            firstSequenceNumber: task.info.firstSequenceNumber,
+            lastSequenceNumber: task.info.lastSequenceNumber,
+            attempt: task.info.attempt,
+            millisBehindLatest: task.info.millisBehindLatest,
+            durationMs,
+          });
+        } else if (!outcome.fenced) {
+          // a batch the lease fence kept from starting did not fail: it is sent again once the lease is renewed
+          if (outcome.poolDied) poolDeaths++;
+          events.emit('batch:failed', {
+            shardId: task.info.shardId,
+            attempt: task.info.attempt,
+            error: deserializeError(outcome.error),
+            poolDied: !!outcome.poolDied,
+          });
+        }
       }),
+    runFailed: (task) => runInOrder(task),
     report,
   };
 
