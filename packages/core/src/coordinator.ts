@@ -14,7 +14,7 @@ import {
 import { LeaseExpiry, planTakes } from './lease-taker.js';
 import { listAllShards, planCleanup, planLeaseSync, shardNode, type InitialCheckpoint, type ShardNode } from './shard-graph.js';
 import type { ResolvedOptions } from './options.js';
-import type { ShardHostHandle } from './shard-host-handle.js';
+import type { ShardHosts } from './shard-hosts.js';
 
 export type CoordinatorMessage =
   /** A full cycle (list shards, sync the table, take, steal); `check` only scans and takes free or expired leases. */
@@ -28,7 +28,8 @@ export interface CoordinatorDeps {
   options: ResolvedOptions;
   kinesis: KinesisClient;
   leases: LeaseStore;
-  hosts: () => readonly (ShardHostHandle | undefined)[];
+  /** The threads, and where each shard runs: the placement outlives a restart of the coordinator. */
+  hosts: Pick<ShardHosts, 'placement' | 'at' | 'aliveIndexes'>;
   onError(error: unknown, shardId?: string): void;
   /** The last position this process handled in a shard (from batch outcomes), if any. */
   handled(shardId: string): Position | undefined;
@@ -58,8 +59,8 @@ export function coordinator(deps: CoordinatorDeps) {
     const { options, kinesis, leases } = deps;
     const me = options.workerId;
     const expiry = new LeaseExpiry();
-    /** shard id -> host index, for every shard this worker runs. */
-    const held = new Map<string, number>();
+    // the shards running on this worker's threads, kept by the shard hosts so it survives a restart of this actor
+    const held = deps.hosts.placement;
     /** lease key -> when this worker asked its owner to hand it over. */
     const requested = new Map<string, number>();
     let listed: Set<string> | undefined;
@@ -101,17 +102,11 @@ export function coordinator(deps: CoordinatorDeps) {
       return plan.create.length > 0 || plan.addChildren.length > 0;
     };
 
-    const place = (): ShardHostHandle | undefined => {
-      let best: ShardHostHandle | undefined;
-      for (const host of deps.hosts()) if (host?.alive && (!best || host.shards.size < best.shards.size)) best = host;
-      return best;
-    };
-
     const start = async (lease: LeaseSnapshot) => {
-      const host = place();
+      const index = held.leastBusy(deps.hosts.aliveIndexes());
+      const host = index === undefined ? undefined : deps.hosts.at(index);
       if (!host || stopping) return;
-      held.set(lease.leaseKey, host.index);
-      host.shards.add(lease.leaseKey);
+      held.add(lease.leaseKey, host.index);
       // handled here before (a thread that died, say) but not checkpointed: resume after what was handled
       const handled = deps.handled(lease.leaseKey);
       const row = { sequenceNumber: lease.checkpoint, subSequenceNumber: lease.checkpointSubSequenceNumber };
@@ -119,8 +114,7 @@ export function coordinator(deps: CoordinatorDeps) {
       try {
         await host.api.startShard(lease, resume);
       } catch (error) {
-        held.delete(lease.leaseKey);
-        host.shards.delete(lease.leaseKey);
+        held.remove(lease.leaseKey);
         deps.onError(error, lease.leaseKey);
       }
     };
@@ -150,9 +144,9 @@ export function coordinator(deps: CoordinatorDeps) {
 
     /** A lease shouldProcess rejects: a held shard drains and releases it; one not running is released at once. */
     const giveUp = async (shardId: string) => {
-      const index = held.get(shardId);
+      const index = held.hostOf(shardId);
       if (index === undefined) return void (await leases.release(shardId, me));
-      const host = deps.hosts()[index];
+      const host = deps.hosts.at(index);
       if (!host?.alive || releasing.has(shardId)) return;
       releasing.add(shardId);
       // not awaited: the drain waits for the batch in flight, and the coordinator must go on
@@ -182,7 +176,7 @@ export function coordinator(deps: CoordinatorDeps) {
       const plan = planTakes({
         leases: table,
         workerId: me,
-        held: new Set(held.keys()),
+        held: new Set(held.shards()),
         now,
         failoverMs: options.lease.failoverMs,
         expiry,
@@ -253,9 +247,7 @@ export function coordinator(deps: CoordinatorDeps) {
             return;
           }
           case 'shardStopped': {
-            const index = held.get(message.shardId);
-            held.delete(message.shardId);
-            if (index !== undefined) deps.hosts()[index]?.shards.delete(message.shardId);
+            held.remove(message.shardId);
             // a finished parent may unblock its children; a failed shard is retried on a later tick
             if (message.reason === 'ended') schedule('full', 0);
             // a take that lost its race (or a lease taken from us) means the table moved under the
@@ -264,7 +256,7 @@ export function coordinator(deps: CoordinatorDeps) {
             return;
           }
           case 'hostDown': {
-            for (const [shardId, index] of held) if (index === message.index) held.delete(shardId);
+            held.dropHost(message.index);
             // the thread's supervisor is starting a fresh one (hostUp); survivors take over if that is slow
             schedule('check', HOST_RESTART_GRACE_MS);
             return;

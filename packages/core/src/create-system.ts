@@ -1,290 +1,59 @@
-import { DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import type { Emitter } from 'mitt';
-import {
-  ActorRuntime,
-  KinesisClientError,
-  LeaseTable,
-  Supervisor,
-  createDynamoDBClient,
-  createKinesisClient,
-  deserializeError,
-  laterPosition,
-  systemClock,
-  type BatchOutcome,
-  type BatchTask,
-  type FailedTask,
-  type Position,
-  type ChildSpec,
-  type ConsumerCapabilities,
-  type HostConfig,
-  type LeaseStore,
-  type HostEvent,
-  type MainApi,
-  type ShardInspection,
-  type ShardStatus,
-  type SupervisorEvent,
-} from '@kinesis-client/worker';
+import { ActorRuntime, LeaseTable, createDynamoDBClient, createKinesisClient, systemClock, type LeaseStore } from '@kinesis-client/worker';
 import { ConsumerPool } from './consumer-pool.js';
-import { coordinator, type CoordinatorMessage } from './coordinator.js';
-import { createEmitter, type SystemEvents } from './events.js';
-import { FaultInjector, type Faults } from './faults.js';
-import { inspectTree, type Inspection } from './inspect.js';
-import { resolveOptions, type ResolvedOptions, type SystemOptions } from './options.js';
-import { ShardHostHandle } from './shard-host-handle.js';
-import { DEFAULT_STOP_TIMEOUT_MS, boundedStop, stopTimeout, type StopOptions, type StopResult } from './stop.js';
-import { ensureStreamConsumer } from './stream-consumer.js';
+import { EventBridge } from './event-bridge.js';
+import { createEmitter } from './events.js';
+import { FaultInjector } from './faults.js';
+import { hostConfig } from './host-config.js';
+import { inspectTree } from './inspect.js';
+import { createMainApi } from './main-api.js';
+import { resolveOptions, type SystemOptions } from './options.js';
+import { preflight, type Preflight } from './preflight.js';
+import { ShardHosts } from './shard-hosts.js';
+import { DEFAULT_STOP_TIMEOUT_MS, boundedStop, releaseOrphans, stopTimeout, type StopResult } from './stop.js';
+import type { System } from './system.js';
+import { SystemTree } from './system-tree.js';
 
-export interface System {
-  readonly workerId: string;
-  readonly tableName: string;
-  /** With `retrieval.mode: 'fanout'`: the ARN of the registered stream consumer. */
-  readonly consumerArn: string | undefined;
-  readonly events: Emitter<SystemEvents>;
-  /** Fault injection through the system's own paths: crash actors, kill threads, fail AWS calls. */
-  readonly faults: Faults;
-  /** What each shard-host thread is running now. */
-  status(): Promise<ShardStatus[]>;
-  /** The live supervision tree, and each shard's lease owner, checkpoint and lag. */
-  inspect(): Promise<Inspection>;
-  /**
-   * Graceful, bounded and idempotent (a second call returns the same promise): stop reading, let
-   * in-flight batches finish for up to `timeoutMs` (default 30 000), checkpoint, release every
-   * lease, end every thread. Batches still running at the deadline are abandoned without a
-   * checkpoint (the next owner reads them again) and listed in the result. INVALID_ARGUMENT for a
-   * bad argument.
-   */
-  stop(options?: StopOptions): Promise<StopResult>;
-}
-
-/** Resolves to the stream's ARN. */
-async function checkStream(kinesis: KinesisClient, streamName: string): Promise<string> {
-  try {
-    const out = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
-    return out.StreamDescriptionSummary!.StreamARN!;
-  } catch (error) {
-    if ((error as { name?: string })?.name === 'ResourceNotFoundException') {
-      throw new KinesisClientError('STREAM_NOT_FOUND', `stream "${streamName}" does not exist`, { cause: error, details: { streamName } });
-    }
-    throw new KinesisClientError('AWS_CALL_FAILED', `DescribeStreamSummary for "${streamName}" failed: ${(error as Error)?.message}`, { cause: error });
-  }
-}
-
-const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
-
-function hostConfig(options: ResolvedOptions, index: number, consumer: ConsumerCapabilities, consumerArn: string | undefined): HostConfig {
-  const p = options.initialPosition;
-  const r = options.retrieval;
-  return {
-    hostIndex: index,
-    workerId: options.workerId,
-    streamName: options.streamName,
-    tableName: options.tableName,
-    kinesis: options.kinesis,
-    dynamodb: options.dynamodb,
-    initialTimestamp: typeof p === 'object' ? p.timestamp.getTime() : undefined,
-    lease: {
-      failoverMs: options.lease.failoverMs,
-      renewIntervalMs: options.lease.renewIntervalMs,
-      checkpointIntervalMs: options.lease.checkpointIntervalMs,
-      safetyMarginMs: options.lease.safetyMarginMs,
-    },
-    callTimeouts: options.callTimeouts,
-    reader: {
-      idleMs: options.polling.idleMs,
-      getRecordsLimit: options.polling.getRecordsLimit,
-      maxBufferedRecords: options.polling.maxBufferedRecords,
-      maxBufferedBytes: options.polling.maxBufferedBytes,
-      throttleBackoff: options.polling.throttleBackoff,
-      iteratorMaxAgeMs: options.polling.iteratorMaxAgeMs,
-    },
-    batch: { size: options.batchers.batchSize, maxAttempts: options.batchers.maxAttempts, backoff: options.batchers.backoff },
-    shardSupervision: {
-      intensity: { maxRestarts: options.supervision.shard.maxRestarts, withinMs: options.supervision.shard.withinMs },
-      backoff: options.supervision.shard.backoff,
-    },
-    consumer,
-    ...(r.mode === 'fanout' && consumerArn
-      ? {
-          fanout: {
-            consumerArn,
-            endpoint: r.endpoint,
-            tls: r.tls,
-            watchdogMs: r.watchdogMs,
-            subscriptionMs: r.subscriptionMs,
-            maxBufferedRecords: r.maxBufferedRecords,
-            maxBufferedBytes: r.maxBufferedBytes,
-          },
-        }
-      : {}),
-  };
-}
+export type { System } from './system.js';
 
 /**
  * Starts a worker of the application: validates options, checks the stream, loads the consumer,
  * ensures the lease table, starts the shard-host threads and the coordinator, and resolves once
  * the first lease cycle has placed this worker's shards. Anything wrong rejects before work starts.
+ * Wiring only: each part named here has its own module.
  */
 export async function createSystem(input: SystemOptions): Promise<System> {
   const options = resolveOptions(input);
   const { events, open: openEvents } = createEmitter();
-  const slots: (ShardHostHandle | undefined)[] = new Array(options.shardHosts.threads).fill(undefined);
-  const faults = new FaultInjector(() => slots);
-  const kinesis = createKinesisClient(options.kinesis, { maxSockets: 8, faults: faults.local, timeoutMs: options.callTimeouts.kinesisMs });
+  const bridge = new EventBridge(events);
+  const onError = (error: unknown, shardId?: string) => bridge.error(error, shardId);
+  let hosts: ShardHosts | undefined;
+  const faults = new FaultInjector(() => hosts);
+  const { kinesisMs, dynamodbMs } = options.callTimeouts;
   // no lease's expiry waits on the coordinator's DynamoDB calls (scans, lease rows, handoff
   // requests), so they get the longer deadline: bounded, but not cut when DynamoDB is merely slow
-  const { kinesisMs, dynamodbMs } = options.callTimeouts;
   const mainDynamodbMs = dynamodbMs && kinesisMs ? Math.max(dynamodbMs, kinesisMs) : dynamodbMs;
+  const kinesis = createKinesisClient(options.kinesis, { maxSockets: 8, faults: faults.local, timeoutMs: kinesisMs });
   const dynamodb = createDynamoDBClient(options.dynamodb, { maxSockets: 8, faults: faults.local, timeoutMs: mainDynamodbMs });
   const leases: LeaseStore = new LeaseTable(dynamodb, options.tableName);
   const pool = new ConsumerPool(options.consumerUrl, options.processors.concurrency, options.batchers.timeoutMs);
-  const runtime = new ActorRuntime(systemClock);
-  let stopPromise: Promise<StopResult> | undefined;
-  let root: Supervisor | undefined;
-  let hostSupervisor: Supervisor | undefined;
-  let poolDeaths = 0;
-  let consumerArn: string | undefined;
-
-  const emitError = (error: unknown, shardId?: string) =>
-    events.emit('error', { error: error instanceof Error ? error : deserializeError(error as never), ...(shardId ? { shardId } : {}) });
-
-  const toCoordinator = (message: CoordinatorMessage) => {
-    const ref = runtime.current<CoordinatorMessage>('coordinator');
-    if (ref) runtime.send(ref, message);
-  };
-
-  const report = (event: HostEvent) => {
-    switch (event.type) {
-      case 'lease:acquired':
-        return events.emit('lease:acquired', { shardId: event.shardId, workerId: options.workerId, leaseCounter: event.leaseCounter, checkpoint: event.checkpoint });
-      case 'shard:stopped':
-        // its final checkpoint is in the table now; after a loss or a failure the memory may still be ahead of it
-        if (event.reason === 'ended' || event.reason === 'released') handled.delete(event.shardId);
-        toCoordinator({ type: 'shardStopped', shardId: event.shardId, reason: event.reason });
-        return events.emit('shard:stopped', {
-          shardId: event.shardId,
-          reason: event.reason,
-          ...(event.error ? { error: deserializeError(event.error) } : {}),
-        });
-      case 'actor:crashed':
-        return events.emit('actor:crashed', {
-          id: `${event.shardId}/${event.actor}`,
-          actor: event.actor,
-          shardId: event.shardId,
-          error: deserializeError(event.error),
-        });
-      case 'actor:restarted':
-        return events.emit('actor:restarted', { id: `${event.shardId}/${event.actor}`, actor: event.actor, shardId: event.shardId, restarts: event.restarts });
-      case 'supervisor:escalated':
-        return events.emit('supervisor:escalated', {
-          supervisor: event.supervisor,
-          child: event.child,
-          ...(event.error ? { error: deserializeError(event.error) } : {}),
-        });
-      case 'error':
-        return emitError(deserializeError(event.error), event.shardId);
-      default: {
-        const { type, ...payload } = event;
-        (events.emit as (t: string, p: unknown) => void)(type, payload);
-      }
-    }
-  };
-
-  /**
-   * Leases of threads that died and were not replaced (the system is stopping), and leases handed
-   * to this worker that it had not started yet: give them back too. Handoffs it asked for are
-   * withdrawn, so their owners keep them rather than handing them to a worker that is gone.
-   */
-  const releaseOrphans = async () => {
-    const requests = (await leases.scan()).filter((l) => l.handoffTo === options.workerId);
-    await Promise.all(requests.map((l) => leases.withdrawHandoff(l.leaseKey, options.workerId)));
-    // after the withdrawals, so a lease handed over just before one is seen here
-    const mine = (await leases.scan()).filter((l) => l.leaseOwner === options.workerId);
-    await Promise.all(mine.map((l) => leases.release(l.leaseKey, options.workerId)));
-  };
-
-  /**
-   * One batch per shard in the pool at a time, whoever sends it: a reader restarted after a crash,
-   * or a shard retaken after its thread died, replays from its checkpoint while the old
-   * incarnation's batch may still be running in the pool. The replay waits for it, so a shard's
-   * batches never run concurrently or out of order.
-   */
-  const shardTails = new Map<string, Promise<unknown>>();
-  const afterShardsBatch = <T>(shardId: string, run: () => Promise<T>): Promise<T> => {
-    const result = (shardTails.get(shardId) ?? Promise.resolve()).then(run);
-    const tail = result.catch(() => undefined);
-    shardTails.set(shardId, tail);
-    void tail.then(() => {
-      if (shardTails.get(shardId) === tail) shardTails.delete(shardId);
-    });
-    return result;
-  };
-
-  /**
-   * Each shard's last handled position, from the batches' own outcomes: a shard retaken after its
-   * thread died resumes after it, even where its checkpoint was never written.
-   */
-  const handled = new Map<string, Position>();
-  const noteHandled = (task: BatchTask | FailedTask, outcome: BatchOutcome) => {
-    if (!outcome.ok) return;
-    const position = { sequenceNumber: task.info.lastSequenceNumber, subSequenceNumber: outcome.lastSubSequenceNumber ?? 0 };
-    handled.set(task.info.shardId, laterPosition(handled.get(task.info.shardId), position)!);
-  };
-
-  /** A batch or a handleFailed call in the pool, in its shard's order, its outcome noted for the shard. */
-  const runInOrder = (task: BatchTask | FailedTask, after?: (outcome: BatchOutcome, durationMs: number) => void) =>
-    afterShardsBatch(task.info.shardId, async () => {
-      const started = performance.now();
-      const outcome = await pool.run(task);
-      noteHandled(task, outcome);
-      after?.(outcome, performance.now() - started);
-      return outcome;
-    });
-
-  const mainApi: MainApi = {
-    runBatch: (task) =>
-      runInOrder(task, (outcome, durationMs) => {
-        if (outcome.ok) {
-          events.emit('batch:handled', {
-            shardId: task.info.shardId,
-            count: task.records.count,
-            firstSequenceNumber: task.info.firstSequenceNumber,
-            lastSequenceNumber: task.info.lastSequenceNumber,
-            attempt: task.info.attempt,
-            millisBehindLatest: task.info.millisBehindLatest,
-            durationMs,
-          });
-        } else if (!outcome.fenced) {
-          // a batch the lease fence kept from starting did not fail: it is sent again once the lease is renewed
-          if (outcome.poolDied) poolDeaths++;
-          events.emit('batch:failed', {
-            shardId: task.info.shardId,
-            attempt: task.info.attempt,
-            error: deserializeError(outcome.error),
-            poolDied: !!outcome.poolDied,
-          });
-        }
-      }),
-    runFailed: (task) => runInOrder(task),
-    report,
-  };
+  let tree: SystemTree | undefined;
+  const main = createMainApi({ pool, events, bridge, onShardStopped: (shardId, reason) => tree?.toCoordinator({ type: 'shardStopped', shardId, reason }) });
 
   const shutdown = (timeoutMs: number) =>
     boundedStop(
       {
         graceful: async () => {
-          await root?.stop().catch(emitError);
+          await tree?.stop().catch(onError);
           await pool.idle();
         },
         abandon: () => {
           const abandoned = pool.abandonAll();
           // threads not yet asked to drain (the coordinator's own stop is stuck) drain now, and release
-          for (const handle of slots) void handle?.stop().catch(emitError);
+          void hosts?.stopAll();
           return abandoned;
         },
-        terminateThreads: async () => {
-          await Promise.all(slots.map((handle) => handle?.terminate()));
-        },
-        releaseLeft: () => releaseOrphans().catch(emitError),
+        terminateThreads: async () => hosts?.terminateAll(),
+        releaseLeft: () => releaseOrphans(leases, options.workerId).catch(onError),
         close: async () => {
           const left = await pool.close();
           kinesis.destroy();
@@ -295,179 +64,67 @@ export async function createSystem(input: SystemOptions): Promise<System> {
       timeoutMs,
     );
 
+  let started: Preflight;
   try {
-    const [stream, consumer] = await Promise.allSettled([checkStream(kinesis, options.streamName), pool.describe()]);
-    if (stream.status === 'rejected') throw stream.reason;
-    if (consumer.status === 'rejected') throw consumer.reason;
-    const capabilities = consumer.value;
-    const { retrieval } = options;
-    consumerArn = retrieval.mode === 'fanout' ? await ensureStreamConsumer(kinesis, stream.value, retrieval.consumerName) : undefined;
-    // only once the stream and the consumer are known good, so a bad start leaves no table behind
-    await leases.ensure().catch((error: unknown) => {
-      throw new KinesisClientError('LEASE_TABLE_FAILED', `lease table "${options.tableName}": ${(error as Error)?.message}`, { cause: error });
+    started = await preflight(options, kinesis, pool, leases);
+    const { capabilities, consumerArn } = started;
+    hosts = new ShardHosts({
+      count: options.shardHosts.threads,
+      config: (index) => hostConfig(options, index, capabilities, consumerArn),
+      mainApi: main.api,
+      callFaults: () => faults.hostData(),
+      resourceLimits: options.shardHosts.resourceLimits,
+      onError,
+      onHostDown: (index) => tree?.toCoordinator({ type: 'hostDown', index }),
+      onHostUp: (index) => tree?.toCoordinator({ type: 'hostUp', index }),
     });
-
-    // threads load in parallel; the coordinator only places shards on threads that answered
-    const ready: Promise<void>[] = [];
-    let startedUp = false;
-    const hostSpecs: ChildSpec[] = slots.map((_, index) => ({
-      id: `shard-host-${index}`,
-      restart: 'permanent',
-      start: async (exited) => {
-        const setup = {
-          config: hostConfig(options, index, capabilities, consumerArn),
-          mainApi,
-          callFaults: faults.hostData(),
-          resourceLimits: options.shardHosts.resourceLimits,
-        };
-        const handle = new ShardHostHandle(index, setup, (error) => {
-          if (slots[index] === handle) slots[index] = undefined;
-          emitError(error);
-          toCoordinator({ type: 'hostDown', index });
-          exited({ kind: 'crash', error });
-        });
-        slots[index] = handle;
-        const answering = handle.ready();
-        if (startedUp) {
-          // a replacement thread: its dead predecessor's shards are waiting for it
-          void answering.then(() => toCoordinator({ type: 'hostUp', index }), () => undefined);
-        } else {
-          ready.push(answering);
-        }
-        return {
-          stop: async () => {
-            await handle.stop().catch(emitError);
-            if (slots[index] === handle) slots[index] = undefined;
-            toCoordinator({ type: 'hostDown', index });
-          },
-        };
+    tree = new SystemTree({
+      options,
+      runtime: new ActorRuntime(systemClock),
+      hosts,
+      bridge,
+      coordinator: { options, kinesis, leases, onError, handled: main.handled },
+      onGiveUp: (error) => {
+        events.emit('fatal', { error });
+        void system.stop();
       },
-    }));
-    const limits = (l: ResolvedOptions['supervision']['root']) => ({
-      intensity: { maxRestarts: l.maxRestarts, withinMs: l.withinMs },
-      backoff: l.backoff,
-      clock: systemClock,
     });
-    /** Supervisor events of the main thread, as system events. */
-    const relay = (supervisor: string) => (event: SupervisorEvent) => {
-      const actor = event.child.replace(/-\d+$/, '');
-      if (event.type === 'crashed' && event.reason.kind === 'crash') {
-        events.emit('actor:crashed', { id: event.child, actor, error: asError(event.reason.error) });
-      } else if (event.type === 'restarted') {
-        events.emit('actor:restarted', { id: event.child, actor, restarts: event.restarts });
-      } else if (event.type === 'escalated') {
-        const error = event.reason.kind === 'crash' ? { error: asError(event.reason.error) } : {};
-        events.emit('supervisor:escalated', { supervisor, child: event.child, ...error });
-      }
-    };
-
-    let firstTick!: Promise<void>;
-    root = new Supervisor(
-      [
-        {
-          id: 'shard-hosts',
-          restart: 'permanent',
-          start: async (exited) => {
-            const hosts = new Supervisor(hostSpecs, {
-              strategy: 'one_for_one',
-              ...limits(options.supervision.shardHosts),
-              onEvent: relay('shard-hosts'),
-              onEscalate: (_c, reason) => exited(reason),
-            });
-            hostSupervisor = hosts;
-            await hosts.start();
-            return {
-              // every thread drains at once rather than one after the other (the supervisor's order)
-              stop: async () => {
-                await Promise.all(slots.map((handle) => handle?.stop().catch(emitError)));
-                await hosts.stop();
-              },
-            };
-          },
-        },
-        {
-          id: 'coordinator',
-          restart: 'permanent',
-          start: (exited) => {
-            let tickDone!: (error?: unknown) => void;
-            const first = new Promise<void>((resolve, reject) => (tickDone = (e) => (e ? reject(e) : resolve())));
-            firstTick ??= first;
-            const ref = runtime.spawn<CoordinatorMessage>(
-              'coordinator',
-              coordinator({ options, kinesis, leases, hosts: () => slots, onError: emitError, handled: (shardId) => handled.get(shardId) }),
-              (_ref, reason) => exited(reason),
-              { type: 'tick', done: tickDone },
-            );
-            return {
-              stop: () => {
-                runtime.send(ref, { type: 'stop' });
-                return runtime.stop(ref, { kind: 'shutdown' });
-              },
-            };
-          },
-        },
-      ],
-      {
-        strategy: 'one_for_one',
-        ...limits(options.supervision.root),
-        onEvent: relay('root'),
-        onEscalate: (child, reason) => {
-          const cause = reason.kind === 'crash' ? reason.error : undefined;
-          events.emit('fatal', {
-            error: new KinesisClientError('RESTART_LIMIT_EXCEEDED', `the root supervisor gave up: ${child} kept failing; stopping the system`, {
-              cause,
-              details: { child, maxRestarts: options.supervision.root.maxRestarts, withinMs: options.supervision.root.withinMs },
-            }),
-          });
-          void system.stop();
-        },
-      },
-    );
-    await root.start();
-    await Promise.all(ready);
-    startedUp = true;
-    await firstTick;
+    await tree.start();
   } catch (error) {
     await shutdown(DEFAULT_STOP_TIMEOUT_MS).catch(() => undefined);
     throw error;
   }
 
+  let stopPromise: Promise<StopResult> | undefined;
   const system: System = {
     workerId: options.workerId,
     tableName: options.tableName,
-    consumerArn,
+    consumerArn: started.consumerArn,
     events,
     faults,
-    async status() {
-      const all = await Promise.all(slots.map((h) => (h?.alive ? h.api.status() : Promise.resolve([]))));
-      return all.flat();
-    },
+    status: () => hosts!.status(),
     async inspect() {
-      const threads = await Promise.all(
-        slots.map(async (h) => (h?.alive ? { threadId: h.threadId, shards: await h.api.inspect().catch((): ShardInspection[] => []) } : undefined)),
-      );
       return inspectTree({
         workerId: options.workerId,
-        root: root!,
-        hosts: hostSupervisor,
+        root: tree!.root,
+        hosts: tree!.hostSupervisor,
         coordinatorThread: 0,
-        threads,
-        pool: { threads: options.processors.concurrency, deaths: poolDeaths },
+        threads: await hosts!.inspect(),
+        pool: { threads: options.processors.concurrency, deaths: main.poolDeaths() },
         leases: await leases.scan(),
       });
     },
-    stop(stopOptions?: StopOptions) {
+    stop(stopOptions) {
       let timeoutMs: number;
       try {
         timeoutMs = stopTimeout(stopOptions);
       } catch (error) {
         return Promise.reject(error);
       }
-      stopPromise ??= (async () => {
-        const result = await shutdown(timeoutMs);
+      stopPromise ??= shutdown(timeoutMs).then((result) => {
         events.emit('stopped', { workerId: options.workerId });
         return result;
-      })();
+      });
       return stopPromise;
     },
   };

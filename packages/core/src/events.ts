@@ -1,36 +1,7 @@
-import type { ShardStopReason } from '@kinesis-client/worker';
+import type { EventPayloads } from '@kinesis-client/worker';
 
-/** Everything `system.events` emits (a mitt emitter), by event name. */
-export type SystemEvents = {
-  'lease:acquired': { shardId: string; workerId: string; leaseCounter: number; checkpoint: string };
-  'lease:lost': { shardId: string; reason: string };
-  /** `to`: the worker the lease was handed to, when one asked for it (a steal); otherwise it is free. */
-  'lease:released': { shardId: string; to?: string };
-  'shard:started': { shardId: string; iteratorType: string; startingSequenceNumber: string | undefined };
-  'shard:ended': { shardId: string; childShardIds: string[] };
-  /** GetRecords or GetShardIterator was throttled; this shard alone waits `delayMs` and tries again. */
-  'shard:throttled': { shardId: string; consecutive: number; delayMs: number; error: string };
-  'shard:stopped': { shardId: string; reason: ShardStopReason; error?: Error };
-  'batch:handled': {
-    shardId: string;
-    count: number;
-    firstSequenceNumber: string;
-    lastSequenceNumber: string;
-    attempt: number;
-    millisBehindLatest: number | undefined;
-    durationMs: number;
-  };
-  'batch:failed': { shardId: string; attempt: number; error: Error; poolDied: boolean };
-  checkpoint: { shardId: string; sequenceNumber: string; subSequenceNumber: number };
-  /** `id` is the actor's id (`shardId/reader`, `coordinator`, `shard-host-1`); `actor` its role. */
-  'actor:crashed': { id: string; actor: string; shardId?: string; error: Error };
-  'actor:restarted': { id: string; actor: string; shardId?: string; restarts: number };
-  /** A supervisor passed its restart limit and gave up on `child`; its parent decides what follows. */
-  'supervisor:escalated': { supervisor: string; child: string; error?: Error };
-  error: { error: Error; shardId?: string };
-  fatal: { error: Error };
-  stopped: { workerId: string };
-};
+/** Everything `system.events` emits (a mitt emitter), by event name; defined once, in the worker package's events module. */
+export type SystemEvents = EventPayloads<Error>;
 
 import mittModule, { type Emitter, type Handler, type WildcardHandler } from 'mitt';
 import { KinesisClientError } from '@kinesis-client/worker';

@@ -11,6 +11,7 @@ import {
   type ThreadDeath,
 } from '@kinesis-client/worker';
 import type { ShardHostHandle } from './shard-host-handle.js';
+import type { ShardHosts } from './shard-hosts.js';
 
 /** A `failCalls` rule in force: how many of its failures are still to come. */
 export interface CallFault {
@@ -77,7 +78,7 @@ export class FaultInjector implements Faults {
   /** For the main thread's own clients (ListShards, lease table scans). */
   readonly local = new CallFaults(this.counters);
 
-  constructor(private readonly hosts: () => readonly (ShardHostHandle | undefined)[]) {}
+  constructor(private readonly hosts: () => ShardHosts | undefined) {}
 
   /** What a shard-host thread starting now must know. */
   hostData(): HostWorkerData['callFaults'] {
@@ -107,7 +108,7 @@ export class FaultInjector implements Faults {
     this.rules.set(slot, bound);
     // every thread knows the rule before its counter is armed, so no thread misses its share
     this.local.install(bound);
-    await Promise.all(this.hosts().map((h) => (h?.alive ? h.api.addCallFault(bound).catch(() => undefined) : undefined)));
+    await Promise.all((this.hosts()?.all() ?? []).map((h) => (h?.alive ? h.api.addCallFault(bound).catch(() => undefined) : undefined)));
     Atomics.store(this.slots, slot, times);
     this.arming.delete(slot);
     const slots = this.slots;
@@ -128,6 +129,6 @@ export class FaultInjector implements Faults {
   }
 
   private hostOf(shardId: string): ShardHostHandle | undefined {
-    return this.hosts().find((h) => h?.alive && h.shards.has(shardId));
+    return this.hosts()?.hostOf(shardId);
   }
 }

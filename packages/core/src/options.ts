@@ -91,42 +91,46 @@ export const optionsSchema = z.strictObject({
       timeoutMs: z.number().int().min(0).max(MAX_TIMER_MS).default(300_000),
     })
     .prefault({}),
-  polling: z
-    .strictObject({
-      idleMs: ms(1_000),
-      getRecordsLimit: count(10_000, 10_000),
-      maxBufferedRecords: count(10_000, 1_000_000),
-      /** Read-ahead stops at this many payload bytes per shard (plus one page): 32 MiB holds 32 records of 1 MiB. */
-      maxBufferedBytes: count(MAX_BUFFERED_BYTES),
-      /** After ProvisionedThroughputExceeded on a shard; that shard alone waits. */
-      throttleBackoff: backoff(250, 10_000),
-      /** Iterators expire after 5 minutes; one that sat unused this long (a paused shard) is replaced first. */
-      iteratorMaxAgeMs: z.number().int().min(100).max(290_000).default(270_000),
-    })
-    .prefault({}),
-  /** How shards are read: GetRecords polling (the default) or enhanced fan-out (SubscribeToShard over HTTP/2). */
+  /**
+   * How shards are read, with the options of that mode: GetRecords polling (the default; `mode`
+   * may be left out) or enhanced fan-out (SubscribeToShard over HTTP/2).
+   */
   retrieval: z
-    .discriminatedUnion(
-      'mode',
-      [
-        z.strictObject({ mode: z.literal('polling') }),
-        z.strictObject({
-          mode: z.literal('fanout'),
-          /** Registered on the stream if missing, reused if present. */
-          consumerName: z.string().regex(/^[a-zA-Z0-9_.-]{1,128}$/, 'expected 1 to 128 of a-z A-Z 0-9 _ . -'),
-          /** SubscribeToShard endpoint when it is not kinesis.endpoint (an emulator's HTTP/2 TLS port). */
-          endpoint: z.url().optional(),
-          /** TLS of the HTTP/2 connections: `ca` (PEM) or `rejectUnauthorized: false` for an emulator's self-signed certificate. */
-          tls: z.strictObject({ rejectUnauthorized: z.boolean().optional(), ca: z.string().min(1).optional() }).optional(),
-          watchdogMs: z.number().int().min(100).default(30_000),
-          subscriptionMs: z.number().int().min(5_000).max(300_000).default(300_000),
-          maxBufferedRecords: count(10_000, 1_000_000),
-          maxBufferedBytes: count(MAX_BUFFERED_BYTES),
-        }),
-      ],
-      { error: "expected { mode: 'polling' } or { mode: 'fanout', consumerName }" },
+    .preprocess(
+      (v) => (v && typeof v === 'object' && !('mode' in v) ? { ...v, mode: 'polling' } : v),
+      z.discriminatedUnion(
+        'mode',
+        [
+          z.strictObject({
+            mode: z.literal('polling'),
+            idleMs: ms(1_000),
+            getRecordsLimit: count(10_000, 10_000),
+            maxBufferedRecords: count(10_000, 1_000_000),
+            /** Read-ahead stops at this many payload bytes per shard (plus one page): 32 MiB holds 32 records of 1 MiB. */
+            maxBufferedBytes: count(MAX_BUFFERED_BYTES),
+            /** After ProvisionedThroughputExceeded on a shard; that shard alone waits. */
+            throttleBackoff: backoff(250, 10_000),
+            /** Iterators expire after 5 minutes; one that sat unused this long (a paused shard) is replaced first. */
+            iteratorMaxAgeMs: z.number().int().min(100).max(290_000).default(270_000),
+          }),
+          z.strictObject({
+            mode: z.literal('fanout'),
+            /** Registered on the stream if missing, reused if present. */
+            consumerName: z.string().regex(/^[a-zA-Z0-9_.-]{1,128}$/, 'expected 1 to 128 of a-z A-Z 0-9 _ . -'),
+            /** SubscribeToShard endpoint when it is not kinesis.endpoint (an emulator's HTTP/2 TLS port). */
+            endpoint: z.url().optional(),
+            /** TLS of the HTTP/2 connections: `ca` (PEM) or `rejectUnauthorized: false` for an emulator's self-signed certificate. */
+            tls: z.strictObject({ rejectUnauthorized: z.boolean().optional(), ca: z.string().min(1).optional() }).optional(),
+            watchdogMs: z.number().int().min(100).default(30_000),
+            subscriptionMs: z.number().int().min(5_000).max(300_000).default(300_000),
+            maxBufferedRecords: count(10_000, 1_000_000),
+            maxBufferedBytes: count(MAX_BUFFERED_BYTES),
+          }),
+        ],
+        { error: "expected { mode: 'polling', ...polling options } or { mode: 'fanout', consumerName, ... }" },
+      ),
     )
-    .default({ mode: 'polling' }),
+    .prefault({}),
   shardHosts: z
     .strictObject({
       threads: count(cores, 64),
@@ -236,7 +240,7 @@ function checkContradictions(o: ResolvedOptions, input: Record<string, unknown>)
   }
   const backoffs: [string, { baseMs: number; maxMs: number }][] = [
     ['batchers.backoff', o.batchers.backoff],
-    ['polling.throttleBackoff', o.polling.throttleBackoff],
+    ...(o.retrieval.mode === 'polling' ? [['retrieval.throttleBackoff', o.retrieval.throttleBackoff] as [string, { baseMs: number; maxMs: number }]] : []),
     ['supervision.shard.backoff', o.supervision.shard.backoff],
     ['supervision.shardHosts.backoff', o.supervision.shardHosts.backoff],
     ['supervision.root.backoff', o.supervision.root.backoff],
@@ -249,6 +253,10 @@ function checkContradictions(o: ResolvedOptions, input: Record<string, unknown>)
 /** Validates and fills defaults; throws INVALID_OPTION naming the first bad option. */
 export function resolveOptions(input: unknown): ResolvedOptions {
   if (!input || typeof input !== 'object') throw invalid('options', 'must be an object', input);
+  if ('polling' in input) {
+    // the polling options belong to the polling mode, so none can sit unread beside fan-out
+    throw invalid('polling', "has moved: polling options go in retrieval (e.g. retrieval: { mode: 'polling', idleMs: 500 })", (input as { polling: unknown }).polling);
+  }
   const parsed = optionsSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

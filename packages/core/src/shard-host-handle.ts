@@ -25,8 +25,6 @@ export interface ShardHostSetup {
  */
 export class ShardHostHandle {
   readonly api: Comlink.Remote<HostApi>;
-  /** Shards the coordinator has placed on this thread. */
-  readonly shards = new Set<string>();
   private readonly worker: Worker;
   private readonly mainPort: import('node:worker_threads').MessagePort;
   private stopping = false;
@@ -37,6 +35,8 @@ export class ShardHostHandle {
     readonly index: number,
     { config, mainApi, callFaults, resourceLimits }: ShardHostSetup,
     onUnexpectedExit: (error: KinesisClientError) => void,
+    /** The shards placed on this thread, for the error that reports its death. */
+    private readonly running: () => string[] = () => [],
   ) {
     const { port1, port2 } = new MessageChannel();
     this.mainPort = port1;
@@ -60,7 +60,7 @@ export class ShardHostHandle {
           onUnexpectedExit(
             new KinesisClientError('HOST_THREAD_DIED', `shard-host thread ${index} exited (code ${exitCode})${lastError ? `: ${(lastError as Error).message}` : ''}`, {
               cause: lastError,
-              details: { hostIndex: index, exitCode, shards: [...this.shards] },
+              details: { hostIndex: index, exitCode, shards: this.running() },
             }),
           );
         }

@@ -1,4 +1,4 @@
-import { KinesisClientError, type BatchInfo } from '@kinesis-client/worker';
+import { KinesisClientError, type BatchInfo, type LeaseStore } from '@kinesis-client/worker';
 
 export interface StopOptions {
   /**
@@ -89,4 +89,17 @@ export async function boundedStop(steps: StopSteps, timeoutMs: number, graceMs =
   return {
     abandoned: abandoned.map(({ shardId, firstSequenceNumber, lastSequenceNumber }) => ({ shardId, firstSequenceNumber, lastSequenceNumber })),
   };
+}
+
+/**
+ * Leases of threads that died and were not replaced (the system is stopping), and leases handed
+ * to this worker that it had not started yet: give them back too. Handoffs it asked for are
+ * withdrawn, so their owners keep them rather than handing them to a worker that is gone.
+ */
+export async function releaseOrphans(leases: LeaseStore, workerId: string): Promise<void> {
+  const requests = (await leases.scan()).filter((l) => l.handoffTo === workerId);
+  await Promise.all(requests.map((l) => leases.withdrawHandoff(l.leaseKey, workerId)));
+  // after the withdrawals, so a lease handed over just before one is seen here
+  const mine = (await leases.scan()).filter((l) => l.leaseOwner === workerId);
+  await Promise.all(mine.map((l) => leases.release(l.leaseKey, workerId)));
 }

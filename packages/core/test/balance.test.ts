@@ -34,7 +34,7 @@ async function setUp(t: { teardown(fn: () => Promise<void>): void }, shards = SH
   await createStream(services.kinesis, streamName, shards);
   const appName = `${streamName}-app`;
   const cluster = new Cluster(
-    { streamName, appName, clientOptions: services.aws.clientOptions, lease: { failoverMs: FAILOVER_MS, ...lease }, polling: { idleMs: 250 } },
+    { streamName, appName, clientOptions: services.aws.clientOptions, lease: { failoverMs: FAILOVER_MS, ...lease }, retrieval: { idleMs: 250 } },
     services.leaseTable(appName),
   );
   const producer = new CountingProducer(services.kinesis, streamName, { keys: 96, perTick: 12, tickMs: 50 });

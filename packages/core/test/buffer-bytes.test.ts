@@ -17,7 +17,7 @@ test.serial('read-ahead is bounded in bytes: large records and a slow consumer n
   const run = await startRecordingSystem(
     services,
     1,
-    { polling: { maxBufferedBytes: MAX_BYTES, getRecordsLimit: PAGE, idleMs: 50 }, batchers: { batchSize: 2 }, processors: { concurrency: 1 }, shardHosts: { threads: 1 } },
+    { retrieval: { maxBufferedBytes: MAX_BYTES, getRecordsLimit: PAGE, idleMs: 50 }, batchers: { batchSize: 2 }, processors: { concurrency: 1 }, shardHosts: { threads: 1 } },
     { delayMs: 200 },
   );
   let maxBytes = 0;

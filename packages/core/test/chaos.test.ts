@@ -54,7 +54,7 @@ test('chaos: actors crashed every 150 ms, two thread kills and a consumer failin
     ...services.aws.clientOptions,
     shardHosts: { threads: 2 },
     batchers: { batchSize: 100, maxAttempts: 5, backoff: { baseMs: 5, maxMs: 20 } },
-    polling: { idleMs: 100, getRecordsLimit: 1_000 },
+    retrieval: { idleMs: 100, getRecordsLimit: 1_000 },
     supervision: { shard: { maxRestarts: 1_000, backoff: { baseMs: 5, maxMs: 20 } }, shardHosts: { backoff: { baseMs: 10, maxMs: 50 } } },
   });
   const starts = new Map<string, number>();

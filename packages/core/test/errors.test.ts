@@ -35,8 +35,8 @@ const badOptions: [string, (o: Record<string, unknown>) => void, string][] = [
   ['failoverMs NaN', (o) => (o.lease = { failoverMs: Number.NaN }), 'lease.failoverMs'],
   ['safety margin leaving no time for a renewal', (o) => (o.lease = { failoverMs: 3_000, renewIntervalMs: 1_000, safetyMarginMs: 2_000 }), 'lease.safetyMarginMs'],
   ['renewals too rare for the default safety margin', (o) => (o.lease = { failoverMs: 3_000, renewIntervalMs: 2_500 }), 'lease.renewIntervalMs'],
-  ['maxBufferedBytes zero', (o) => (o.polling = { maxBufferedBytes: 0 }), 'polling.maxBufferedBytes'],
-  ['idleMs negative', (o) => (o.polling = { idleMs: -1 }), 'polling.idleMs'],
+  ['maxBufferedBytes zero', (o) => (o.retrieval = { maxBufferedBytes: 0 }), 'retrieval.maxBufferedBytes'],
+  ['idleMs negative', (o) => (o.retrieval = { idleMs: -1 }), 'retrieval.idleMs'],
   ['batchSize zero', (o) => (o.batchers = { batchSize: 0 }), 'batchers.batchSize'],
   ['batchSize over the GetRecords limit', (o) => (o.batchers = { batchSize: 20_000 }), 'batchers.batchSize'],
   ['batch timeout negative', (o) => (o.batchers = { timeoutMs: -1 }), 'batchers.timeoutMs'],
@@ -50,12 +50,15 @@ const badOptions: [string, (o: Record<string, unknown>) => void, string][] = [
   ['fan-out without consumerName', (o) => (o.retrieval = { mode: 'fanout' }), 'retrieval.consumerName'],
   ['unknown retrieval mode', (o) => (o.retrieval = { mode: 'push' }), 'retrieval.mode'],
   ['fan-out consumerName with a space', (o) => (o.retrieval = { mode: 'fanout', consumerName: 'my consumer' }), 'retrieval.consumerName'],
+  // polling options belong to the polling mode: none can sit unread beside fan-out
+  ['polling options beside fan-out', (o) => (o.retrieval = { mode: 'fanout', consumerName: 'c', idleMs: 200 }), 'retrieval.idleMs'],
+  ['the old top-level polling option', (o) => (o.polling = { idleMs: 200 }), 'polling'],
   ['fan-out renewal faster than Kinesis allows', (o) => (o.retrieval = { mode: 'fanout', consumerName: 'c', subscriptionMs: 1_000 }), 'retrieval.subscriptionMs'],
   // contradictory options: each valid alone
   ['renewIntervalMs not below failoverMs', (o) => (o.lease = { failoverMs: 3_000, renewIntervalMs: 3_000 }), 'lease.renewIntervalMs'],
   ['failoverMs too short for any renewal', (o) => (o.lease = { failoverMs: 1 }), 'lease.failoverMs'],
   ['handoffTimeoutMs not above renewIntervalMs', (o) => (o.lease = { failoverMs: 3_000, handoffTimeoutMs: 500 }), 'lease.handoffTimeoutMs'],
-  ['backoff base above its maximum', (o) => (o.polling = { throttleBackoff: { baseMs: 20_000, maxMs: 10_000 } }), 'polling.throttleBackoff.baseMs'],
+  ['backoff base above its maximum', (o) => (o.retrieval = { throttleBackoff: { baseMs: 20_000, maxMs: 10_000 } }), 'retrieval.throttleBackoff.baseMs'],
 ];
 
 for (const [title, mutate, option] of badOptions) {

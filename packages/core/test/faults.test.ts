@@ -16,7 +16,7 @@ test.after.always(async () => {
 const fast = {
   batchers: { batchSize: 100, backoff: { baseMs: 5, maxMs: 20 } },
   supervision: { shard: { maxRestarts: 100, backoff: { baseMs: 5, maxMs: 20 } }, shardHosts: { backoff: { baseMs: 10, maxMs: 50 } } },
-  polling: { idleMs: 100 },
+  retrieval: { idleMs: 100 },
 } satisfies Partial<SystemOptions>;
 
 const start = (shards: number, options: Partial<SystemOptions> = {}, consumerQuery: Record<string, string | number> = {}) =>

@@ -17,7 +17,7 @@ test.serial('a worker whose lease writes fail stops starting batches before anot
   const shards = 2;
   // slowish batches, so worker A is always about to start another one
   const query = { delayMs: 150 };
-  const options = { lease, polling: { idleMs: 100 }, batchers: { batchSize: 10 }, processors: { concurrency: 2 }, shardHosts: { threads: 1 } };
+  const options = { lease, retrieval: { idleMs: 100 }, batchers: { batchSize: 10 }, processors: { concurrency: 2 }, shardHosts: { threads: 1 } };
   const a: SystemRun = await startRecordingSystem(services, shards, { ...options, workerId: 'A' }, query);
   let b: SystemRun | undefined;
   const produced: string[] = [];

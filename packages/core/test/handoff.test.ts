@@ -30,7 +30,7 @@ async function setUp(
   await createStream(services.kinesis, streamName, shards);
   const appName = `${streamName}-app`;
   const cluster = new Cluster(
-    { streamName, appName, clientOptions: services.aws.clientOptions, lease: { failoverMs }, polling: { idleMs: 250 }, ...spec },
+    { streamName, appName, clientOptions: services.aws.clientOptions, lease: { failoverMs }, retrieval: { idleMs: 250 }, ...spec },
     services.leaseTable(appName),
   );
   const producer = new CountingProducer(services.kinesis, streamName, producing);

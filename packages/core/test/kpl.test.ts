@@ -12,7 +12,7 @@ test.after.always(async () => {
 });
 
 const enc = new TextEncoder();
-const options: Partial<SystemOptions> = { batchers: { batchSize: 7, backoff: { baseMs: 5, maxMs: 20 } }, polling: { idleMs: 200 } };
+const options: Partial<SystemOptions> = { batchers: { batchSize: 7, backoff: { baseMs: 5, maxMs: 20 } }, retrieval: { idleMs: 200 } };
 const PER_AGGREGATE = 25;
 
 /**

@@ -29,7 +29,7 @@ test.serial('split: the parent row is deleted once both children have checkpoint
   const run = await startRecordingSystem(
     services,
     { stream, app },
-    { lease: { failoverMs: 3_000, takeIntervalMs: TAKE_INTERVAL_MS, cleanupAfterMs: CLEANUP_AFTER_MS }, polling: { idleMs: 100 } },
+    { lease: { failoverMs: 3_000, takeIntervalMs: TAKE_INTERVAL_MS, cleanupAfterMs: CLEANUP_AFTER_MS }, retrieval: { idleMs: 100 } },
   );
   const table = services.leaseTable(app);
   // watch the table throughout: whenever the parent row is missing, every child must have started

@@ -11,7 +11,7 @@ test.after.always(async () => {
 
 // what a worker that does not hand over (or a Java KCL worker) does: take the lease on its counter
 test.serial('a lease taken from under its owner: the reader stops, nothing is handled until it is ours again, lease:lost, and it is taken back later', async (t) => {
-  const run = await startRecordingSystem(services, 1, { lease: { failoverMs: 3_000 }, polling: { idleMs: 200 } });
+  const run = await startRecordingSystem(services, 1, { lease: { failoverMs: 3_000 }, retrieval: { idleMs: 200 } });
   const lost: { reason: string; at: number }[] = [];
   const acquired: { workerId: string; at: number }[] = [];
   const stopped: string[] = [];
@@ -71,7 +71,7 @@ test.serial('a live owner that ignores handoff requests keeps its leases while i
       await new Promise((r) => setTimeout(r, 500));
     }
   })();
-  const run = await startRecordingSystem(services, { stream, app }, { lease: { failoverMs: 3_000, takeIntervalMs: 1_000 }, polling: { idleMs: 100 } });
+  const run = await startRecordingSystem(services, { stream, app }, { lease: { failoverMs: 3_000, takeIntervalMs: 1_000 }, retrieval: { idleMs: 100 } });
   const acquired: string[] = [];
   run.system.events.on('lease:acquired', (e) => acquired.push(e.shardId));
   try {

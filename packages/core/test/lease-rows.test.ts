@@ -29,7 +29,7 @@ test.serial('a row whose leaseCounter is not a number: one LEASE_ROW_INVALID err
   const row = (counter: AttributeValue) => ({ leaseKey: { S: bad }, leaseCounter: counter, checkpoint: { S: 'TRIM_HORIZON' } });
   await write(row({ S: 'abc' }));
 
-  const run = await startRecordingSystem(services, { stream, app }, { lease: { failoverMs: 3_000, takeIntervalMs: TAKE_INTERVAL_MS }, polling: { idleMs: 100 } });
+  const run = await startRecordingSystem(services, { stream, app }, { lease: { failoverMs: 3_000, takeIntervalMs: TAKE_INTERVAL_MS }, retrieval: { idleMs: 100 } });
   const invalid = () => run.errors.filter((e): e is KinesisClientError => e instanceof KinesisClientError && e.code === 'LEASE_ROW_INVALID');
   try {
     const written = await putRecords(services.kinesis, stream, jsonRecords(200));

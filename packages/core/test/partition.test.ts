@@ -28,7 +28,7 @@ test('partition: a worker cut off from DynamoDB starts no batch on a shard after
   const appName = `${streamName}-app`;
   const proxy = await startLoopbackProxy({ target: services.aws.dynamodbEndpoint });
   const lease = { failoverMs: FAILOVER_MS, takeIntervalMs: 500 };
-  const cluster = new Cluster({ streamName, appName, clientOptions: services.aws.clientOptions, lease, polling: { idleMs: 100 }, delayMs: 20 }, services.leaseTable(appName));
+  const cluster = new Cluster({ streamName, appName, clientOptions: services.aws.clientOptions, lease, retrieval: { idleMs: 100 }, delayMs: 20 }, services.leaseTable(appName));
   const producer = new CountingProducer(services.kinesis, streamName, { keys: 32, perTick: 10, tickMs: 50 });
   t.teardown(async () => {
     await producer.stop();

@@ -27,7 +27,7 @@ async function start(stream: string, app: string, extra: Record<string, unknown>
     initialPosition: 'LATEST',
     ...services.aws.clientOptions,
     lease: { failoverMs: 4_000 },
-    polling: { idleMs: 100 },
+    retrieval: { idleMs: 100 },
     processors: { concurrency: 1 },
     shardHosts: { threads: 1 },
     ...extra,

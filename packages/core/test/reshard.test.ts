@@ -57,7 +57,7 @@ async function reshardUnderLoad(workers: number): Promise<Run> {
         consumer: fixture('recording-consumer.mjs', { channel: deliveries.channelName, delayMs: 5 }),
         ...services.aws.clientOptions,
         batchers: { batchSize: BATCH_SIZE },
-        polling: { idleMs: 100 },
+        retrieval: { idleMs: 100 },
         processors: { concurrency: 2 },
         shardHosts: { threads: 2 },
         lease: { failoverMs: 10_000, takeIntervalMs: 200 },

@@ -26,7 +26,7 @@ async function checkExactlyOnce(t: { is: Function; true: Function; deepEqual: Fu
 }
 
 test.serial('20 throttled GetRecords in a row, expired iterators and throttled UpdateItem: every record once, in order', async (t) => {
-  const run = await start(1, { polling: { idleMs: 200, throttleBackoff: { baseMs: 5, maxMs: 40 } } });
+  const run = await start(1, { retrieval: { idleMs: 200, throttleBackoff: { baseMs: 5, maxMs: 40 } } });
   const throttled: number[] = [];
   const lost: string[] = [];
   run.system.events.on('shard:throttled', (e) => throttled.push(e.consecutive));
@@ -51,7 +51,7 @@ test.serial('20 throttled GetRecords in a row, expired iterators and throttled U
 });
 
 test.serial('an iterator older than iteratorMaxAgeMs is replaced before use, right after the last record read', async (t) => {
-  const run = await start(2, { polling: { idleMs: 1_000, iteratorMaxAgeMs: 300 } });
+  const run = await start(2, { retrieval: { idleMs: 1_000, iteratorMaxAgeMs: 300 } });
   try {
     const first = await putRecords(services.kinesis, run.stream, jsonRecords(300));
     await run.deliveries.waitFor(() => run.deliveries.count >= 300);
@@ -68,7 +68,7 @@ test.serial('an iterator older than iteratorMaxAgeMs is replaced before use, rig
 });
 
 test.serial('an idle shard backs off to one GetRecords call per idleMs', async (t) => {
-  const run = await start(1, { polling: { idleMs: 1_000 } });
+  const run = await start(1, { retrieval: { idleMs: 1_000 } });
   try {
     await putRecords(services.kinesis, run.stream, jsonRecords(10));
     await run.deliveries.waitFor(() => run.deliveries.count >= 10);
@@ -106,7 +106,7 @@ test.serial('throttled lease renewals are retried at once with backoff, and the 
 });
 
 test.serial('checkpoint writes are coalesced to one per checkpointIntervalMs per shard; stop() still writes the last handled batch', async (t) => {
-  const run = await start(1, { lease: { checkpointIntervalMs: 1_000 }, batchers: { batchSize: 20, backoff: { baseMs: 5, maxMs: 20 } }, polling: { idleMs: 200 } });
+  const run = await start(1, { lease: { checkpointIntervalMs: 1_000 }, batchers: { batchSize: 20, backoff: { baseMs: 5, maxMs: 20 } }, retrieval: { idleMs: 200 } });
   const writes: number[] = [];
   run.system.events.on('checkpoint', () => writes.push(Date.now()));
   const handled: number[] = [];

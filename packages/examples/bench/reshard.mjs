@@ -100,7 +100,7 @@ console.log(
 );
 const configs = [
   ['defaults (polling.idleMs 1000)', {}],
-  ['polling.idleMs 200', { polling: { idleMs: 200 } }],
+  ['retrieval.idleMs 200', { retrieval: { idleMs: 200 } }],
 ];
 const results = [];
 for (let i = 0; i < configs.length; i++) results.push(await run(configs[i][0], configs[i][1], i));

@@ -58,7 +58,7 @@ const system = await createSystem({
   appName: 'bench-restart-app',
   consumer: new URL('./noop-consumer.mjs', import.meta.url),
   ...aws.clientOptions,
-  polling: { idleMs: 50 },
+  retrieval: { idleMs: 50 },
   // a benchmark crashes far more often than production should: lift the intensity limit only
   supervision: { shard: { maxRestarts: 1_000 }, shardHosts: { maxRestarts: 1_000 } },
 });

@@ -48,7 +48,7 @@ await createStream(kinesis, 'bench-behind', 1);
 const backlog = Array.from({ length: 60_000 }, (_, i) => ({ PartitionKey: `k${i}`, Data: new TextEncoder().encode(`{"i":${i}}`) }));
 await putRecords(kinesis, 'bench-behind', backlog);
 // small pages keep the shard behind for the whole window, so the call budget is what limits it
-const behind = await callRate('shard behind (60 000 records backlog, polling.getRecordsLimit 100)', 'bench-behind', { polling: { getRecordsLimit: 100 } });
+const behind = await callRate('shard behind (60 000 records backlog, polling.getRecordsLimit 100)', 'bench-behind', { retrieval: { getRecordsLimit: 100 } });
 kinesis.destroy();
 await aws.stop();
 

@@ -24,7 +24,7 @@ const faults = new CallFaults(callFaults.counters, callFaults.rules);
 const { kinesisMs, dynamodbMs } = config.callTimeouts;
 const kinesis = createKinesisClient(config.kinesis, { faults, timeoutMs: kinesisMs });
 const dynamodb = createDynamoDBClient(config.dynamodb, { faults, timeoutMs: dynamodbMs });
-const subscriptionClient = config.fanout ? createSubscriptionClient(config.kinesis, config.fanout, { faults, timeoutMs: kinesisMs }) : undefined;
+const subscriptionClient = config.retrieval.mode === 'fanout' ? createSubscriptionClient(config.kinesis, config.retrieval, { faults, timeoutMs: kinesisMs }) : undefined;
 const shards = new Map<string, ShardSupervisor>();
 
 const report = (event: HostEvent) => {

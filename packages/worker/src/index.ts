@@ -29,6 +29,8 @@ export type { PacerLimits, Page } from './reader/poll-pacer.js';
 export { packRecords, unpackRecords, transferablesOf } from './batch-codec.js';
 export type { PackedRecords, RawRecord } from './batch-codec.js';
 export type * from './protocol.js';
+export { HOST_EVENTS, supervisorEvent } from './events.js';
+export type { EventPayloads, HostEventName } from './events.js';
 
 /** File URLs of the two thread entries, for the main-thread side to start. */
 export const hostEntryUrl = new URL('./host-entry.js', import.meta.url);

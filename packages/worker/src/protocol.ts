@@ -8,11 +8,12 @@ import type { BatchInfo, ConsumerCapabilities } from './consumer.js';
 import type { SerializedError } from './errors.js';
 import type { BackoffOptions } from './backoff.js';
 import type { MessagePort } from 'node:worker_threads';
-import type { RestartIntensity, RestartType, Strategy } from './actor/supervisor.js';
+import type { RestartType, Strategy } from './actor/supervisor.js';
 import type { CallFaultSlot } from './faults.js';
 import type { HashKeyRange, ResumePoint } from './kpl/expand.js';
 import type { Position } from './position.js';
 import type { LeaseSnapshot } from './lease/lease.js';
+import type { HostEvent } from './events.js';
 
 /** Plain SDK v3 client config (endpoint, region, credentials as data, maxAttempts, ...). */
 export type AwsClientConfig = Record<string, unknown>;
@@ -29,15 +30,28 @@ export interface HostConfig {
   lease: { failoverMs: number; renewIntervalMs: number; checkpointIntervalMs: number; safetyMarginMs: number };
   /** Every Kinesis and DynamoDB call's deadline (SubscribeToShard exempt); 0: none. */
   callTimeouts: { kinesisMs: number; dynamodbMs: number };
-  reader: { idleMs: number; getRecordsLimit: number; maxBufferedRecords: number; maxBufferedBytes: number; throttleBackoff: BackoffOptions; iteratorMaxAgeMs: number };
-  batch: { size: number; maxAttempts: number; backoff: BackoffOptions };
-  shardSupervision: { intensity: RestartIntensity; backoff: BackoffOptions };
+  batchers: { batchSize: number; maxAttempts: number; backoff: BackoffOptions };
+  /** `supervision.shard`: each shard's lease and reader actors. */
+  supervision: { shard: { maxRestarts: number; withinMs: number; backoff: BackoffOptions } };
   consumer: ConsumerCapabilities;
-  /** Enhanced fan-out: each shard is read with SubscribeToShard; absent when polling. */
-  fanout?: FanoutConfig;
+  /** The `retrieval` option as given, but for fan-out's registered consumer in place of its name. */
+  retrieval: PollingConfig | FanoutConfig;
 }
 
+/** GetRecords polling, the default. */
+export interface PollingConfig {
+  mode: 'polling';
+  idleMs: number;
+  getRecordsLimit: number;
+  maxBufferedRecords: number;
+  maxBufferedBytes: number;
+  throttleBackoff: BackoffOptions;
+  iteratorMaxAgeMs: number;
+}
+
+/** Enhanced fan-out: each shard is read with SubscribeToShard. */
 export interface FanoutConfig {
+  mode: 'fanout';
   /** Registered and ACTIVE before any shard-host thread starts. */
   consumerArn: string;
   /** Where SubscribeToShard goes when it is not `kinesis.endpoint` (an emulator's HTTP/2 TLS port). */
@@ -54,8 +68,6 @@ export interface FanoutConfig {
 
 /** A lease row as the coordinator last read it. */
 export type { LeaseSnapshot } from './lease/lease.js';
-
-export type ShardStopReason = 'released' | 'lost' | 'ended' | 'failed';
 
 export interface ShardStatus {
   shardId: string;
@@ -164,19 +176,7 @@ export type BatchOutcome = { ok: true; lastSubSequenceNumber?: number } | { ok: 
 
 export type DescribeOutcome = { ok: true; capabilities: ConsumerCapabilities } | { ok: false; error: SerializedError };
 
-export type HostEvent =
-  | { type: 'lease:acquired'; shardId: string; leaseCounter: number; checkpoint: string }
-  | { type: 'lease:lost'; shardId: string; reason: string }
-  | { type: 'lease:released'; shardId: string; to?: string }
-  | { type: 'shard:started'; shardId: string; iteratorType: string; startingSequenceNumber: string | undefined }
-  | { type: 'shard:ended'; shardId: string; childShardIds: string[] }
-  | { type: 'shard:throttled'; shardId: string; consecutive: number; delayMs: number; error: string }
-  | { type: 'shard:stopped'; shardId: string; reason: ShardStopReason; error?: SerializedError }
-  | { type: 'checkpoint'; shardId: string; sequenceNumber: string; subSequenceNumber: number }
-  | { type: 'actor:crashed'; shardId: string; actor: string; error: SerializedError }
-  | { type: 'actor:restarted'; shardId: string; actor: string; restarts: number }
-  | { type: 'supervisor:escalated'; supervisor: string; child: string; error?: SerializedError }
-  | { type: 'error'; shardId?: string; error: SerializedError };
+export type { HostEvent, ShardStopReason } from './events.js';
 
 /** workerData of a shard-host thread; `mainPort` carries the MainApi. */
 export interface HostWorkerData {

@@ -1,6 +1,7 @@
-import type { ActorRef, ExitReason } from './actor/runtime.js';
+import type { ExitReason } from './actor/runtime.js';
 import { Supervisor, type ChildSpec, type ChildState } from './actor/supervisor.js';
 import { serializeError } from './errors.js';
+import { supervisorEvent } from './events.js';
 import type { HostEnv } from './host-env.js';
 import { LeaseFence } from './lease/fence.js';
 import { leaseActor, type LeaseMessage } from './lease/lease-actor.js';
@@ -52,6 +53,7 @@ export class ShardSupervisor {
         : undefined;
     const leaseSpec: ChildSpec = {
       id: this.leaseId,
+      role: 'lease',
       restart: 'transient',
       start: (exited) => {
         const snapshot = this.firstLeaseStart ? this.observed : undefined;
@@ -78,16 +80,19 @@ export class ShardSupervisor {
     };
     const readerSpec: ChildSpec = {
       id: this.readerId,
+      role: 'reader',
       restart: 'transient',
       start: (exited) => {
         const onExit = (_ref: unknown, reason: ExitReason) => exited(reason);
-        const ref = config.fanout
+        const { retrieval } = config;
+        const ref =
+          retrieval.mode === 'fanout'
           ? runtime.spawn<SubscriptionMessage>(
               this.readerId,
-              subscriptionReaderActor(env, config.fanout, shardId, this.leaseId, this.stats, hashKeyRange, this.fence),
+              subscriptionReaderActor(env, retrieval, shardId, this.leaseId, this.stats, hashKeyRange, this.fence),
               onExit,
             )
-          : runtime.spawn<ReaderMessage>(this.readerId, readerActor(env, shardId, this.leaseId, this.stats, hashKeyRange, this.fence), onExit);
+          : runtime.spawn<ReaderMessage>(this.readerId, readerActor(env, retrieval, shardId, this.leaseId, this.stats, hashKeyRange, this.fence), onExit);
         const leaseRef = runtime.current<LeaseMessage>(this.leaseId);
         if (leaseRef) runtime.send(leaseRef, { type: 'position', replyTo: ref });
         return { stop: (reason: ExitReason) => runtime.stop(ref, reason) };
@@ -95,20 +100,15 @@ export class ShardSupervisor {
     };
     this.supervisor = new Supervisor([leaseSpec, readerSpec], {
       strategy: 'rest_for_one',
-      intensity: config.shardSupervision.intensity,
-      backoff: config.shardSupervision.backoff,
+      intensity: { maxRestarts: config.supervision.shard.maxRestarts, withinMs: config.supervision.shard.withinMs },
+      backoff: config.supervision.shard.backoff,
       clock: runtime.clock,
       onEvent: (event) => {
-        const actor = event.child.endsWith('/lease') ? 'lease' : 'reader';
-        if (event.type === 'crashed' && event.reason.kind === 'crash') {
-          env.report({ type: 'actor:crashed', shardId, actor, error: serializeError(event.reason.error) });
-        } else if (event.type === 'restarted') {
-          env.report({ type: 'actor:restarted', shardId, actor, restarts: event.restarts });
-        }
+        const reported = supervisorEvent(event, shardId, shardId);
+        if (reported) env.report(reported);
       },
-      onEscalate: (child, reason) => {
+      onEscalate: (_child, reason) => {
         const error = reason.kind === 'crash' ? serializeError(reason.error) : undefined;
-        env.report({ type: 'supervisor:escalated', supervisor: shardId, child, ...(error ? { error } : {}) });
         // the actors are gone; give the lease back so this or another worker can retry the shard
         void env.leases
           .release(shardId, config.workerId)
@@ -147,10 +147,11 @@ export class ShardSupervisor {
   }
 
   status(): ShardStatus {
-    const actors = [this.leaseId, this.readerId].flatMap((id) => {
-      const ref = this.env.runtime.current(id) as ActorRef<unknown> | undefined;
-      return ref ? [{ id, incarnation: ref.incarnation, restarts: this.supervisor.restartsOf(id) }] : [];
-    });
+    // the supervisor counts incarnations; the runtime's own count is not a second source
+    const actors = this.supervisor
+      .describe()
+      .filter((child) => child.state === 'running')
+      .map(({ id, incarnation, restarts }) => ({ id, incarnation, restarts }));
     return {
       shardId: this.shardId,
       checkpoint: this.lastCheckpoint,

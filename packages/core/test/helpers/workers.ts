@@ -26,7 +26,7 @@ export interface WorkerSpec {
   appName: string;
   clientOptions: unknown;
   lease: { failoverMs: number; takeIntervalMs?: number; maxStealPerCycle?: number; checkpointIntervalMs?: number; handoffTimeoutMs?: number };
-  polling?: { idleMs?: number };
+  retrieval?: { idleMs?: number };
   delayMs?: number;
   allow?: string[];
   /** DynamoDB through this address (a loopback proxy) instead of clientOptions' endpoint. */

@@ -76,7 +76,7 @@ export async function runSoak(options: SoakOptions): Promise<Summary> {
       // LATEST: a restart before the first checkpoint must not skip what was written meanwhile
       initialPosition: 'LATEST',
       lease: { failoverMs: FAILOVER_MS, takeIntervalMs: 2_000 },
-      polling: { idleMs: 200, getRecordsLimit: 500 },
+      retrieval: { idleMs: 200, getRecordsLimit: 500 },
       batchers: { batchSize: 100, maxAttempts: 4, backoff: { baseMs: 50, maxMs: 500 } },
       processors: { concurrency: 2 },
       shardHosts: { threads: 2 },

@@ -46,15 +46,17 @@ export interface ChildInstance {
 
 export interface ChildSpec {
   id: string;
+  /** What the child is (`reader`, `coordinator`, `shard-host`), for events; defaults to the id. */
+  role?: string;
   restart: RestartType;
   /** Starts one incarnation; `exited` must be called once when that incarnation ends by itself. */
   start(exited: (reason: ExitReason) => void): Promise<ChildInstance> | ChildInstance;
 }
 
 export type SupervisorEvent =
-  | { type: 'crashed'; child: string; reason: ExitReason }
-  | { type: 'restarted'; child: string; restarts: number }
-  | { type: 'escalated'; child: string; reason: ExitReason };
+  | { type: 'crashed'; child: string; role: string; reason: ExitReason }
+  | { type: 'restarted'; child: string; role: string; restarts: number }
+  | { type: 'escalated'; child: string; role: string; reason: ExitReason };
 
 export interface SupervisorOptions {
   strategy: Strategy;
@@ -123,6 +125,11 @@ export class Supervisor {
     return this.state === 'running';
   }
 
+  private roleOf(id: string): string {
+    const spec = this.children.get(id)?.spec;
+    return spec?.role ?? id;
+  }
+
   restartsOf(id: string): number {
     return this.children.get(id)?.restarts ?? 0;
   }
@@ -181,7 +188,7 @@ export class Supervisor {
     const child = this.children.get(id)!;
     if (reason.kind === 'crash') {
       child.lastError = reason.error;
-      this.options.onEvent?.({ type: 'crashed', child: id, reason });
+      this.options.onEvent?.({ type: 'crashed', child: id, role: this.roleOf(id), reason });
     }
     const now = this.options.clock.now();
     this.restartTimes = this.restartTimes.filter((t) => now - t < this.options.intensity.withinMs);
@@ -194,7 +201,7 @@ export class Supervisor {
       this.state = 'stopping';
       await this.stopChildren([...this.order].reverse(), { kind: 'shutdown' });
       this.state = 'stopped';
-      this.options.onEvent?.({ type: 'escalated', child: id, reason });
+      this.options.onEvent?.({ type: 'escalated', child: id, role: this.roleOf(id), reason });
       this.options.onEscalate(id, reason);
       return;
     }
@@ -210,7 +217,7 @@ export class Supervisor {
       const running = this.children.get(c)!;
       running.restarts++;
       await this.startChild(c);
-      this.options.onEvent?.({ type: 'restarted', child: c, restarts: running.restarts });
+      this.options.onEvent?.({ type: 'restarted', child: c, role: this.roleOf(c), restarts: running.restarts });
     }
   }
 }

@@ -186,7 +186,7 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
       held = true;
       lastRenewedAt = ctx.clock.now();
       written = { sequenceNumber: current.checkpoint, subSequenceNumber: current.checkpointSubSequenceNumber };
-      report({ type: 'lease:acquired', shardId, leaseCounter: counter, checkpoint: current.checkpoint });
+      report({ type: 'lease:acquired', shardId, workerId: env.config.workerId, leaseCounter: counter, checkpoint: current.checkpoint });
       scheduleRenew();
       catchUp();
     };
@@ -247,7 +247,7 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
               report({ type: 'error', shardId, error: serializeError(error) });
               if (expired()) return lose('checkpoints failed for failoverMs');
               flushScheduled = true;
-              ctx.sendAfter(backoffDelay(++flushFailures, config.batch.backoff), { type: 'flush' });
+              ctx.sendAfter(backoffDelay(++flushFailures, config.batchers.backoff), { type: 'flush' });
             }
             return;
           }

@@ -118,7 +118,7 @@ export class BatchDispatcher {
   dispatch(): void {
     if (this.inFlight || this.draining || !this.hooks.active()) return;
     if (this.buffer.length === 0) return this.hooks.onEmpty();
-    const size = this.env.config.batch.size;
+    const size = this.env.config.batchers.batchSize;
     const records = this.buffer.length <= size ? this.buffer : this.buffer.slice(0, size);
     this.buffer = records === this.buffer ? [] : this.buffer.slice(size);
     this.setBuffered(this.buffer.length === 0 ? 0 : this.bytes - byteLength(records));
@@ -211,7 +211,7 @@ export class BatchDispatcher {
     const flight = this.inFlight;
     if (!flight) return;
     const { shardId } = this;
-    const batchConfig = this.env.config.batch;
+    const batchConfig = this.env.config.batchers;
     if (outcome.ok) {
       this.inFlight = undefined;
       this.lease({ type: 'checkpoint', ...this.positionOf(flight, outcome.lastSubSequenceNumber) });

@@ -1,3 +1,4 @@
+import type { PollingConfig } from '../protocol.js';
 import { GetRecordsCommand, GetShardIteratorCommand, type GetRecordsCommandOutput, type ShardIteratorType } from '@aws-sdk/client-kinesis';
 import { backoffDelay } from '../backoff.js';
 import type { ActorContext, Behavior } from '../actor/runtime.js';
@@ -30,10 +31,9 @@ export type ReaderMessage =
  * holds more than maxBufferedRecords or maxBufferedBytes plus one GetRecords page: a slow
  * consumer pauses reading.
  */
-export function readerActor(env: HostEnv, shardId: string, leaseId: string, stats: ReaderStats, hashKeyRange: HashKeyRange | undefined, fence: LeaseFence) {
+export function readerActor(env: HostEnv, limits: PollingConfig, shardId: string, leaseId: string, stats: ReaderStats, hashKeyRange: HashKeyRange | undefined, fence: LeaseFence) {
   return (ctx: ActorContext<ReaderMessage>): Behavior<ReaderMessage> => {
     const { config, kinesis } = env;
-    const { reader: limits } = config;
     let phase: 'waiting' | 'reading' | 'draining' | 'ended' = 'waiting';
     let iterator: string | undefined;
     let closed = false;

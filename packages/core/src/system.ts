@@ -1,0 +1,29 @@
+import type { Emitter } from 'mitt';
+import type { ShardStatus } from '@kinesis-client/worker';
+import type { SystemEvents } from './events.js';
+import type { Faults } from './faults.js';
+import type { Inspection } from './inspect.js';
+import type { StopOptions, StopResult } from './stop.js';
+
+/** A running worker of the application, as createSystem resolves it. */
+export interface System {
+  readonly workerId: string;
+  readonly tableName: string;
+  /** With `retrieval.mode: 'fanout'`: the ARN of the registered stream consumer. */
+  readonly consumerArn: string | undefined;
+  readonly events: Emitter<SystemEvents>;
+  /** Fault injection through the system's own paths: crash actors, kill threads, fail AWS calls. */
+  readonly faults: Faults;
+  /** What each shard-host thread is running now. */
+  status(): Promise<ShardStatus[]>;
+  /** The live supervision tree, and each shard's lease owner, checkpoint and lag. */
+  inspect(): Promise<Inspection>;
+  /**
+   * Graceful, bounded and idempotent (a second call returns the same promise): stop reading, let
+   * in-flight batches finish for up to `timeoutMs` (default 30 000), checkpoint, release every
+   * lease, end every thread. Batches still running at the deadline are abandoned without a
+   * checkpoint (the next owner reads them again) and listed in the result. INVALID_ARGUMENT for a
+   * bad argument.
+   */
+  stop(options?: StopOptions): Promise<StopResult>;
+}
