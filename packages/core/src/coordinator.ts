@@ -1,16 +1,8 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import {
-  KinesisClientError,
-  SHARD_END,
-  comparePositions,
-  serializeError,
-  type ActorContext,
-  type Behavior,
-  type LeaseSnapshot,
-  type LeaseStore,
-  type UnreadableRow,
-  type Position,
-} from '@kinesis-client/worker';
+import { KinesisClientError } from '@kinesis-client/worker';
+import { SHARD_END, type LeaseSnapshot, type LeaseStore, type UnreadableRow } from '@kinesis-client/worker/lease';
+import type { ActorContext, Behavior } from '@kinesis-client/worker/actor';
+import { comparePositions, serializeError, type Position } from '@kinesis-client/worker/internal';
 import { LeaseExpiry, planTakes } from './lease-taker.js';
 import { listAllShards, planCleanup, planLeaseSync, shardNode, type InitialCheckpoint, type ShardNode } from './shard-graph.js';
 import type { ResolvedOptions } from './options.js';

@@ -1,29 +1,24 @@
 import { DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Emitter } from 'mitt';
+import { KinesisClientError } from '@kinesis-client/worker';
+import { LeaseTable, type LeaseStore } from '@kinesis-client/worker/lease';
+import { ActorRuntime, Supervisor, systemClock, type ChildSpec, type SupervisorEvent } from '@kinesis-client/worker/actor';
 import {
-  ActorRuntime,
-  KinesisClientError,
-  LeaseTable,
-  Supervisor,
   createDynamoDBClient,
   createKinesisClient,
   deserializeError,
   laterPosition,
-  systemClock,
   type BatchOutcome,
   type BatchTask,
   type FailedTask,
   type Position,
-  type ChildSpec,
   type ConsumerCapabilities,
   type HostConfig,
-  type LeaseStore,
   type HostEvent,
   type MainApi,
   type ShardInspection,
   type ShardStatus,
-  type SupervisorEvent,
-} from '@kinesis-client/worker';
+} from '@kinesis-client/worker/internal';
 import { ConsumerPool } from './consumer-pool.js';
 import { coordinator, type CoordinatorMessage } from './coordinator.js';
 import { createEmitter, type SystemEvents } from './events.js';

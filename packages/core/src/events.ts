@@ -1,4 +1,4 @@
-import type { ShardStopReason } from '@kinesis-client/worker';
+import type { ShardStopReason } from '@kinesis-client/worker/internal';
 
 /** Everything `system.events` emits (a mitt emitter), by event name. */
 export type SystemEvents = {

@@ -1,7 +1,7 @@
+import { KinesisClientError } from '@kinesis-client/worker';
 import {
   CALL_FAULT_SLOTS,
   CallFaults,
-  KinesisClientError,
   createCallFaultCounters,
   type CallFaultMode,
   type CallFaultRule,
@@ -9,7 +9,7 @@ import {
   type HostWorkerData,
   type ShardActorRole,
   type ThreadDeath,
-} from '@kinesis-client/worker';
+} from '@kinesis-client/worker/internal';
 import type { ShardHostHandle } from './shard-host-handle.js';
 
 /** A `failCalls` rule in force: how many of its failures are still to come. */

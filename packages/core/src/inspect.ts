@@ -1,4 +1,6 @@
-import { serializeError, type ChildState, type LeaseSnapshot, type ShardInspection, type Supervisor, type SupervisionNode } from '@kinesis-client/worker';
+import type { LeaseSnapshot } from '@kinesis-client/worker/lease';
+import type { ChildState, Supervisor } from '@kinesis-client/worker/actor';
+import { serializeError, type ShardInspection, type SupervisionNode } from '@kinesis-client/worker/internal';
 
 export interface ShardView {
   shardId: string;

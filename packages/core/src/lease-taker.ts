@@ -1,4 +1,4 @@
-import { SHARD_END, type LeaseSnapshot } from '@kinesis-client/worker';
+import { SHARD_END, type LeaseSnapshot } from '@kinesis-client/worker/lease';
 
 /**
  * Relative lease expiry, as in the Java KCL: a lease is expired when this worker has not seen its

@@ -3,7 +3,8 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { KinesisClientError, type AwsClientConfig } from '@kinesis-client/worker';
+import { KinesisClientError } from '@kinesis-client/worker';
+import type { AwsClientConfig } from '@kinesis-client/worker/internal';
 
 const ms = (fallback: number) => z.number().finite().int().min(0).default(fallback);
 const positiveMs = (fallback: number) => z.number().finite().int().min(1).default(fallback);

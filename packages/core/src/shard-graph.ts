@@ -1,5 +1,5 @@
 import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
-import { SHARD_END, START_SENTINELS, type LeaseSnapshot, type NewLease as StoreNewLease } from '@kinesis-client/worker';
+import { SHARD_END, START_SENTINELS, type LeaseSnapshot, type NewLease as StoreNewLease } from '@kinesis-client/worker/lease';
 
 /** Paginated ListShards: every shard of the stream, open and closed. */
 export async function listAllShards(kinesis: KinesisClient, streamName: string): Promise<Shard[]> {
