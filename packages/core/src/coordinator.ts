@@ -16,7 +16,7 @@ export type CoordinatorMessage =
   | { type: 'hostUp'; index: number }
   | { type: 'stop' };
 
-export interface CoordinatorDeps {
+interface CoordinatorDeps {
   options: ResolvedOptions;
   kinesis: KinesisClient;
   leases: LeaseStore;

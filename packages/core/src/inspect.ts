@@ -23,7 +23,7 @@ export interface Inspection {
   shards: ShardView[];
 }
 
-export interface InspectInput {
+interface InspectInput {
   workerId: string;
   root: Supervisor;
   hosts: Supervisor | undefined;

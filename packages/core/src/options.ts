@@ -27,7 +27,7 @@ const cores = availableParallelism();
 /** Per shard: with 1 MiB records, 10 000 buffered records would be 10 GiB. */
 const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 
-export const optionsSchema = z.strictObject({
+const optionsSchema = z.strictObject({
   streamName: z.string().min(1),
   appName: z.string().min(1),
   /** Defaults to appName, as in the Java KCL. */

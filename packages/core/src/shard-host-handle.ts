@@ -12,7 +12,7 @@ import {
 } from '@kinesis-client/worker/internal';
 import type { ResourceLimits } from 'node:worker_threads';
 
-export interface ShardHostSetup {
+interface ShardHostSetup {
   config: HostConfig;
   mainApi: MainApi;
   callFaults: HostWorkerData['callFaults'];

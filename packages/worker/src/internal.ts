@@ -9,7 +9,6 @@ export { createDynamoDBClient, createKinesisClient, createSubscriptionClient } f
 export { CALL_FAULT_SLOTS, CallFaults, createCallFaultCounters } from './faults.js';
 export type { CallFaultMode, CallFaultRule, CallFaultSlot } from './faults.js';
 export { deserializeError, serializeError } from './errors.js';
-export type { SerializedError } from './errors.js';
 export { comparePositions, laterPosition } from './position.js';
 export type { Position } from './position.js';
 export { packRecords, transferablesOf } from './batch-codec.js';

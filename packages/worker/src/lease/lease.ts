@@ -12,9 +12,9 @@
 /** The checkpoint of a shard that has been read to its end; its children may start. */
 export const SHARD_END = 'SHARD_END';
 /** Checkpoints of a lease not yet started: where to start, not a position reached. */
-export const TRIM_HORIZON = 'TRIM_HORIZON';
-export const LATEST = 'LATEST';
-export const AT_TIMESTAMP = 'AT_TIMESTAMP';
+const TRIM_HORIZON = 'TRIM_HORIZON';
+const LATEST = 'LATEST';
+const AT_TIMESTAMP = 'AT_TIMESTAMP';
 /** The checkpoints that come before any record. */
 export const START_SENTINELS: ReadonlySet<string> = new Set([TRIM_HORIZON, LATEST, AT_TIMESTAMP]);
 
