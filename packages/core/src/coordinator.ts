@@ -1,8 +1,8 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { KinesisClientError } from '@kinesis-client/worker';
-import { SHARD_END, type LeaseSnapshot, type LeaseStore, type UnreadableRow } from '@kinesis-client/worker/lease';
+import { SHARD_END, leaseAddress, type LeaseSnapshot, type LeaseStore, type UnreadableRow } from '@kinesis-client/worker/lease';
 import type { ActorContext, Behavior } from '@kinesis-client/worker/actor';
-import { comparePositions, serializeError, type Position } from '@kinesis-client/worker/internal';
+import { comparePositions, serializeError, shardKey, type Position } from '@kinesis-client/worker/internal';
 import { LeaseExpiry, planTakes } from './lease-taker.js';
 import { listAllShards, planCleanup, planLeaseSync, shardNode, type InitialCheckpoint, type ShardNode } from './shard-graph.js';
 import type { ResolvedOptions } from './options.js';
@@ -50,7 +50,7 @@ export function coordinator(deps: CoordinatorDeps) {
     const { options, kinesis, leases } = deps;
     const me = options.workerId;
     const expiry = new LeaseExpiry();
-    /** shard id -> host index, for every shard this worker runs. */
+    /** lease key -> host index, for every shard this worker runs. */
     const held = new Map<string, number>();
     /** lease key -> when this worker asked its owner to hand it over. */
     const requested = new Map<string, number>();
@@ -99,11 +99,16 @@ export function coordinator(deps: CoordinatorDeps) {
       return best;
     };
 
+    /** The shard a lease is for, as the shard hosts address it. */
+    const addressOf = (leaseKey: string) => leaseAddress({ leaseKey }, options.streamName);
+    /** Where a held lease's shard is placed: its host's `shards` and the fault API find it by this. */
+    const placementKey = (leaseKey: string) => shardKey(addressOf(leaseKey));
+
     const start = async (lease: LeaseSnapshot) => {
       const host = place();
       if (!host || stopping) return;
       held.set(lease.leaseKey, host.index);
-      host.shards.add(lease.leaseKey);
+      host.shards.add(placementKey(lease.leaseKey));
       // handled here before (a thread that died, say) but not checkpointed: resume after what was handled
       const handled = deps.handled(lease.leaseKey);
       const row = { sequenceNumber: lease.checkpoint, subSequenceNumber: lease.checkpointSubSequenceNumber };
@@ -112,7 +117,7 @@ export function coordinator(deps: CoordinatorDeps) {
         await host.api.startShard(lease, resume);
       } catch (error) {
         held.delete(lease.leaseKey);
-        host.shards.delete(lease.leaseKey);
+        host.shards.delete(placementKey(lease.leaseKey));
         deps.onError(error, lease.leaseKey);
       }
     };
@@ -141,17 +146,18 @@ export function coordinator(deps: CoordinatorDeps) {
     };
 
     /** A lease shouldProcess rejects: a held shard drains and releases it; one not running is released at once. */
-    const giveUp = async (shardId: string) => {
-      const index = held.get(shardId);
-      if (index === undefined) return void (await leases.release(shardId, me));
+    const giveUp = async (leaseKey: string) => {
+      const index = held.get(leaseKey);
+      if (index === undefined) return void (await leases.release(leaseKey, me));
       const host = deps.hosts()[index];
-      if (!host?.alive || releasing.has(shardId)) return;
-      releasing.add(shardId);
+      if (!host?.alive || releasing.has(leaseKey)) return;
+      releasing.add(leaseKey);
+      const address = addressOf(leaseKey);
       // not awaited: the drain waits for the batch in flight, and the coordinator must go on
       void host.api
-        .stopShard(shardId)
-        .catch((error: unknown) => deps.onError(error, shardId))
-        .finally(() => releasing.delete(shardId));
+        .stopShard(address)
+        .catch((error: unknown) => deps.onError(error, address.shardId))
+        .finally(() => releasing.delete(leaseKey));
     };
 
     /** Returns when the next check tick is due, in ms from now, or Infinity. */
@@ -247,7 +253,7 @@ export function coordinator(deps: CoordinatorDeps) {
           case 'shardStopped': {
             const index = held.get(message.shardId);
             held.delete(message.shardId);
-            if (index !== undefined) deps.hosts()[index]?.shards.delete(message.shardId);
+            if (index !== undefined) deps.hosts()[index]?.shards.delete(placementKey(message.shardId));
             // a finished parent may unblock its children; a failed shard is retried on a later tick
             if (message.reason === 'ended') schedule('full', 0);
             // a take that lost its race (or a lease taken from us) means the table moved under the

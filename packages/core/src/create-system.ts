@@ -123,7 +123,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   const options = resolveOptions(input);
   const { events, open: openEvents } = createEmitter();
   const slots: (ShardHostHandle | undefined)[] = new Array(options.shardHosts.threads).fill(undefined);
-  const faults = new FaultInjector(() => slots);
+  const faults = new FaultInjector(options.streamName, () => slots);
   const kinesis = createKinesisClient(options.kinesis, { maxSockets: 8, faults: faults.local, timeoutMs: options.callTimeouts.kinesisMs });
   // no lease's expiry waits on the coordinator's DynamoDB calls (scans, lease rows, handoff
   // requests), so they get the longer deadline: bounded, but not cut when DynamoDB is merely slow
@@ -162,13 +162,13 @@ export async function createSystem(input: SystemOptions): Promise<System> {
         });
       case 'actor:crashed':
         return events.emit('actor:crashed', {
-          id: `${event.shardId}/${event.actor}`,
+          id: event.id,
           actor: event.actor,
           shardId: event.shardId,
           error: deserializeError(event.error),
         });
       case 'actor:restarted':
-        return events.emit('actor:restarted', { id: `${event.shardId}/${event.actor}`, actor: event.actor, shardId: event.shardId, restarts: event.restarts });
+        return events.emit('actor:restarted', { id: event.id, actor: event.actor, shardId: event.shardId, restarts: event.restarts });
       case 'supervisor:escalated':
         return events.emit('supervisor:escalated', {
           supervisor: event.supervisor,
@@ -443,6 +443,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
       );
       return inspectTree({
         workerId: options.workerId,
+        streamName: options.streamName,
         root: root!,
         hosts: hostSupervisor,
         coordinatorThread: 0,

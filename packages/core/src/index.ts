@@ -14,4 +14,4 @@ export { startLoopbackProxy } from './loopback-proxy.js';
 export type { LoopbackProxy, LoopbackProxyOptions } from './loopback-proxy.js';
 export { ErrorCodes, KinesisClientError, aggregate, deaggregate, isKinesisClientError } from '@kinesis-client/worker';
 export type { ErrorCode, UserRecord } from '@kinesis-client/worker';
-export type { CallFaultMode, CallFaultRule, ShardActorRole, ShardStatus, ShardStopReason, SupervisionNode, ThreadDeath } from '@kinesis-client/worker/internal';
+export type { CallFaultMode, CallFaultRule, ShardActorRole, ShardAddress, ShardStatus, ShardStopReason, SupervisionNode, ThreadDeath } from '@kinesis-client/worker/internal';

@@ -1,8 +1,9 @@
-import type { LeaseSnapshot } from '@kinesis-client/worker/lease';
+import { leaseAddress, type LeaseSnapshot } from '@kinesis-client/worker/lease';
 import type { ChildState, Supervisor } from '@kinesis-client/worker/actor';
-import { serializeError, type ShardInspection, type SupervisionNode } from '@kinesis-client/worker/internal';
+import { serializeError, shardKey, type ShardInspection, type SupervisionNode } from '@kinesis-client/worker/internal';
 
 export interface ShardView {
+  streamName: string;
   shardId: string;
   /** From the lease table, read for this call. */
   leaseOwner: string | undefined;
@@ -25,6 +26,8 @@ export interface Inspection {
 
 interface InspectInput {
   workerId: string;
+  /** The system's stream, which its leases are for. */
+  streamName: string;
   root: Supervisor;
   hosts: Supervisor | undefined;
   coordinatorThread: number;
@@ -78,11 +81,13 @@ export function inspectTree(input: InspectInput): Inspection {
     threadId: 0,
     children: [...rootChildren, pool],
   };
-  const running = new Map(input.threads.flatMap((t) => t?.shards ?? []).map((s) => [s.shardId, s]));
+  const running = new Map(input.threads.flatMap((t) => t?.shards ?? []).map((s) => [shardKey(s), s]));
   const shards = input.leases.map((lease): ShardView => {
-    const here = running.get(lease.leaseKey);
+    const address = leaseAddress(lease, input.streamName);
+    const here = running.get(shardKey(address));
     return {
-      shardId: lease.leaseKey,
+      streamName: address.streamName,
+      shardId: address.shardId,
       leaseOwner: lease.leaseOwner,
       leaseCounter: lease.leaseCounter,
       checkpoint: lease.checkpoint,

@@ -25,7 +25,7 @@ interface ShardHostSetup {
  */
 export class ShardHostHandle {
   readonly api: Comlink.Remote<HostApi>;
-  /** Shards the coordinator has placed on this thread. */
+  /** Shards the coordinator has placed on this thread, by shardKey(address). */
   readonly shards = new Set<string>();
   private readonly worker: Worker;
   private readonly mainPort: import('node:worker_threads').MessagePort;

@@ -4,6 +4,8 @@
  */
 export type * from './protocol.js';
 export type { ConsumerCapabilities } from './consumer.js';
+export { shardKey } from './shard-address.js';
+export type { ShardAddress } from './shard-address.js';
 export { comlinkEndpoint } from './comlink-endpoint.js';
 export { createDynamoDBClient, createKinesisClient, createSubscriptionClient } from './aws-clients.js';
 export { CALL_FAULT_SLOTS, CallFaults, createCallFaultCounters } from './faults.js';

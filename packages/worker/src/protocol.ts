@@ -13,6 +13,7 @@ import type { CallFaultSlot } from './faults.js';
 import type { HashKeyRange, ResumePoint } from './kpl/expand.js';
 import type { Position } from './position.js';
 import type { LeaseSnapshot } from './lease/lease.js';
+import type { ShardAddress } from './shard-address.js';
 
 /** Plain SDK v3 client config (endpoint, region, credentials as data, maxAttempts, ...). */
 export type AwsClientConfig = Record<string, unknown>;
@@ -58,6 +59,7 @@ export type { LeaseSnapshot } from './lease/lease.js';
 export type ShardStopReason = 'released' | 'lost' | 'ended' | 'failed';
 
 export interface ShardStatus {
+  streamName: string;
   shardId: string;
   checkpoint: string | undefined;
   millisBehindLatest: number | undefined;
@@ -87,6 +89,7 @@ export interface SupervisionNode {
 }
 
 export interface ShardInspection {
+  streamName: string;
   shardId: string;
   threadId: number;
   checkpoint: string | undefined;
@@ -105,17 +108,23 @@ export type ThreadDeath = 'terminate' | 'exit' | 'throw' | 'oom';
 
 export type ShardActorRole = 'lease' | 'reader';
 
-/** Exposed by each shard-host thread; called by its ShardHostHandle on the main thread. */
+/**
+ * Exposed by each shard-host thread; called by its ShardHostHandle on the main thread. A thread
+ * holds its shards by address (`shardKey`), so shards of several streams can share it.
+ */
 export interface HostApi {
-  /** `handled`: the last position this process handled in the shard, when later than the row's checkpoint. */
+  /**
+   * Starts the actors of the lease's shard, at the address `leaseAddress` resolves the lease to.
+   * `handled`: the last position this process handled in the shard, when later than the row's checkpoint.
+   */
   startShard(lease: LeaseSnapshot, handled?: Position): Promise<void>;
   /** Graceful: in-flight batch finishes, final checkpoint, lease released. */
-  stopShard(shardId: string): Promise<void>;
+  stopShard(address: ShardAddress): Promise<void>;
   stopAll(): Promise<void>;
   status(): Promise<ShardStatus[]>;
   inspect(): Promise<ShardInspection[]>;
   /** Fault injection: false when this thread runs no such actor. */
-  crashActor(shardId: string, role: ShardActorRole): Promise<boolean>;
+  crashActor(address: ShardAddress, role: ShardActorRole): Promise<boolean>;
   /** Fault injection: the thread dies from inside ('terminate' is done from the main thread). */
   die(how: Exclude<ThreadDeath, 'terminate'>): Promise<void>;
   addCallFault(rule: CallFaultSlot): Promise<void>;
@@ -173,8 +182,9 @@ export type HostEvent =
   | { type: 'shard:throttled'; shardId: string; consecutive: number; delayMs: number; error: string }
   | { type: 'shard:stopped'; shardId: string; reason: ShardStopReason; error?: SerializedError }
   | { type: 'checkpoint'; shardId: string; sequenceNumber: string; subSequenceNumber: number }
-  | { type: 'actor:crashed'; shardId: string; actor: string; error: SerializedError }
-  | { type: 'actor:restarted'; shardId: string; actor: string; restarts: number }
+  /** `id`: the actor's id, `<streamName>/<shardId>/<actor>`. */
+  | { type: 'actor:crashed'; id: string; shardId: string; actor: string; error: SerializedError }
+  | { type: 'actor:restarted'; id: string; shardId: string; actor: string; restarts: number }
   | { type: 'supervisor:escalated'; supervisor: string; child: string; error?: SerializedError }
   | { type: 'error'; shardId?: string; error: SerializedError };
 
