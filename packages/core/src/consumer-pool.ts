@@ -1,18 +1,17 @@
 import { Piscina } from 'piscina';
+import { KinesisClientError, type BatchInfo } from '@kinesis-client/worker';
 import {
-  KinesisClientError,
   deserializeError,
   poolEntryUrl,
   serializeError,
   transferablesOf,
-  type BatchInfo,
   type BatchOutcome,
   type BatchTask,
   type ConsumerCapabilities,
   type DescribeOutcome,
   type FailedTask,
   type PoolWorkerData,
-} from '@kinesis-client/worker';
+} from '@kinesis-client/worker/internal';
 
 interface Queued {
   task: BatchTask | FailedTask;

@@ -1,16 +1,8 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import {
-  KinesisClientError,
-  SHARD_END,
-  comparePositions,
-  serializeError,
-  type ActorContext,
-  type Behavior,
-  type LeaseSnapshot,
-  type LeaseStore,
-  type UnreadableRow,
-  type Position,
-} from '@kinesis-client/worker';
+import { KinesisClientError } from '@kinesis-client/worker';
+import { SHARD_END, leaseAddress, type LeaseSnapshot, type LeaseStore, type UnreadableRow } from '@kinesis-client/worker/lease';
+import type { ActorContext, Behavior } from '@kinesis-client/worker/actor';
+import { comparePositions, serializeError, type Position } from '@kinesis-client/worker/internal';
 import { LeaseExpiry, planTakes } from './lease-taker.js';
 import { listAllShards, planCleanup, planLeaseSync, shardNode, type InitialCheckpoint, type ShardNode } from './shard-graph.js';
 import type { ResolvedOptions } from './options.js';
@@ -102,6 +94,9 @@ export function coordinator(deps: CoordinatorDeps) {
       return plan.create.length > 0 || plan.addChildren.length > 0;
     };
 
+    /** The shard a lease is for, as the shard hosts address it. */
+    const addressOf = (leaseKey: string) => leaseAddress({ leaseKey }, options.streamName);
+
     const start = async (lease: LeaseSnapshot) => {
       const index = held.leastBusy(deps.hosts.aliveIndexes());
       const host = index === undefined ? undefined : deps.hosts.at(index);
@@ -143,17 +138,18 @@ export function coordinator(deps: CoordinatorDeps) {
     };
 
     /** A lease shouldProcess rejects: a held shard drains and releases it; one not running is released at once. */
-    const giveUp = async (shardId: string) => {
-      const index = held.hostOf(shardId);
-      if (index === undefined) return void (await leases.release(shardId, me));
+    const giveUp = async (leaseKey: string) => {
+      const index = held.hostOf(leaseKey);
+      if (index === undefined) return void (await leases.release(leaseKey, me));
       const host = deps.hosts.at(index);
-      if (!host?.alive || releasing.has(shardId)) return;
-      releasing.add(shardId);
+      if (!host?.alive || releasing.has(leaseKey)) return;
+      releasing.add(leaseKey);
+      const address = addressOf(leaseKey);
       // not awaited: the drain waits for the batch in flight, and the coordinator must go on
       void host.api
-        .stopShard(shardId)
-        .catch((error: unknown) => deps.onError(error, shardId))
-        .finally(() => releasing.delete(shardId));
+        .stopShard(address)
+        .catch((error: unknown) => deps.onError(error, address.shardId))
+        .finally(() => releasing.delete(leaseKey));
     };
 
     /** Returns when the next check tick is due, in ms from now, or Infinity. */

@@ -1,4 +1,6 @@
-import { ActorRuntime, LeaseTable, createDynamoDBClient, createKinesisClient, systemClock, type LeaseStore } from '@kinesis-client/worker';
+import { LeaseTable, type LeaseStore } from '@kinesis-client/worker/lease';
+import { ActorRuntime, systemClock } from '@kinesis-client/worker/actor';
+import { createDynamoDBClient, createKinesisClient } from '@kinesis-client/worker/internal';
 import { ConsumerPool } from './consumer-pool.js';
 import { EventBridge } from './event-bridge.js';
 import { createEmitter } from './events.js';
@@ -27,7 +29,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   const bridge = new EventBridge(events);
   const onError = (error: unknown, shardId?: string) => bridge.error(error, shardId);
   let hosts: ShardHosts | undefined;
-  const faults = new FaultInjector(() => hosts);
+  const faults = new FaultInjector(options.streamName, () => hosts);
   const { kinesisMs, dynamodbMs } = options.callTimeouts;
   // no lease's expiry waits on the coordinator's DynamoDB calls (scans, lease rows, handoff
   // requests), so they get the longer deadline: bounded, but not cut when DynamoDB is merely slow
@@ -70,6 +72,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
     const { capabilities, consumerArn } = started;
     hosts = new ShardHosts({
       count: options.shardHosts.threads,
+      streamName: options.streamName,
       config: (index) => hostConfig(options, index, capabilities, consumerArn),
       mainApi: main.api,
       callFaults: () => faults.hostData(),
@@ -106,6 +109,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
     async inspect() {
       return inspectTree({
         workerId: options.workerId,
+        streamName: options.streamName,
         root: tree!.root,
         hosts: tree!.hostSupervisor,
         coordinatorThread: 0,

@@ -1,5 +1,6 @@
 import type { Emitter } from 'mitt';
-import { HOST_EVENTS, deserializeError, supervisorEvent, type HostEvent, type SupervisorEvent } from '@kinesis-client/worker';
+import type { SupervisorEvent } from '@kinesis-client/worker/actor';
+import { HOST_EVENTS, deserializeError, supervisorEvent, type HostEvent } from '@kinesis-client/worker/internal';
 import type { SystemEvents } from './events.js';
 
 const asError = (e: unknown): Error => (e instanceof Error ? e : deserializeError(e as never));

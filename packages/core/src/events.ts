@@ -1,4 +1,4 @@
-import type { EventPayloads } from '@kinesis-client/worker';
+import type { EventPayloads } from '@kinesis-client/worker/internal';
 
 /** Everything `system.events` emits (a mitt emitter), by event name; defined once, in the worker package's events module. */
 export type SystemEvents = EventPayloads<Error>;

@@ -1,15 +1,17 @@
+import { KinesisClientError } from '@kinesis-client/worker';
 import {
   CALL_FAULT_SLOTS,
   CallFaults,
-  KinesisClientError,
   createCallFaultCounters,
+  shardKey,
   type CallFaultMode,
   type CallFaultRule,
   type CallFaultSlot,
   type HostWorkerData,
+  type ShardAddress,
   type ShardActorRole,
   type ThreadDeath,
-} from '@kinesis-client/worker';
+} from '@kinesis-client/worker/internal';
 import type { ShardHostHandle } from './shard-host-handle.js';
 import type { ShardHosts } from './shard-hosts.js';
 
@@ -29,14 +31,18 @@ export interface CallFault {
  * does to it. Every fault goes through the same paths a real failure takes.
  */
 export interface Faults {
-  /** The actor throws inside its next message; false when this worker does not run that shard now. */
-  crashActor(shardId: string, actor: ShardActorRole): Promise<boolean>;
   /**
-   * Ends the shard-host thread running the shard, with every other shard on it; resolves once it
-   * has exited. 'terminate' (default) kills it from outside; 'exit', 'throw' and 'oom' die inside
-   * it (process.exit, an uncaught error, running out of its resourceLimits).
+   * The actor throws inside its next message; false when this worker does not run that shard now.
+   * `shard`: its address, or a shard id of the system's own stream.
    */
-  killThread(shardId: string, how?: ThreadDeath): Promise<boolean>;
+  crashActor(shard: ShardAddress | string, actor: ShardActorRole): Promise<boolean>;
+  /**
+   * Ends the shard-host thread running the shard (an address, or a shard id of the system's own
+   * stream), with every other shard on it; resolves once it has exited. 'terminate' (default) kills
+   * it from outside; 'exit', 'throw' and 'oom' die inside it (process.exit, an uncaught error,
+   * running out of its resourceLimits).
+   */
+  killThread(shard: ShardAddress | string, how?: ThreadDeath): Promise<boolean>;
   /**
    * The next `times` calls of that SDK command, in any thread: 'throw' (default) fails each with
    * the AWS error name `error`; 'hang' never answers, so the call ends at its deadline
@@ -78,22 +84,28 @@ export class FaultInjector implements Faults {
   /** For the main thread's own clients (ListShards, lease table scans). */
   readonly local = new CallFaults(this.counters);
 
-  constructor(private readonly hosts: () => ShardHosts | undefined) {}
+  constructor(
+    /** The system's stream: what a bare shard id refers to. */
+    private readonly streamName: string,
+    private readonly hosts: () => ShardHosts | undefined,
+  ) {}
 
   /** What a shard-host thread starting now must know. */
   hostData(): HostWorkerData['callFaults'] {
     return { counters: this.counters, rules: [...this.rules.values()] };
   }
 
-  async crashActor(shardId: string, actor: ShardActorRole): Promise<boolean> {
+  async crashActor(shard: ShardAddress | string, actor: ShardActorRole): Promise<boolean> {
+    const address = this.addressOf('crashActor', shard);
     if (!ROLES.includes(actor)) throw invalidArgument('crashActor', `actor must be one of ${ROLES.join(', ')}`, actor);
-    const host = this.hostOf(shardId);
-    return host ? host.api.crashActor(shardId, actor) : false;
+    const host = this.hostOf(address);
+    return host ? host.api.crashActor(address, actor) : false;
   }
 
-  async killThread(shardId: string, how: ThreadDeath = 'terminate'): Promise<boolean> {
+  async killThread(shard: ShardAddress | string, how: ThreadDeath = 'terminate'): Promise<boolean> {
+    const address = this.addressOf('killThread', shard);
     if (!DEATHS.includes(how)) throw invalidArgument('killThread', `how must be one of ${DEATHS.join(', ')}`, how);
-    const host = this.hostOf(shardId);
+    const host = this.hostOf(address);
     if (!host) return false;
     await host.kill(how);
     return true;
@@ -128,7 +140,15 @@ export class FaultInjector implements Faults {
     });
   }
 
-  private hostOf(shardId: string): ShardHostHandle | undefined {
-    return this.hosts()?.hostOf(shardId);
+  /** A plain copy of the address (only its two fields cross to the thread), or INVALID_ARGUMENT. */
+  private addressOf(method: string, shard: ShardAddress | string): ShardAddress {
+    if (typeof shard === 'string' && shard.length > 0) return { streamName: this.streamName, shardId: shard };
+    const { streamName, shardId } = (shard ?? {}) as Partial<ShardAddress>;
+    if (typeof shard === 'object' && typeof streamName === 'string' && streamName && typeof shardId === 'string' && shardId) return { streamName, shardId };
+    throw invalidArgument(method, 'the shard must be a shard id or a { streamName, shardId } address', shard);
+  }
+
+  private hostOf(address: ShardAddress): ShardHostHandle | undefined {
+    return this.hosts()?.hostOf(address);
   }
 }

@@ -1,4 +1,4 @@
-import type { ConsumerCapabilities, HostConfig } from '@kinesis-client/worker';
+import type { ConsumerCapabilities, HostConfig } from '@kinesis-client/worker/internal';
 import type { ResolvedOptions } from './options.js';
 
 /** What a shard-host thread is told at start: the options it needs, under the names the user gave them. */

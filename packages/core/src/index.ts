@@ -1,14 +1,17 @@
+/**
+ * `@kinesis-client/core`: createSystem and the types of what it returns, the errors, the KPL
+ * aggregation helpers and the loopback proxy for partition tests (docs/faults.md).
+ * `@kinesis-client/core/internal` serves the examples and the benches, with no stability promise.
+ */
 export { createSystem } from './create-system.js';
 export type { System } from './create-system.js';
-export { ShardGraph, listAllShards, planLeaseSync, shardNode } from './shard-graph.js';
-export type { LeaseSyncPlan, NewLease, ShardNode } from './shard-graph.js';
+export type { SystemOptions } from './options.js';
 export type { SystemEvents } from './events.js';
 export type { AbandonedBatch, StopOptions, StopResult } from './stop.js';
-export type { SystemOptions } from './options.js';
 export type { CallFault, Faults } from './faults.js';
 export type { Inspection, ShardView } from './inspect.js';
 export { startLoopbackProxy } from './loopback-proxy.js';
 export type { LoopbackProxy, LoopbackProxyOptions } from './loopback-proxy.js';
-export { ErrorCodes, KinesisClientError, isKinesisClientError, aggregate, deaggregate } from '@kinesis-client/worker';
-export type { UserRecord } from '@kinesis-client/worker';
-export type { CallFaultMode, CallFaultRule, ErrorCode, ShardActorRole, ShardStatus, SupervisionNode, ThreadDeath } from '@kinesis-client/worker';
+export { ErrorCodes, KinesisClientError, aggregate, deaggregate, isKinesisClientError } from '@kinesis-client/worker';
+export type { ErrorCode, UserRecord } from '@kinesis-client/worker';
+export type { CallFaultMode, CallFaultRule, ShardActorRole, ShardAddress, ShardStatus, ShardStopReason, SupervisionNode, ThreadDeath } from '@kinesis-client/worker/internal';

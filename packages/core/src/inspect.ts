@@ -1,6 +1,9 @@
-import { serializeError, type ChildState, type LeaseSnapshot, type ShardInspection, type Supervisor, type SupervisionNode } from '@kinesis-client/worker';
+import { leaseAddress, type LeaseSnapshot } from '@kinesis-client/worker/lease';
+import type { ChildState, Supervisor } from '@kinesis-client/worker/actor';
+import { serializeError, shardKey, type ShardInspection, type SupervisionNode } from '@kinesis-client/worker/internal';
 
 export interface ShardView {
+  streamName: string;
   shardId: string;
   /** From the lease table, read for this call. */
   leaseOwner: string | undefined;
@@ -21,8 +24,10 @@ export interface Inspection {
   shards: ShardView[];
 }
 
-export interface InspectInput {
+interface InspectInput {
   workerId: string;
+  /** The system's stream, which its leases are for. */
+  streamName: string;
   root: Supervisor;
   hosts: Supervisor | undefined;
   coordinatorThread: number;
@@ -76,11 +81,13 @@ export function inspectTree(input: InspectInput): Inspection {
     threadId: 0,
     children: [...rootChildren, pool],
   };
-  const running = new Map(input.threads.flatMap((t) => t?.shards ?? []).map((s) => [s.shardId, s]));
+  const running = new Map(input.threads.flatMap((t) => t?.shards ?? []).map((s) => [shardKey(s), s]));
   const shards = input.leases.map((lease): ShardView => {
-    const here = running.get(lease.leaseKey);
+    const address = leaseAddress(lease, input.streamName);
+    const here = running.get(shardKey(address));
     return {
-      shardId: lease.leaseKey,
+      streamName: address.streamName,
+      shardId: address.shardId,
       leaseOwner: lease.leaseOwner,
       leaseCounter: lease.leaseCounter,
       checkpoint: lease.checkpoint,

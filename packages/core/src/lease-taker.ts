@@ -1,4 +1,4 @@
-import { SHARD_END, type LeaseSnapshot } from '@kinesis-client/worker';
+import { SHARD_END, type LeaseSnapshot } from '@kinesis-client/worker/lease';
 
 /**
  * Relative lease expiry, as in the Java KCL: a lease is expired when this worker has not seen its
@@ -46,7 +46,7 @@ export class LeaseExpiry {
  * nothing of it is left to read). Without a listing, only the lease table decides. A parent whose
  * row exists but cannot be read (`unreadable`) is not known to be done: its children wait.
  */
-export function parentsDone(
+function parentsDone(
   lease: LeaseSnapshot,
   byKey: ReadonlyMap<string, LeaseSnapshot>,
   listed?: ReadonlySet<string>,
@@ -99,7 +99,7 @@ export interface TakeInput {
   random?: () => number;
 }
 
-export interface TakePlan {
+interface TakePlan {
   /** Conditional takes on leaseCounter: free, expired, ours, or handed to us. */
   take: LeaseSnapshot[];
   /** Leases whose owners are asked to hand them over (they checkpoint, then assign them to us). */

@@ -1,5 +1,5 @@
 import type { Emitter } from 'mitt';
-import { deserializeError, laterPosition, type BatchOutcome, type BatchTask, type FailedTask, type HostEvent, type MainApi, type Position } from '@kinesis-client/worker';
+import { deserializeError, laterPosition, type BatchOutcome, type BatchTask, type FailedTask, type HostEvent, type MainApi, type Position } from '@kinesis-client/worker/internal';
 import type { ConsumerPool } from './consumer-pool.js';
 import type { EventBridge } from './event-bridge.js';
 import type { SystemEvents } from './events.js';

@@ -3,7 +3,8 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { KinesisClientError, type AwsClientConfig } from '@kinesis-client/worker';
+import { KinesisClientError } from '@kinesis-client/worker';
+import type { AwsClientConfig } from '@kinesis-client/worker/internal';
 
 const ms = (fallback: number) => z.number().finite().int().min(0).default(fallback);
 const positiveMs = (fallback: number) => z.number().finite().int().min(1).default(fallback);
@@ -26,7 +27,7 @@ const cores = availableParallelism();
 /** Per shard: with 1 MiB records, 10 000 buffered records would be 10 GiB. */
 const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 
-export const optionsSchema = z.strictObject({
+const optionsSchema = z.strictObject({
   streamName: z.string().min(1),
   appName: z.string().min(1),
   /** Defaults to appName, as in the Java KCL. */

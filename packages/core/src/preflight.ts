@@ -1,5 +1,7 @@
 import { DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { KinesisClientError, type ConsumerCapabilities, type LeaseStore } from '@kinesis-client/worker';
+import { KinesisClientError } from '@kinesis-client/worker';
+import type { LeaseStore } from '@kinesis-client/worker/lease';
+import type { ConsumerCapabilities } from '@kinesis-client/worker/internal';
 import type { ConsumerPool } from './consumer-pool.js';
 import type { ResolvedOptions } from './options.js';
 import { ensureStreamConsumer } from './stream-consumer.js';

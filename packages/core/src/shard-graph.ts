@@ -1,5 +1,5 @@
 import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
-import { SHARD_END, START_SENTINELS, type LeaseSnapshot, type NewLease as StoreNewLease } from '@kinesis-client/worker';
+import { SHARD_END, START_SENTINELS, type LeaseSnapshot, type NewLease as StoreNewLease } from '@kinesis-client/worker/lease';
 
 /** Paginated ListShards: every shard of the stream, open and closed. */
 export async function listAllShards(kinesis: KinesisClient, streamName: string): Promise<Shard[]> {
@@ -95,7 +95,7 @@ export class ShardGraph {
 export type InitialCheckpoint = 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';
 
 /** The store's NewLease, with its children always listed (planned from the shard graph). */
-export type NewLease = StoreNewLease & { childShardIds: string[] };
+type NewLease = StoreNewLease & { childShardIds: string[] };
 
 export interface LeaseSyncPlan {
   /** Leases to create, in groups: a group may be created only once every earlier group exists. */
@@ -167,7 +167,7 @@ export function planLeaseSync(
   return { create, addChildren };
 }
 
-export interface CleanupPlan {
+interface CleanupPlan {
   /** Finished leases to delete now (conditional on checkpoint = SHARD_END). */
   delete: LeaseSnapshot[];
   /** Lease key -> since when it could go, by this worker's clock: pass it to the next call. */

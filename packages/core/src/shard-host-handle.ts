@@ -1,7 +1,7 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
+import { KinesisClientError } from '@kinesis-client/worker';
 import {
-  KinesisClientError,
   comlinkEndpoint,
   hostEntryUrl,
   type HostApi,
@@ -9,10 +9,10 @@ import {
   type HostWorkerData,
   type MainApi,
   type ThreadDeath,
-} from '@kinesis-client/worker';
+} from '@kinesis-client/worker/internal';
 import type { ResourceLimits } from 'node:worker_threads';
 
-export interface ShardHostSetup {
+interface ShardHostSetup {
   config: HostConfig;
   mainApi: MainApi;
   callFaults: HostWorkerData['callFaults'];

@@ -1,10 +1,14 @@
 import type { ResourceLimits } from 'node:worker_threads';
-import type { ChildSpec, HostConfig, HostWorkerData, MainApi, ShardInspection, ShardStatus } from '@kinesis-client/worker';
+import type { ChildSpec } from '@kinesis-client/worker/actor';
+import { leaseAddress } from '@kinesis-client/worker/lease';
+import { shardKey, type HostConfig, type HostWorkerData, type MainApi, type ShardAddress, type ShardInspection, type ShardStatus } from '@kinesis-client/worker/internal';
 import { Placement } from './placement.js';
 import { ShardHostHandle } from './shard-host-handle.js';
 
 export interface ShardHostsDeps {
   count: number;
+  /** The system's stream: its lease keys are its shard ids. */
+  streamName: string;
   config(index: number): HostConfig;
   mainApi: MainApi;
   callFaults(): HostWorkerData['callFaults'];
@@ -53,9 +57,11 @@ export class ShardHosts {
     return this.slots.flatMap((handle, index) => (handle?.alive ? [index] : []));
   }
 
-  /** The live thread running `shardId`, if any. */
-  hostOf(shardId: string): ShardHostHandle | undefined {
-    const index = this.placement.hostOf(shardId);
+  /** The live thread running the shard at `address`, if any. */
+  hostOf(address: ShardAddress): ShardHostHandle | undefined {
+    const key = shardKey(address);
+    const leaseKey = this.placement.shards().find((k) => shardKey(leaseAddress({ leaseKey: k }, this.deps.streamName)) === key);
+    const index = leaseKey === undefined ? undefined : this.placement.hostOf(leaseKey);
     const handle = index === undefined ? undefined : this.slots[index];
     return handle?.alive ? handle : undefined;
   }

@@ -1,4 +1,5 @@
-import { KinesisClientError, type BatchInfo, type LeaseStore } from '@kinesis-client/worker';
+import { KinesisClientError, type BatchInfo } from '@kinesis-client/worker';
+import type { LeaseStore } from '@kinesis-client/worker/lease';
 
 export interface StopOptions {
   /**
@@ -25,7 +26,7 @@ export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
  * ending the threads that did not, releasing from the main thread the leases they still hold.
  * So stop() ends by its deadline plus about three times this, whatever hangs.
  */
-export const STOP_GRACE_MS = 2_000;
+const STOP_GRACE_MS = 2_000;
 const MAX_TIMER_MS = 2_147_483_647;
 
 /** Validates stop()'s argument; INVALID_ARGUMENT names what is wrong. */
@@ -45,7 +46,7 @@ export function stopTimeout(options: unknown): number {
 }
 
 /** True when `work` settled within `ms`; the timer never outlives the call, so it keeps no process alive. */
-export async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
   try {

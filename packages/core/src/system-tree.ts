@@ -1,4 +1,5 @@
-import { KinesisClientError, Supervisor, systemClock, type ActorRuntime, type ChildSpec, type ExitReason } from '@kinesis-client/worker';
+import { KinesisClientError } from '@kinesis-client/worker';
+import { Supervisor, systemClock, type ActorRuntime, type ChildSpec, type ExitReason } from '@kinesis-client/worker/actor';
 import { coordinator, type CoordinatorDeps, type CoordinatorMessage } from './coordinator.js';
 import type { EventBridge } from './event-bridge.js';
 import type { ResolvedOptions } from './options.js';

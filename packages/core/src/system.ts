@@ -1,5 +1,5 @@
 import type { Emitter } from 'mitt';
-import type { ShardStatus } from '@kinesis-client/worker';
+import type { ShardStatus } from '@kinesis-client/worker/internal';
 import type { SystemEvents } from './events.js';
 import type { Faults } from './faults.js';
 import type { Inspection } from './inspect.js';

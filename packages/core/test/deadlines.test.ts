@@ -1,7 +1,7 @@
 import test from 'ava';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { KinesisClientError, createSystem, startLoopbackProxy, type SystemOptions } from '@kinesis-client/core';
-import { createDynamoDBClient } from '@kinesis-client/worker';
+import { createDynamoDBClient } from '@kinesis-client/worker/internal';
 import {
   eventually,
   fixture,

@@ -125,12 +125,3 @@ test.serial('start-up failures of the consumer module have their own codes', asy
     t.false((await tableNames()).includes(options.appName), 'nothing started');
   }
 });
-
-test('every code has a description, and the docs table lists each one', async (t) => {
-  const { readFile } = await import('node:fs/promises');
-  const doc = await readFile(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
-  for (const [code, description] of Object.entries(ErrorCodes)) {
-    t.true(description.length > 0);
-    t.true(doc.includes(`\`${code}\``), `docs/errors.md lists ${code}`);
-  }
-});

@@ -2,7 +2,7 @@ import test, { type ExecutionContext } from 'ava';
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { ListStreamConsumersCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { aggregate, type SystemOptions } from '@kinesis-client/core';
-import { SHARD_END } from '@kinesis-client/worker';
+import { SHARD_END } from '@kinesis-client/worker/lease';
 import { splitShard } from '../../examples/dist/reshard.js';
 import { createStream, isAscending, jsonRecords, putRecords, sortedSeqs, eventually, startRecordingSystem, startServices, uniqueName, writeCheckpoint, type Services } from './helpers/local.js';
 

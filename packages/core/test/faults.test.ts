@@ -60,32 +60,39 @@ test.serial('inspect() shows the live tree; crashActor restarts the reader alone
     t.is(host.kind, 'thread');
     t.true(host.threadId > 0, 'shard actors live in a worker thread');
     const shardId = before.shards[0]!.shardId;
-    const shardNode = find(before.tree, shardId)!;
+    t.is(before.shards[0]!.streamName, run.stream);
+    t.deepEqual((await run.system.status()).map((s) => `${s.streamName}/${s.shardId}`).sort(), before.shards.map((s) => `${run.stream}/${s.shardId}`).sort());
+    // shard actors are addressed by stream and shard: their ids carry both
+    const shard = `${run.stream}/${shardId}`;
+    const shardNode = find(before.tree, shard)!;
     t.is(shardNode.strategy, 'rest_for_one');
-    t.deepEqual(shardNode.children!.map((c) => c.id), [`${shardId}/lease`, `${shardId}/reader`]);
+    t.deepEqual(shardNode.children!.map((c) => c.id), [`${shard}/lease`, `${shard}/reader`]);
     t.true(before.shards.every((s) => s.leaseOwner === run.system.workerId && s.threadId === host.threadId));
-    const lease0 = find(before.tree, `${shardId}/lease`)!;
-    const reader0 = find(before.tree, `${shardId}/reader`)!;
+    const lease0 = find(before.tree, `${shard}/lease`)!;
+    const reader0 = find(before.tree, `${shard}/reader`)!;
 
     t.true(await run.system.faults.crashActor(shardId, 'reader'));
-    await eventually(async () => (restarted.includes(`${shardId}/reader`) ? true : undefined), 10_000, 'reader restart');
+    await eventually(async () => (restarted.includes(`${shard}/reader`) ? true : undefined), 10_000, 'reader restart');
     const afterReader = await run.system.inspect();
-    const reader1 = find(afterReader.tree, `${shardId}/reader`)!;
+    const reader1 = find(afterReader.tree, `${shard}/reader`)!;
     t.is(reader1.incarnation, reader0.incarnation + 1, 'same id, next incarnation');
     t.is(reader1.restarts, 1);
     t.is(reader1.lastError?.name, 'ActorCrashInjected');
-    t.is(find(afterReader.tree, `${shardId}/lease`)!.incarnation, lease0.incarnation, 'rest_for_one: the lease actor before the reader is untouched');
+    t.is(find(afterReader.tree, `${shard}/lease`)!.incarnation, lease0.incarnation, 'rest_for_one: the lease actor before the reader is untouched');
 
-    t.true(await run.system.faults.crashActor(shardId, 'lease'));
-    await eventually(async () => (restarted.includes(`${shardId}/lease`) && restarted.filter((r) => r === `${shardId}/reader`).length === 2 ? true : undefined), 10_000, 'lease restart');
+    t.true(await run.system.faults.crashActor({ streamName: run.stream, shardId }, 'lease'), 'by address');
+    await eventually(async () => (restarted.includes(`${shard}/lease`) && restarted.filter((r) => r === `${shard}/reader`).length === 2 ? true : undefined), 10_000, 'lease restart');
     const afterLease = await run.system.inspect();
-    t.is(find(afterLease.tree, `${shardId}/lease`)!.incarnation, lease0.incarnation + 1);
-    t.is(find(afterLease.tree, `${shardId}/reader`)!.incarnation, reader0.incarnation + 2, 'a lease actor crash restarts the reader after it');
-    t.deepEqual(crashed, [`${shardId}/reader`, `${shardId}/lease`]);
+    t.is(find(afterLease.tree, `${shard}/lease`)!.incarnation, lease0.incarnation + 1);
+    t.is(find(afterLease.tree, `${shard}/reader`)!.incarnation, reader0.incarnation + 2, 'a lease actor crash restarts the reader after it');
+    t.deepEqual(crashed, [`${shard}/reader`, `${shard}/lease`]);
 
     const put = await putRecords(services.kinesis, run.stream, jsonRecords(200, { offset: 200 }));
     await run.deliveries.waitFor(() => new Set(run.deliveries.byShard().get(shardId)).size >= put.filter((p) => p.shardId === shardId).length + 1);
     t.false(await run.system.faults.crashActor('shardId-999999999999', 'reader'), 'no such shard here');
+    t.false(await run.system.faults.crashActor({ streamName: `${run.stream}-other`, shardId }, 'reader'), 'that shard id, of another stream');
+    await t.throwsAsync(() => run.system.faults.crashActor({ shardId } as never, 'reader'), { message: /shard id or a \{ streamName, shardId \} address/ });
+    await t.throwsAsync(() => run.system.faults.killThread(42 as never), { message: /shard id or a \{ streamName, shardId \} address/ });
     await t.throwsAsync(() => run.system.faults.crashActor(shardId, 'writer' as never), { message: /actor must be one of/ });
   } finally {
     await run.stop();

@@ -4,8 +4,8 @@
  * shards.
  */
 import test from 'ava';
-import { listAllShards } from '@kinesis-client/core';
-import { SHARD_END, type LeaseSnapshot } from '@kinesis-client/worker';
+import { listAllShards } from '@kinesis-client/core/internal';
+import { SHARD_END, type LeaseSnapshot } from '@kinesis-client/worker/lease';
 import { splitShard } from '../../examples/dist/reshard.js';
 import { createStream, eventually, jsonRecords, putRecords, startRecordingSystem, startServices, uniqueName, type Services } from './helpers/local.js';
 

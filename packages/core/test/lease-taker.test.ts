@@ -1,6 +1,6 @@
 import test from 'ava';
-import type { LeaseSnapshot } from '@kinesis-client/worker';
-import { ManualClock, leaseRowProblem } from '@kinesis-client/worker';
+import { leaseRowProblem, type LeaseSnapshot } from '@kinesis-client/worker/lease';
+import { ManualClock } from '@kinesis-client/worker/actor';
 import { LeaseExpiry, planTakes, type TakeInput } from '../src/lease-taker.js';
 import { resolveOptions } from '../src/options.js';
 import { lease } from './helpers/leases.js';

@@ -1,6 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
-import { createSystem, listAllShards, type System } from '@kinesis-client/core';
-import { SHARD_END } from '@kinesis-client/worker';
+import { createSystem, type System } from '@kinesis-client/core';
+import { listAllShards } from '@kinesis-client/core/internal';
+import { SHARD_END } from '@kinesis-client/worker/lease';
 import { CountingProducer, type Produced } from '../../examples/dist/counting-producer.js';
 import { mergeShards, shortShardId as short, splitShard } from '../../examples/dist/reshard.js';
 import { Deliveries, createStream, eventually, fixture, startServices, uniqueName, type Services } from './helpers/local.js';

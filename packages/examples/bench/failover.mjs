@@ -20,7 +20,8 @@
  *   pnpm bench:failover  (node packages/examples/bench/failover.mjs)
  */
 import http from 'node:http';
-import { LeaseTable, SHARD_END, createDynamoDBClient } from '@kinesis-client/worker';
+import { LeaseTable, SHARD_END } from '@kinesis-client/worker/lease';
+import { createDynamoDBClient } from '@kinesis-client/worker/internal';
 import { forkWorker, stopWorker } from '../dist/demo-workers.js';
 import { createStream, putRecords, startLocalAws } from '../dist/local-aws.js';
 

@@ -21,7 +21,7 @@ import {
   SubscribeToShardCommand,
 } from '@aws-sdk/client-kinesis';
 import { createSystem } from '@kinesis-client/core';
-import { createSubscriptionClient } from '@kinesis-client/worker';
+import { createSubscriptionClient } from '@kinesis-client/worker/internal';
 import { createStream, startLocalAws } from '../dist/local-aws.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

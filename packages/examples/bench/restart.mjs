@@ -68,7 +68,7 @@ function nextBatchAfterRestart(shardId, t0, restartedEvent = 'actor:restarted') 
   return new Promise((resolve) => {
     let restarted = false;
     const onRestart = (e) => {
-      if (restartedEvent === 'actor:restarted' ? e.id === `${shardId}/reader` : e.shardId === shardId) restarted = true;
+      if (restartedEvent === 'actor:restarted' ? e.shardId === shardId && e.actor === 'reader' : e.shardId === shardId) restarted = true;
     };
     const onBatch = (e) => {
       if (!restarted || e.shardId !== shardId) return;

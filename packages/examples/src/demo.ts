@@ -13,7 +13,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { createSystem, listAllShards } from '@kinesis-client/core';
+import { createSystem } from '@kinesis-client/core';
+import { listAllShards } from '@kinesis-client/core/internal';
 import { fmt, OrderProducer, stopOn } from './demo-common.js';
 import { createStream, startLocalAws } from './local-aws.js';
 import { runWorkersDemo } from './demo-workers.js';

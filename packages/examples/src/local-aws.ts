@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
-import { createKinesisClient } from '@kinesis-client/worker';
+import { createKinesisClient } from '@kinesis-client/worker/internal';
 import { startKinesisMock, type KinesisMock } from './local-kinesis-mock.js';
 
 /** Credentials the local services accept; plain data, so they cross to worker threads. */

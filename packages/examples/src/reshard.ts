@@ -10,7 +10,7 @@ import {
   type KinesisClient,
   type Shard,
 } from '@aws-sdk/client-kinesis';
-import { listAllShards as listShards } from '@kinesis-client/core';
+import { listAllShards as listShards } from '@kinesis-client/core/internal';
 
 export async function waitForActive(kinesis: KinesisClient, streamName: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

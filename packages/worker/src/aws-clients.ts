@@ -24,7 +24,7 @@ function httpHandler(maxSockets: number, timeoutMs: number): NodeHttpHandler {
 
 const faultStep = { step: 'initialize', name: 'kinesisClientCallFaults', priority: 'high' } as const;
 
-export interface ClientOptions {
+interface ClientOptions {
   /** Per host; the main thread needs few. Default 50. */
   maxSockets?: number;
   /** Makes the client answer to `system.faults.failCalls`. */

@@ -6,10 +6,10 @@
 import { KinesisClientError } from './errors.js';
 
 /** Long-lived by design, with a watchdog of their own (the subscription reader's). */
-export const DEADLINE_EXEMPT: ReadonlySet<string> = new Set(['SubscribeToShard']);
+const DEADLINE_EXEMPT: ReadonlySet<string> = new Set(['SubscribeToShard']);
 
 /** A CALL_TIMEOUT error that also looks like the SDK's own timeouts, so code matching on `name` treats it as transient. */
-export function callTimeoutError(command: string, timeoutMs: number): KinesisClientError {
+function callTimeoutError(command: string, timeoutMs: number): KinesisClientError {
   const error = new KinesisClientError('CALL_TIMEOUT', `${command} did not answer within ${timeoutMs} ms; the request was aborted`, {
     details: { command, timeoutMs },
   });

@@ -1,6 +1,7 @@
 /**
  * Every failure the library reports is a KinesisClientError with a stable `code`.
- * The table of codes lives in docs/errors.md; keep the two in step.
+ * The table of codes lives in docs/errors.md; test/error-codes.test.ts holds the two in step and
+ * fails on a code that nothing raises.
  */
 export const ErrorCodes = {
   INVALID_OPTION: 'Invalid option passed to createSystem',
@@ -10,7 +11,6 @@ export const ErrorCodes = {
   CONSUMER_INVALID: 'The consumer module does not export handleBatch',
   LEASE_TABLE_FAILED: 'The lease table could not be created or read',
   STREAM_CONSUMER_FAILED: 'The enhanced fan-out stream consumer could not be registered or did not become ACTIVE',
-  LEASE_LOST: 'This worker no longer holds the lease',
   LEASE_ROW_INVALID: 'A lease table row cannot be read (a field missing or of the wrong type); it is left alone',
   LEASE_EXPIRED: 'A batch was not started: the lease was not renewed within failoverMs minus lease.safetyMarginMs',
   BATCH_FAILED: 'handleBatch failed after every attempt and the consumer has no handleFailed',

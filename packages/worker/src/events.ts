@@ -30,7 +30,7 @@ export type EventPayloads<E> = {
   };
   'batch:failed': { shardId: string; attempt: number; error: E; poolDied: boolean };
   checkpoint: { shardId: string; sequenceNumber: string; subSequenceNumber: number };
-  /** `id` is the actor's id (`shardId/reader`, `coordinator`, `shard-host-1`); `actor` its role. */
+  /** `id` is the actor's id (`<streamName>/<shardId>/reader`, `coordinator`, `shard-host-1`); `actor` its role. */
   'actor:crashed': { id: string; actor: string; shardId?: string; error: E };
   'actor:restarted': { id: string; actor: string; shardId?: string; restarts: number };
   /** A supervisor passed its restart limit and gave up on `child`; its parent decides what follows. */

@@ -37,7 +37,7 @@ export function createCallFaultCounters(): SharedArrayBuffer {
 }
 
 /** Built like the SDK's own service exceptions, so code under test sees what a real failure looks like. */
-export function injectedAwsError(name: string, command: string): Error {
+function injectedAwsError(name: string, command: string): Error {
   const throttling = /Throttl|ProvisionedThroughputExceeded|LimitExceeded|RequestLimitExceeded/.test(name);
   const error = new Error(`injected by system.faults.failCalls: ${command} failed with ${name}`);
   error.name = name;

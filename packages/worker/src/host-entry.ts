@@ -11,9 +11,11 @@ import { createDynamoDBClient, createKinesisClient, createSubscriptionClient } f
 import { systemClock } from './clock.js';
 import { CallFaults } from './faults.js';
 import type { HostEnv } from './host-env.js';
+import { leaseAddress } from './lease/lease.js';
 import { LeaseTable } from './lease/lease-table.js';
 import type { HostApi, HostEvent, HostWorkerData, LeaseSnapshot, MainApi, ShardInspection, ShardStatus } from './protocol.js';
 import type { Position } from './position.js';
+import { shardKey } from './shard-address.js';
 import { ShardSupervisor } from './shard-supervisor.js';
 
 if (!parentPort) throw new Error('host-entry must run in a worker thread');
@@ -25,12 +27,10 @@ const { kinesisMs, dynamodbMs } = config.callTimeouts;
 const kinesis = createKinesisClient(config.kinesis, { faults, timeoutMs: kinesisMs });
 const dynamodb = createDynamoDBClient(config.dynamodb, { faults, timeoutMs: dynamodbMs });
 const subscriptionClient = config.retrieval.mode === 'fanout' ? createSubscriptionClient(config.kinesis, config.retrieval, { faults, timeoutMs: kinesisMs }) : undefined;
+/** By shardKey(address). */
 const shards = new Map<string, ShardSupervisor>();
 
-const report = (event: HostEvent) => {
-  if (event.type === 'checkpoint') shards.get(event.shardId)?.noteCheckpoint(event.sequenceNumber);
-  void main.report(event);
-};
+const report = (event: HostEvent) => void main.report(event);
 
 const env: HostEnv = {
   config,
@@ -44,21 +44,23 @@ const env: HostEnv = {
 
 const api: HostApi = {
   async startShard(lease: LeaseSnapshot, handled?: Position) {
-    if (shards.has(lease.leaseKey)) return;
+    const address = leaseAddress(lease, config.streamName);
+    const key = shardKey(address);
+    if (shards.has(key)) return;
     const shard = new ShardSupervisor(
       env,
-      lease.leaseKey,
+      address,
       lease,
       (id) => {
         if (shards.get(id) === shard) shards.delete(id);
       },
       handled,
     );
-    shards.set(lease.leaseKey, shard);
+    shards.set(key, shard);
     await shard.start();
   },
-  async stopShard(shardId: string) {
-    await shards.get(shardId)?.drain();
+  async stopShard(address) {
+    await shards.get(shardKey(address))?.drain();
   },
   async stopAll() {
     await Promise.all([...shards.values()].map((s) => s.drain()));
@@ -72,8 +74,8 @@ const api: HostApi = {
   async inspect(): Promise<ShardInspection[]> {
     return [...shards.values()].map((s) => s.inspect(threadId));
   },
-  async crashActor(shardId, role) {
-    return shards.get(shardId)?.crash(role) ?? false;
+  async crashActor(address, role) {
+    return shards.get(shardKey(address))?.crash(role) ?? false;
   },
   async die(how) {
     // after this call has answered, so the caller sees the thread die rather than a lost reply

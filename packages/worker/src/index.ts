@@ -1,42 +1,14 @@
-export { defineConsumer } from './consumer.js';
-export type { BatchInfo, Consumer, ConsumerCapabilities, ConsumerContext, Message } from './consumer.js';
-export { ErrorCodes, KinesisClientError, deserializeError, isKinesisClientError, serializeError } from './errors.js';
-export type { ErrorCode, SerializedError } from './errors.js';
-export { ManualClock, systemClock } from './clock.js';
-export type { Clock, TimerHandle } from './clock.js';
-export { backoffDelay } from './backoff.js';
-export type { BackoffOptions } from './backoff.js';
-export { ActorCrashInjected, ActorRuntime, NORMAL, SHUTDOWN } from './actor/runtime.js';
-export type { ActorContext, ActorRef, Behavior, ExitReason } from './actor/runtime.js';
-export { Supervisor, decide, restartSet } from './actor/supervisor.js';
-export type { ChildInstance, ChildSpec, ChildState, Directive, RestartIntensity, RestartType, Strategy, SupervisorEvent } from './actor/supervisor.js';
-export { AT_TIMESTAMP, LATEST, SHARD_END, TRIM_HORIZON } from './lease/lease.js';
-export type { HeldWrite, LeaseStore, NewLease, UnreadableRow } from './lease/lease.js';
-export { LeaseTable, leaseFromItem, leaseRowProblem } from './lease/lease-table.js';
-export { MemoryLeaseStore } from './lease/memory-lease-store.js';
-export { createDynamoDBClient, createKinesisClient, createSubscriptionClient } from './aws-clients.js';
-export type { ClientOptions } from './aws-clients.js';
-export { addDeadlines, callTimeoutError } from './deadlines.js';
-export { CALL_FAULT_SLOTS, CallFaults, createCallFaultCounters, injectedAwsError } from './faults.js';
-export type { CallFaultMode, CallFaultRule, CallFaultSlot } from './faults.js';
-export { KPL_MAGIC, aggregate, deaggregate, hashKeyOf } from './kpl/aggregation.js';
+/**
+ * `@kinesis-client/worker`: what an application's own code imports from this package. A consumer
+ * module's API (as `@kinesis-client/worker/consumer`, and as light: no AWS SDK, no actor runtime)
+ * and the KPL aggregation helpers. Everything else in the package serves `@kinesis-client/core`
+ * through subpaths that carry no stability promise:
+ *
+ * - `/lease`    the LeaseStore boundary in domain terms, its DynamoDB and in-memory adapters
+ * - `/actor`    the mailbox runtime, supervisors and clocks
+ * - `/internal` the cross-thread protocol, the thread entries, SDK clients, call faults, positions
+ */
+export { ErrorCodes, KinesisClientError, defineConsumer, isKinesisClientError } from './consumer.js';
+export type { BatchInfo, Consumer, ConsumerContext, ErrorCode, Message } from './consumer.js';
+export { aggregate, deaggregate } from './kpl/aggregation.js';
 export type { UserRecord } from './kpl/aggregation.js';
-export { expandAggregates } from './kpl/expand.js';
-export { startPosition, type StartPosition } from './reader/start-position.js';
-export type { HashKeyRange, ResumePoint } from './kpl/expand.js';
-export { KINESIS_SHARD_LIMITS, PollPacer } from './reader/poll-pacer.js';
-export type { PacerLimits, Page } from './reader/poll-pacer.js';
-export { packRecords, unpackRecords, transferablesOf } from './batch-codec.js';
-export type { PackedRecords, RawRecord } from './batch-codec.js';
-export type * from './protocol.js';
-export { HOST_EVENTS, supervisorEvent } from './events.js';
-export type { EventPayloads, HostEventName } from './events.js';
-
-/** File URLs of the two thread entries, for the main-thread side to start. */
-export const hostEntryUrl = new URL('./host-entry.js', import.meta.url);
-export const poolEntryUrl = new URL('./pool-entry.js', import.meta.url);
-export { comlinkEndpoint } from './comlink-endpoint.js';
-export { EXPIRED, LeaseFence, beforeDeadline, fenceOpen, fenceUntil, leaseLostAt, processNow } from './lease/fence.js';
-export type { FenceTiming } from './lease/fence.js';
-export { ANCHOR_SKEW_MS, START_SENTINELS, anchorFor, comparePositions, laterPosition, startFrom } from './position.js';
-export type { Position, StartFrom } from './position.js';

@@ -37,7 +37,7 @@ export function laterPosition(a: Position | undefined, b: Position | undefined):
 export const ANCHOR_SKEW_MS = 5_000;
 
 /** What a reader is told to start from. `timestamp`: the anchor, for starts at a sentinel. */
-export interface StartFrom extends Position {
+interface StartFrom extends Position {
   timestamp?: number;
 }
 

@@ -14,6 +14,7 @@ import type { HashKeyRange, ResumePoint } from './kpl/expand.js';
 import type { Position } from './position.js';
 import type { LeaseSnapshot } from './lease/lease.js';
 import type { HostEvent } from './events.js';
+import type { ShardAddress } from './shard-address.js';
 
 /** Plain SDK v3 client config (endpoint, region, credentials as data, maxAttempts, ...). */
 export type AwsClientConfig = Record<string, unknown>;
@@ -70,6 +71,7 @@ export interface FanoutConfig {
 export type { LeaseSnapshot } from './lease/lease.js';
 
 export interface ShardStatus {
+  streamName: string;
   shardId: string;
   checkpoint: string | undefined;
   millisBehindLatest: number | undefined;
@@ -99,6 +101,7 @@ export interface SupervisionNode {
 }
 
 export interface ShardInspection {
+  streamName: string;
   shardId: string;
   threadId: number;
   checkpoint: string | undefined;
@@ -117,17 +120,23 @@ export type ThreadDeath = 'terminate' | 'exit' | 'throw' | 'oom';
 
 export type ShardActorRole = 'lease' | 'reader';
 
-/** Exposed by each shard-host thread; called by its ShardHostHandle on the main thread. */
+/**
+ * Exposed by each shard-host thread; called by its ShardHostHandle on the main thread. A thread
+ * holds its shards by address (`shardKey`), so shards of several streams can share it.
+ */
 export interface HostApi {
-  /** `handled`: the last position this process handled in the shard, when later than the row's checkpoint. */
+  /**
+   * Starts the actors of the lease's shard, at the address `leaseAddress` resolves the lease to.
+   * `handled`: the last position this process handled in the shard, when later than the row's checkpoint.
+   */
   startShard(lease: LeaseSnapshot, handled?: Position): Promise<void>;
   /** Graceful: in-flight batch finishes, final checkpoint, lease released. */
-  stopShard(shardId: string): Promise<void>;
+  stopShard(address: ShardAddress): Promise<void>;
   stopAll(): Promise<void>;
   status(): Promise<ShardStatus[]>;
   inspect(): Promise<ShardInspection[]>;
   /** Fault injection: false when this thread runs no such actor. */
-  crashActor(shardId: string, role: ShardActorRole): Promise<boolean>;
+  crashActor(address: ShardAddress, role: ShardActorRole): Promise<boolean>;
   /** Fault injection: the thread dies from inside ('terminate' is done from the main thread). */
   die(how: Exclude<ThreadDeath, 'terminate'>): Promise<void>;
   addCallFault(rule: CallFaultSlot): Promise<void>;

@@ -7,19 +7,25 @@ import { LeaseFence } from './lease/fence.js';
 import { leaseActor, type LeaseMessage } from './lease/lease-actor.js';
 import type { Position } from './position.js';
 import type { LeaseSnapshot, ShardActorRole, ShardInspection, ShardStatus, ShardStopReason, SupervisionNode } from './protocol.js';
+import { shardKey, type ShardAddress } from './shard-address.js';
 import { readerActor, type ReaderMessage, type ReaderStats } from './reader/reader-actor.js';
 import { subscriptionReaderActor, type SubscriptionMessage } from './reader/subscription-reader.js';
 
 /**
- * One shard: a LeaseActor then a ReaderActor under `rest_for_one`, so a reader crash restarts the
+ * One shard, at its address: a LeaseActor then a ReaderActor under `rest_for_one`, so a reader crash restarts the
  * reader alone and a lease-actor crash restarts both. Losing the lease, reaching SHARD_END and a
  * graceful drain are not failures: they stop the pair normally and are reported once.
  *
  * What must outlive an incarnation lives here: the last handled position (so a restart resumes
  * after it, checkpointed or not) and the lease fence (the lease stays ours for the time its last
  * successful write bought, whichever incarnation sent it).
+ *
+ * Its id is the address's `shardKey` (`<streamName>/<shardId>`), its actors' ids that plus
+ * `/lease` and `/reader`. The actors themselves still read the stream of the host's config.
  */
 export class ShardSupervisor {
+  /** shardKey(address): this supervisor's id, and its key in the host's shard map. */
+  readonly id: string;
   readonly leaseId: string;
   readonly readerId: string;
   private readonly supervisor: Supervisor;
@@ -32,18 +38,30 @@ export class ShardSupervisor {
   private readonly finished: Promise<void>;
   private markFinished!: () => void;
   private lastCheckpoint: string | undefined;
+  /** The host's, with reports passing through this supervisor on their way out. */
+  private readonly env: HostEnv;
 
   constructor(
-    private readonly env: HostEnv,
-    readonly shardId: string,
+    host: HostEnv,
+    readonly address: ShardAddress,
     private readonly observed: LeaseSnapshot,
-    private readonly onStopped: (shardId: string, reason: ShardStopReason) => void,
+    private readonly onStopped: (id: string, reason: ShardStopReason) => void,
     handled?: Position,
   ) {
-    this.leaseId = `${shardId}/lease`;
+    const { shardId } = address;
+    // what the actors report passes here first: the status shows the shard's last checkpoint
+    const env: HostEnv = (this.env = {
+      ...host,
+      report: (event) => {
+        if (event.type === 'checkpoint') this.lastCheckpoint = event.sequenceNumber;
+        host.report(event);
+      },
+    });
+    this.id = shardKey(address);
+    this.leaseId = `${this.id}/lease`;
     if (handled) this.stats.handled = handled;
     this.fence = new LeaseFence({ failoverMs: env.config.lease.failoverMs, safetyMarginMs: env.config.lease.safetyMarginMs });
-    this.readerId = `${shardId}/reader`;
+    this.readerId = `${this.id}/reader`;
     this.lastCheckpoint = observed.checkpoint;
     this.finished = new Promise<void>((resolve) => (this.markFinished = resolve));
     const { runtime, config } = env;
@@ -104,14 +122,14 @@ export class ShardSupervisor {
       backoff: config.supervision.shard.backoff,
       clock: runtime.clock,
       onEvent: (event) => {
-        const reported = supervisorEvent(event, shardId, shardId);
+        const reported = supervisorEvent(event, this.id, shardId);
         if (reported) env.report(reported);
       },
       onEscalate: (_child, reason) => {
         const error = reason.kind === 'crash' ? serializeError(reason.error) : undefined;
         // the actors are gone; give the lease back so this or another worker can retry the shard
         void env.leases
-          .release(shardId, config.workerId)
+          .release(observed.leaseKey, config.workerId)
           .catch(() => false)
           .then(() => this.finish('failed', error));
       },
@@ -153,7 +171,8 @@ export class ShardSupervisor {
       .filter((child) => child.state === 'running')
       .map(({ id, incarnation, restarts }) => ({ id, incarnation, restarts }));
     return {
-      shardId: this.shardId,
+      streamName: this.address.streamName,
+      shardId: this.address.shardId,
       checkpoint: this.lastCheckpoint,
       millisBehindLatest: this.stats.millisBehindLatest,
       bufferedRecords: this.stats.bufferedRecords,
@@ -175,7 +194,8 @@ export class ShardSupervisor {
       ...(child.lastError === undefined ? {} : { lastError: serializeError(child.lastError) }),
     });
     return {
-      shardId: this.shardId,
+      streamName: this.address.streamName,
+      shardId: this.address.shardId,
       threadId,
       checkpoint: this.lastCheckpoint,
       millisBehindLatest: this.stats.millisBehindLatest,
@@ -184,7 +204,7 @@ export class ShardSupervisor {
       getRecordsCalls: this.stats.getRecordsCalls,
       getShardIteratorCalls: this.stats.getShardIteratorCalls,
       supervisor: {
-        id: this.shardId,
+        id: this.id,
         kind: 'supervisor',
         strategy: this.supervisor.strategy,
         restart: 'transient',
@@ -202,17 +222,13 @@ export class ShardSupervisor {
     return this.env.runtime.injectCrash(role === 'lease' ? this.leaseId : this.readerId);
   }
 
-  noteCheckpoint(sequenceNumber: string): void {
-    this.lastCheckpoint = sequenceNumber;
-  }
-
   private async finish(reason: ShardStopReason, error?: ReturnType<typeof serializeError>): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.fence.revoke();
     this.markFinished();
     await this.supervisor.stop({ kind: 'normal' });
-    this.env.report({ type: 'shard:stopped', shardId: this.shardId, reason, ...(error ? { error } : {}) });
-    this.onStopped(this.shardId, reason);
+    this.env.report({ type: 'shard:stopped', shardId: this.address.shardId, reason, ...(error ? { error } : {}) });
+    this.onStopped(this.id, reason);
   }
 }

@@ -1,5 +1,7 @@
 import test from 'ava';
-import { EXPIRED, LeaseFence, ManualClock, beforeDeadline, anchorFor, comparePositions, fenceOpen, laterPosition, processNow, startFrom, ANCHOR_SKEW_MS } from '@kinesis-client/worker';
+import { ManualClock } from '../src/clock.js';
+import { EXPIRED, LeaseFence, beforeDeadline, fenceOpen, processNow } from '../src/lease/fence.js';
+import { ANCHOR_SKEW_MS, anchorFor, comparePositions, laterPosition, startFrom } from '../src/position.js';
 
 const timing = { failoverMs: 10_000, safetyMarginMs: 2_000 };
 

@@ -1,6 +1,9 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { aggregate, deaggregate, expandAggregates, hashKeyOf, startPosition, type Message } from '@kinesis-client/worker';
+import type { Message } from '../src/consumer.js';
+import { aggregate, deaggregate, hashKeyOf } from '../src/kpl/aggregation.js';
+import { expandAggregates } from '../src/kpl/expand.js';
+import { startPosition } from '../src/reader/start-position.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

@@ -1,9 +1,11 @@
 import test from 'ava';
 import { Worker } from 'node:worker_threads';
-import { packRecords, serializeError, KinesisClientError, type BatchTask, type FailedTask } from '@kinesis-client/worker';
+import { packRecords } from '../src/batch-codec.js';
+import { KinesisClientError, serializeError } from '../src/errors.js';
+import type { BatchTask, FailedTask } from '../src/protocol.js';
 
 /** What a pool thread must never load: the AWS SDK (and the smithy core under it), or the shard-host side. */
-const HEAVY = /[\\/]@(?:aws-sdk|smithy)[\\/]|[\\/]worker[\\/](?:dist|src)[\\/](?:index|host-entry|aws-clients|shard-supervisor|actor[\\/]|lease[\\/]lease-|reader[\\/])/;
+const HEAVY = /[\\/]@(?:aws-sdk|smithy)[\\/]|[\\/]worker[\\/](?:dist|src)[\\/](?:internal|host-entry|aws-clients|shard-supervisor|actor[\\/]|lease[\\/](?:index|lease-)|reader[\\/])/;
 
 interface ProbeReport {
   outcomes: unknown[];
@@ -45,10 +47,17 @@ test('a pool thread running a consumer on @kinesis-client/worker/consumer loads 
   t.deepEqual(report.loaded.filter((url) => HEAVY.test(url)), []);
 });
 
-test('the probe catches the SDK when a consumer imports the package index', async (t) => {
+test('a consumer on the package index loads no AWS SDK and no shard-host code either', async (t) => {
   const report = await probe('index-consumer.mjs');
   t.deepEqual(report.handled, [...bodies, 'failed:BATCH_FAILED']);
+  t.true(report.loaded.some((url) => /[\\/]worker[\\/](?:dist|src)[\\/]index\./.test(url)), 'the index was loaded');
+  t.deepEqual(report.loaded.filter((url) => HEAVY.test(url)), []);
+});
+
+test('the probe catches the SDK when a consumer imports the internals', async (t) => {
+  const report = await probe('internal-consumer.mjs');
+  t.deepEqual(report.handled, [...bodies, 'failed:BATCH_FAILED']);
   const heavy = report.loaded.filter((url) => HEAVY.test(url));
-  t.true(heavy.some((url) => url.includes('@aws-sdk')), 'the SDK reaches the pool thread through the index');
+  t.true(heavy.some((url) => url.includes('@aws-sdk')), 'the SDK reaches the pool thread through the internals');
   t.true(heavy.some((url) => /[\\/]actor[\\/]/.test(url)), 'so does the actor runtime');
 });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { KINESIS_SHARD_LIMITS, PollPacer } from '@kinesis-client/worker';
+import { KINESIS_SHARD_LIMITS, PollPacer } from '../src/reader/poll-pacer.js';
 
 const limits = { ...KINESIS_SHARD_LIMITS, idleMs: 1_000, throttleBackoff: { baseMs: 100, maxMs: 800 } };
 const MB = 1024 * 1024;

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { backoffDelay, packRecords, unpackRecords } from '@kinesis-client/worker';
+import { backoffDelay } from '../src/backoff.js';
+import { packRecords, unpackRecords } from '../src/batch-codec.js';
 
 test('batch codec: payloads and metadata survive a round trip, as views over one buffer', (t) => {
   const enc = new TextEncoder();

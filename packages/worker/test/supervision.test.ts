@@ -1,5 +1,7 @@
 import test from 'ava';
-import { ActorRuntime, ManualClock, Supervisor, decide, restartSet, type ExitReason, type RestartType } from '@kinesis-client/worker';
+import { ActorRuntime, type ExitReason } from '../src/actor/runtime.js';
+import { Supervisor, decide, restartSet, type RestartType } from '../src/actor/supervisor.js';
+import { ManualClock } from '../src/clock.js';
 
 const crash: ExitReason = { kind: 'crash', error: new Error('boom') };
 const normal: ExitReason = { kind: 'normal' };

@@ -5,7 +5,7 @@
  * `leaseStoreContract(test, 'memory', () => new MemoryLeaseStore())` registers every case.
  */
 import type { TestFn } from 'ava';
-import { SHARD_END, type LeaseSnapshot, type LeaseStore } from '@kinesis-client/worker';
+import { SHARD_END, type LeaseSnapshot, type LeaseStore } from '@kinesis-client/worker/lease';
 
 /** A fresh, empty store not yet ensured. */
 export type StoreFactory = () => LeaseStore | Promise<LeaseStore>;

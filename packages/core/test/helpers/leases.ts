@@ -1,4 +1,4 @@
-import type { LeaseSnapshot } from '@kinesis-client/worker';
+import type { LeaseSnapshot } from '@kinesis-client/worker/lease';
 
 /** A lease row for the pure decision tests: free, at TRIM_HORIZON, unless `over` says otherwise. */
 export const lease = (leaseKey: string, over: Partial<LeaseSnapshot> = {}): LeaseSnapshot => ({

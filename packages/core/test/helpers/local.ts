@@ -4,7 +4,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { LeaseTable, createDynamoDBClient } from '@kinesis-client/worker';
+import { LeaseTable } from '@kinesis-client/worker/lease';
+import { createDynamoDBClient } from '@kinesis-client/worker/internal';
 import { createSystem, type System, type SystemOptions } from '@kinesis-client/core';
 import { createStream, putRecords, startLocalAws, type LocalAws } from '../../../examples/dist/local-aws.js';
 

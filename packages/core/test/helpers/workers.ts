@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { SHARD_END, type LeaseTable } from '@kinesis-client/worker';
+import { SHARD_END, type LeaseTable } from '@kinesis-client/worker/lease';
 
 export interface Delivery {
   worker: string;

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listAllShards } from '@kinesis-client/core';
+import { listAllShards } from '@kinesis-client/core/internal';
 import { mergeShards, openShards, splitShard } from '../../../examples/dist/reshard.js';
 import { createStream, startServices, uniqueName, type Services } from '../helpers/local.js';
 import { SoakCluster } from './cluster.js';

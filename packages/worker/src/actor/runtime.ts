@@ -16,9 +16,6 @@ export type ExitReason =
   | { readonly kind: 'shutdown' }
   | { readonly kind: 'crash'; readonly error: unknown };
 
-export const NORMAL: ExitReason = { kind: 'normal' };
-export const SHUTDOWN: ExitReason = { kind: 'shutdown' };
-
 export interface ActorContext<M> {
   readonly self: ActorRef<M>;
   readonly clock: Clock;
@@ -38,7 +35,7 @@ export interface Behavior<M> {
   terminate?(reason: ExitReason): void | Promise<void>;
 }
 
-export type ExitListener = (ref: ActorRef<unknown>, reason: ExitReason) => void;
+type ExitListener = (ref: ActorRef<unknown>, reason: ExitReason) => void;
 
 interface Cell {
   ref: ActorRef<unknown>;
@@ -54,7 +51,7 @@ interface Cell {
   resolveSettled: () => void;
 }
 
-export class ActorCrashInjected extends Error {
+class ActorCrashInjected extends Error {
   override readonly name = 'ActorCrashInjected';
 }
 

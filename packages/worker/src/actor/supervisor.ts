@@ -6,7 +6,7 @@ import type { ExitReason } from './runtime.js';
 export type RestartType = 'permanent' | 'transient' | 'temporary';
 export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one';
 /** The whole vocabulary of supervision: every exit is answered with one of these. */
-export type Directive = 'restart' | 'stop' | 'escalate';
+type Directive = 'restart' | 'stop' | 'escalate';
 
 export interface RestartIntensity {
   maxRestarts: number;
@@ -40,7 +40,7 @@ export function restartSet(strategy: Strategy, order: readonly string[], failed:
   }
 }
 
-export interface ChildInstance {
+interface ChildInstance {
   stop(reason: ExitReason): Promise<void> | void;
 }
 
@@ -58,7 +58,7 @@ export type SupervisorEvent =
   | { type: 'restarted'; child: string; role: string; restarts: number }
   | { type: 'escalated'; child: string; role: string; reason: ExitReason };
 
-export interface SupervisorOptions {
+interface SupervisorOptions {
   strategy: Strategy;
   intensity: RestartIntensity;
   backoff: BackoffOptions;

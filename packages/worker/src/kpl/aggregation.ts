@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import protobuf from 'protobufjs';
 import { KinesisClientError } from '../errors.js';
 
-export const KPL_MAGIC = Uint8Array.of(0xf3, 0x89, 0x9a, 0xc2);
+const KPL_MAGIC = Uint8Array.of(0xf3, 0x89, 0x9a, 0xc2);
 const DIGEST_BYTES = 16;
 /** A Kinesis record's data may be at most 1 MiB. */
-export const MAX_RECORD_BYTES = 1024 * 1024;
+const MAX_RECORD_BYTES = 1024 * 1024;
 
 // the KPL's published message shapes; proto2, so optional fields have explicit presence
 const { root } = protobuf.parse(`
@@ -53,7 +53,7 @@ export interface UserRecord {
 const md5 = (bytes: Uint8Array) => createHash('md5').update(bytes).digest();
 const index = (v: number | { toNumber(): number } | null | undefined) => (v == null ? undefined : typeof v === 'number' ? v : v.toNumber());
 
-export function hasKplMagic(data: Uint8Array): boolean {
+function hasKplMagic(data: Uint8Array): boolean {
   return data.byteLength > KPL_MAGIC.length + DIGEST_BYTES && KPL_MAGIC.every((b, i) => data[i] === b);
 }
 

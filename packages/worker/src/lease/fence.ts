@@ -16,16 +16,16 @@ export function processNow(): number {
   return Number(process.hrtime.bigint() / 1_000n) / 1_000;
 }
 
-export interface FenceTiming {
+interface FenceTiming {
   failoverMs: number;
   safetyMarginMs: number;
 }
 
 /** Until when batches may start, given when the last successful write was sent. */
-export const fenceUntil = (sentAt: number, t: FenceTiming): number => sentAt + t.failoverMs - t.safetyMarginMs;
+const fenceUntil = (sentAt: number, t: FenceTiming): number => sentAt + t.failoverMs - t.safetyMarginMs;
 
 /** From when other workers may take the lease: this worker considers it lost then. */
-export const leaseLostAt = (sentAt: number, t: FenceTiming): number => sentAt + t.failoverMs;
+const leaseLostAt = (sentAt: number, t: FenceTiming): number => sentAt + t.failoverMs;
 
 /** Whether a batch may start at `now`, given the fence's buffer (what the pool thread gets). */
 export function fenceOpen(buffer: SharedArrayBuffer, now: number): boolean {

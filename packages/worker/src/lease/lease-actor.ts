@@ -19,7 +19,7 @@ export type LeaseMessage =
   /** With `to`, the lease goes straight to that worker (a handoff it asked for); else it is freed. */
   | { type: 'release'; done: (released: boolean) => void; to?: string };
 
-export interface LeaseActorHooks {
+interface LeaseActorHooks {
   /** The lease is no longer ours (or never was: a lost race to take it): stop reading at once. */
   onLost(reason: string, wasHeld: boolean): void;
   /** Another worker asked for the lease: drain the shard, then release it to `to`. */

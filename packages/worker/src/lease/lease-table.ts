@@ -56,7 +56,7 @@ const canonical = (value: unknown): string =>
         .join(',')}}`
     : JSON.stringify(value);
 
-export function leaseFromItem(item: Item): LeaseSnapshot {
+function leaseFromItem(item: Item): LeaseSnapshot {
   return {
     leaseKey: item.leaseKey?.S ?? '',
     leaseOwner: item.leaseOwner?.S || undefined,

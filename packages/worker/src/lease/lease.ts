@@ -8,13 +8,14 @@
  * the counter (and owner) the writer last saw, and bumps it, so a worker that has lost a lease can
  * never overwrite its new owner's progress. A condition that does not hold is `false`, not an error.
  */
+import type { ShardAddress } from '../shard-address.js';
 
 /** The checkpoint of a shard that has been read to its end; its children may start. */
 export const SHARD_END = 'SHARD_END';
 /** Checkpoints of a lease not yet started: where to start, not a position reached. */
-export const TRIM_HORIZON = 'TRIM_HORIZON';
-export const LATEST = 'LATEST';
-export const AT_TIMESTAMP = 'AT_TIMESTAMP';
+const TRIM_HORIZON = 'TRIM_HORIZON';
+const LATEST = 'LATEST';
+const AT_TIMESTAMP = 'AT_TIMESTAMP';
 /** The checkpoints that come before any record. */
 export const START_SENTINELS: ReadonlySet<string> = new Set([TRIM_HORIZON, LATEST, AT_TIMESTAMP]);
 
@@ -37,6 +38,14 @@ export interface LeaseSnapshot {
    * owner's first (see docs/positions.md); removed by the first concrete checkpoint.
    */
   checkpointTimestamp?: number;
+}
+
+/**
+ * The shard a lease is for. A lease key is the shard id, as in the Java KCL's single-stream table,
+ * so the stream is the one the system reads; a key that names its stream would be parsed here.
+ */
+export function leaseAddress(lease: Pick<LeaseSnapshot, 'leaseKey'>, streamName: string): ShardAddress {
+  return { streamName, shardId: lease.leaseKey };
 }
 
 /** A lease to create: free, counter 0, no owner switches. */

@@ -3,7 +3,7 @@ import { backoffDelay, type BackoffOptions } from '../backoff.js';
 /** Kinesis allows each shard 5 GetRecords calls and 2 MB of reads per second. */
 export const KINESIS_SHARD_LIMITS = { minCallIntervalMs: 200, maxBytesPerSecond: 2 * 1024 * 1024 };
 
-export interface PacerLimits {
+interface PacerLimits {
   minCallIntervalMs: number;
   maxBytesPerSecond: number;
   /** The longest wait between calls on a shard that keeps coming back empty. */
@@ -11,7 +11,7 @@ export interface PacerLimits {
   throttleBackoff: BackoffOptions;
 }
 
-export interface Page {
+interface Page {
   records: number;
   bytes: number;
   /** The service's lag, or (where it reports 0 regardless, as kinesalite does) a full page. */

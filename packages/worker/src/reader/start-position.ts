@@ -2,7 +2,7 @@ import type { ResumePoint } from '../kpl/expand.js';
 import { SHARD_END } from '../lease/lease.js';
 
 /** Where a reader starts a shard, for GetShardIterator and SubscribeToShard alike. */
-export type StartPosition =
+type StartPosition =
   | { type: 'SHARD_END' }
   | { type: 'TRIM_HORIZON' | 'LATEST' }
   | { type: 'AT_TIMESTAMP'; timestamp: Date }
