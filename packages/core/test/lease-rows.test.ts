@@ -62,30 +62,3 @@ test.serial('a row whose leaseCounter is not a number: one LEASE_ROW_INVALID err
   }
 });
 
-// the lease actor's release path: `(to && handoff(to)) || release()`
-test.serial('a withdrawn handoff request: the owner’s handoff fails its condition, and its release frees the lease for anyone', async (t) => {
-  const table = aws.leaseTable(uniqueName('app'));
-  await table.ensure();
-  await table.create({ leaseKey: 's', checkpoint: 'TRIM_HORIZON', parentShardIds: [] });
-  t.true(await table.take((await table.get('s'))!, 'owner'));
-  t.true(await table.requestHandoff('s', 'owner', 'thief'));
-  t.false(await table.requestHandoff('s', 'owner', 'other'), 'one request at a time');
-  t.true(await table.withdrawHandoff('s', 'thief'));
-  t.false(await table.handoff('s', 'owner', 'thief'), 'the request is gone');
-  t.true(await table.release('s', 'owner'));
-  const row = (await table.get('s'))!;
-  t.is(row.leaseOwner, undefined, 'free: any worker may take it');
-  t.is(row.handoffTo, undefined);
-  t.false(await table.requestHandoff('s', 'owner', 'x'), 'no owner to ask any more');
-});
-
-test.serial('deleteFinished deletes only a row at SHARD_END', async (t) => {
-  const table = aws.leaseTable(uniqueName('app'));
-  await table.ensure();
-  await table.create({ leaseKey: 'open', checkpoint: '123', parentShardIds: [] });
-  await table.create({ leaseKey: 'done', checkpoint: 'SHARD_END', parentShardIds: [] });
-  t.false(await table.deleteFinished('open'));
-  t.true(await table.deleteFinished('done'));
-  t.false(await table.deleteFinished('done'), 'already gone: a lost race');
-  t.deepEqual((await table.scan()).map((l) => l.leaseKey), ['open']);
-});
