@@ -5,22 +5,15 @@
  * (every batch each worker's consumer handled, with when), never from timings: those are
  * logged here and measured in bench:failover.
  */
-import test from 'ava';
-import { CountingProducer } from '../../examples/dist/counting-producer.js';
-import { createStream, startServices, uniqueName, type Services } from './helpers/local.js';
+import test, { type ExecutionContext } from 'ava';
+import { CountingProducer, createStream, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
 import { Cluster } from './helpers/workers.js';
 
 const FAILOVER_MS = 3_000;
 const TAKE_INTERVAL_MS = 2 * FAILOVER_MS;
 const SHARDS = 12;
 
-let services: Services;
-test.before(async () => {
-  services = await startServices();
-});
-test.after.always(async () => {
-  await services?.stop();
-});
+const aws = withLocalAws(test);
 
 interface Run {
   cluster: Cluster;
@@ -29,20 +22,19 @@ interface Run {
   drain(): Promise<void>;
 }
 
-async function setUp(t: { teardown(fn: () => Promise<void>): void }, shards = SHARDS, lease: Record<string, number> = {}): Promise<Run> {
+async function setUp(t: ExecutionContext, shards = SHARDS, lease: Record<string, number> = {}): Promise<Run> {
   const streamName = uniqueName('balance');
-  await createStream(services.kinesis, streamName, shards);
+  await createStream(aws.kinesis, streamName, shards);
   const appName = `${streamName}-app`;
   const cluster = new Cluster(
-    { streamName, appName, clientOptions: services.aws.clientOptions, lease: { failoverMs: FAILOVER_MS, ...lease }, retrieval: { idleMs: 250 } },
-    services.leaseTable(appName),
+    t,
+    { streamName, appName, clientOptions: aws.clientOptions, lease: { failoverMs: FAILOVER_MS, ...lease }, retrieval: { idleMs: 250 } },
+    aws.leaseTable(appName),
   );
-  const producer = new CountingProducer(services.kinesis, streamName, { keys: 96, perTick: 12, tickMs: 50 });
+  const producer = new CountingProducer(aws.kinesis, streamName, { keys: 96, perTick: 12, tickMs: 50 });
   producer.start();
-  t.teardown(async () => {
-    await producer.stop();
-    await cluster.close();
-  });
+  // before the cluster is killed (teardowns run last first)
+  t.teardown(() => producer.stop().then(() => undefined));
   return {
     cluster,
     producer,
@@ -63,7 +55,7 @@ async function setUp(t: { teardown(fn: () => Promise<void>): void }, shards = SH
 const workers = ['w1', 'w2', 'w3'];
 
 /** Three workers over 12 shards, at 4/4/4 by the table and by their own events. */
-async function balancedThree(t: { teardown(fn: () => Promise<void>): void }): Promise<Run> {
+async function balancedThree(t: ExecutionContext): Promise<Run> {
   const run = await setUp(t);
   await run.cluster.start(workers);
   await run.cluster.waitForBalance(workers, 4, 90_000);

@@ -3,16 +3,11 @@ import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createSystem, type SystemEvents } from '@kinesis-client/core';
-import { Deliveries, checkpointedAtLast, createStream, fixture, isAscending, jsonRecords, putRecords, sortedSeqs, startServices, uniqueName, type Services } from './helpers/local.js';
+import type { SystemEvents } from '@kinesis-client/core';
+import { createStream, putRecords, startSystem, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
+import { Deliveries, checkpointedAtLast, fixture, isAscending, jsonRecords, sortedSeqs } from './helpers/recording.js';
 
-let services: Services;
-test.before(async () => {
-  services = await startServices();
-});
-test.after.always(async () => {
-  await services?.stop();
-});
+const aws = withLocalAws(test);
 
 interface Hanging {
   shardId: string;
@@ -43,25 +38,20 @@ const SHARD0 = 'shardId-000000000000';
 test.serial('a batch that never settles is abandoned after batchers.timeoutMs, counted as a failed attempt and retried; the shard keeps going', async (t) => {
   const stream = uniqueName('timeout');
   const app = uniqueName('app');
-  await createStream(services.kinesis, stream, 2);
-  const put = await putRecords(services.kinesis, stream, jsonRecords(600));
+  await createStream(aws.kinesis, stream, 2);
+  const put = await putRecords(aws.kinesis, stream, jsonRecords(600));
   const deliveries = new Deliveries();
   const hanging = watchHanging(deliveries.channelName);
-  const system = await createSystem({
-    streamName: stream,
-    appName: app,
-    consumer: fixture('hanging-consumer.mjs', { channel: deliveries.channelName, hangMarker: join(tmpdir(), uniqueName('hang')) }),
-    ...services.aws.clientOptions,
-    processors: { concurrency: 2 },
-    batchers: { batchSize: 100, timeoutMs: 5_000, backoff: { baseMs: 5, maxMs: 20 } },
-  });
+  const consumer = fixture('hanging-consumer.mjs', { channel: deliveries.channelName, hangMarker: join(tmpdir(), uniqueName('hang')) });
+  const options = { processors: { concurrency: 2 }, batchers: { batchSize: 100, timeoutMs: 5_000, backoff: { baseMs: 5, maxMs: 20 } } };
+  const { system } = await startSystem({ aws, stream, app, consumer, options }, t);
   const failed: SystemEvents['batch:failed'][] = [];
   let crashed = 0;
   system.events.on('batch:failed', (e) => failed.push(e));
   system.events.on('actor:crashed', () => crashed++);
   try {
     await deliveries.waitFor(() => new Set([...deliveries.byShard().values()].flat()).size >= 600, 60_000, 'every record, the hung batch included');
-    await checkpointedAtLast(services, app, put);
+    await checkpointedAtLast(aws, app, put);
   } finally {
     await system.stop();
     deliveries.close();
@@ -93,18 +83,12 @@ test.serial('a batch that never settles is abandoned after batchers.timeoutMs, c
 async function stopWhileHanging(t: ExecutionContext, query: Record<string, string | number>, batchers: object, checkArgument = false) {
   const stream = uniqueName('stophang');
   const app = uniqueName('app');
-  await createStream(services.kinesis, stream, 2);
-  const put = await putRecords(services.kinesis, stream, jsonRecords(400));
+  await createStream(aws.kinesis, stream, 2);
+  const put = await putRecords(aws.kinesis, stream, jsonRecords(400));
   const deliveries = new Deliveries();
   const hanging = watchHanging(deliveries.channelName);
-  const system = await createSystem({
-    streamName: stream,
-    appName: app,
-    consumer: fixture('hanging-consumer.mjs', { channel: deliveries.channelName, ...query }),
-    ...services.aws.clientOptions,
-    processors: { concurrency: 2 },
-    batchers: { batchSize: 100, ...batchers },
-  });
+  const consumer = fixture('hanging-consumer.mjs', { channel: deliveries.channelName, ...query });
+  const { system } = await startSystem({ aws, stream, app, consumer, options: { processors: { concurrency: 2 }, batchers: { batchSize: 100, ...batchers } } }, t);
   let crashed = 0;
   system.events.on('actor:crashed', () => crashed++);
   const others = put.filter((p) => p.shardId !== SHARD0);
@@ -123,7 +107,7 @@ async function stopWhileHanging(t: ExecutionContext, query: Record<string, strin
     t.true(took < 2_000 + 15_000, `stop ended by its deadline plus a grace (${took} ms)`);
     const hung = hanging.list[0]!;
     t.deepEqual(result.abandoned, [{ shardId: SHARD0, firstSequenceNumber: hung.first, lastSequenceNumber: hung.last }]);
-    const leases = await services.leaseTable(app).scan();
+    const leases = await aws.leaseTable(app).scan();
     t.true(leases.every((l) => l.leaseOwner === undefined), 'every lease released');
     const shard0 = leases.find((l) => l.leaseKey === SHARD0)!;
     t.true(!/^\d+$/.test(shard0.checkpoint) || BigInt(shard0.checkpoint) < BigInt(hung.first), `checkpoint ${shard0.checkpoint} is before the abandoned batch`);
@@ -148,11 +132,11 @@ test.serial('stop({ timeoutMs }) with a handleFailed that never settles: the sam
 test.serial('after stop({ timeoutMs }) with a hung batch, the process exits by itself', async (t) => {
   const stream = uniqueName('exit');
   const app = uniqueName('app');
-  await createStream(services.kinesis, stream, 1);
-  await putRecords(services.kinesis, stream, jsonRecords(50));
+  await createStream(aws.kinesis, stream, 1);
+  await putRecords(aws.kinesis, stream, jsonRecords(50));
   const script = fileURLToPath(new URL('./fixtures/stop-hung-process.mjs', import.meta.url));
   const child = spawn(process.execPath, [script], {
-    env: { ...process.env, KC_STOP_SPEC: JSON.stringify({ streamName: stream, appName: app, clientOptions: services.aws.clientOptions, hangShard: SHARD0, stopTimeoutMs: 1_000 }) },
+    env: { ...process.env, KC_STOP_SPEC: JSON.stringify({ streamName: stream, appName: app, clientOptions: aws.clientOptions, hangShard: SHARD0, stopTimeoutMs: 1_000 }) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

@@ -1,13 +1,8 @@
 import test from 'ava';
-import { jsonRecords, putRecords, startRecordingSystem, startServices, type Services } from './helpers/local.js';
+import { putRecords, withLocalAws } from '@kinesis-client/examples/testing';
+import { jsonRecords, startRecordingSystem } from './helpers/recording.js';
 
-let services: Services;
-test.before(async () => {
-  services = await startServices();
-});
-test.after.always(async () => {
-  await services?.stop();
-});
+const aws = withLocalAws(test);
 
 test.serial('read-ahead is bounded in bytes: large records and a slow consumer never buffer more than maxBufferedBytes plus one page', async (t) => {
   const RECORD = 100 * 1024;
@@ -15,7 +10,8 @@ test.serial('read-ahead is bounded in bytes: large records and a slow consumer n
   const MAX_BYTES = 256 * 1024;
   const COUNT = 40;
   const run = await startRecordingSystem(
-    services,
+    t,
+    aws,
     1,
     { retrieval: { maxBufferedBytes: MAX_BYTES, getRecordsLimit: PAGE, idleMs: 50 }, batchers: { batchSize: 2 }, processors: { concurrency: 1 }, shardHosts: { threads: 1 } },
     { delayMs: 200 },
@@ -36,7 +32,7 @@ test.serial('read-ahead is bounded in bytes: large records and a slow consumer n
     const big = 'x'.repeat(RECORD);
     const records = jsonRecords(COUNT).map((r, i) => ({ ...r, Data: new TextEncoder().encode(JSON.stringify({ i, big }).slice(0, RECORD)) }));
     // PutRecords takes at most 5 MiB a call
-    for (let i = 0; i < COUNT; i += 10) await putRecords(services.kinesis, run.stream, records.slice(i, i + 10));
+    for (let i = 0; i < COUNT; i += 10) await putRecords(aws.kinesis, run.stream, records.slice(i, i + 10));
     await run.deliveries.waitFor(() => run.deliveries.count >= COUNT, 60_000);
   } finally {
     sampling = false;

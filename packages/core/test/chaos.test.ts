@@ -1,14 +1,8 @@
 import test from 'ava';
-import { createSystem } from '@kinesis-client/core';
-import { Deliveries, createStream, eventually, fixture, isAscending, jsonRecords, putRecords, sortedSeqs, startServices, uniqueName, type Services } from './helpers/local.js';
+import { createStream, putRecords, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
+import { eventually, isAscending, jsonRecords, sortedSeqs, startRecordingSystem } from './helpers/recording.js';
 
-let services: Services;
-test.before(async () => {
-  services = await startServices();
-});
-test.after.always(async () => {
-  await services?.stop();
-});
+const aws = withLocalAws(test);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -45,18 +39,19 @@ test('chaos: actors crashed every 150 ms, two thread kills and a consumer failin
   const app = uniqueName('app');
   const shards = 4;
   const total = 20_000;
-  await createStream(services.kinesis, stream, shards);
-  const deliveries = new Deliveries();
-  const system = await createSystem({
-    streamName: stream,
-    appName: app,
-    consumer: fixture('recording-consumer.mjs', { channel: deliveries.channelName, failMod: 7, failAttempts: 1 }),
-    ...services.aws.clientOptions,
-    shardHosts: { threads: 2 },
-    batchers: { batchSize: 100, maxAttempts: 5, backoff: { baseMs: 5, maxMs: 20 } },
-    retrieval: { idleMs: 100, getRecordsLimit: 1_000 },
-    supervision: { shard: { maxRestarts: 1_000, backoff: { baseMs: 5, maxMs: 20 } }, shardHosts: { backoff: { baseMs: 10, maxMs: 50 } } },
-  });
+  await createStream(aws.kinesis, stream, shards);
+  const { system, deliveries, stop } = await startRecordingSystem(
+    t,
+    aws,
+    { stream, app },
+    {
+      shardHosts: { threads: 2 },
+      batchers: { batchSize: 100, maxAttempts: 5, backoff: { baseMs: 5, maxMs: 20 } },
+      retrieval: { idleMs: 100, getRecordsLimit: 1_000 },
+      supervision: { shard: { maxRestarts: 1_000, backoff: { baseMs: 5, maxMs: 20 } }, shardHosts: { backoff: { baseMs: 10, maxMs: 50 } } },
+    },
+    { failMod: 7, failAttempts: 1 },
+  );
   const starts = new Map<string, number>();
   const crashes = new Map<string, number>();
   const escalated: string[] = [];
@@ -68,7 +63,7 @@ test('chaos: actors crashed every 150 ms, two thread kills and a consumer failin
     const producing = (async () => {
       const out: { shardId: string; sequenceNumber: string }[] = [];
       for (let offset = 0; offset < total; offset += 2_000) {
-        out.push(...(await putRecords(services.kinesis, stream, jsonRecords(2_000, { offset, keys: 256 }))));
+        out.push(...(await putRecords(aws.kinesis, stream, jsonRecords(2_000, { offset, keys: 256 }))));
         await sleep(100);
       }
       return out;
@@ -102,7 +97,7 @@ test('chaos: actors crashed every 150 ms, two thread kills and a consumer failin
     await deliveries.waitFor(() => new Set([...deliveries.byShard().values()].flat()).size >= total, 120_000, 'every record');
     const last = new Map<string, string>();
     for (const p of put) last.set(p.shardId, p.sequenceNumber);
-    await eventually(async () => ((await services.leaseTable(app).scan()).every((l) => l.checkpoint === last.get(l.leaseKey)) ? true : undefined), 30_000, 'final checkpoints');
+    await eventually(async () => ((await aws.leaseTable(app).scan()).every((l) => l.checkpoint === last.get(l.leaseKey)) ? true : undefined), 30_000, 'final checkpoints');
 
     const byShard = deliveries.byShard();
     const handled = new Set([...byShard.values()].flat());
@@ -125,7 +120,6 @@ test('chaos: actors crashed every 150 ms, two thread kills and a consumer failin
     t.log(`${duplicates} duplicate deliveries out of ${total}; shard restarts ${JSON.stringify(Object.fromEntries(starts))}`);
     t.deepEqual(escalated, [], 'no supervisor gave up');
   } finally {
-    await system.stop();
-    deliveries.close();
+    await stop();
   }
 });

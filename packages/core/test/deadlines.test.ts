@@ -1,31 +1,15 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { KinesisClientError, createSystem, startLoopbackProxy, type SystemOptions } from '@kinesis-client/core';
 import { createDynamoDBClient } from '@kinesis-client/worker/internal';
-import {
-  eventually,
-  fixture,
-  isAscending,
-  jsonRecords,
-  putRecords,
-  sortedSeqs,
-  startRecordingSystem,
-  startServices,
-  type Services,
-  type SystemRun,
-} from './helpers/local.js';
+import { putRecords, withLocalAws } from '@kinesis-client/examples/testing';
+import { eventually, fixture, isAscending, jsonRecords, sortedSeqs, startRecordingSystem, type SystemRun } from './helpers/recording.js';
 
 /**
  * Deadlines on AWS calls, and the fault hooks that express hung and slow calls: failCalls modes
  * 'hang' and 'slow', and the loopback proxy's half-open connection.
  */
-let services: Services;
-test.before(async () => {
-  services = await startServices();
-});
-test.after.always(async () => {
-  await services?.stop();
-});
+const aws = withLocalAws(test);
 
 const fast = {
   batchers: { batchSize: 100, backoff: { baseMs: 5, maxMs: 20 } },
@@ -33,7 +17,7 @@ const fast = {
   retrieval: { idleMs: 100 },
 } satisfies Partial<SystemOptions>;
 
-const start = (shards: number, options: Partial<SystemOptions> = {}) => startRecordingSystem(services, shards, { ...fast, ...options });
+const start = (t: ExecutionContext, shards: number, options: Partial<SystemOptions> = {}) => startRecordingSystem(t, aws, shards, { ...fast, ...options });
 
 const timeouts = (run: SystemRun, command: string) =>
   run.errors.filter((e) => e instanceof KinesisClientError && e.code === 'CALL_TIMEOUT' && e.details.command === command);
@@ -46,13 +30,13 @@ function checkComplete(t: { true: Function; deepEqual: Function }, run: SystemRu
 }
 
 test.serial('a GetRecords that hangs is cut at its deadline with CALL_TIMEOUT and read again: the shard delivers everything', async (t) => {
-  const run = await start(2, { callTimeouts: { kinesisMs: 1_000 } });
+  const run = await start(t, 2, { callTimeouts: { kinesisMs: 1_000 } });
   const lost: string[] = [];
   run.system.events.on('lease:lost', (e) => lost.push(e.shardId));
   try {
     const rule = await run.system.faults.failCalls({ command: 'GetRecords', mode: 'hang', times: 4 });
     t.like(rule, { command: 'GetRecords', mode: 'hang' });
-    const put = await putRecords(services.kinesis, run.stream, jsonRecords(600));
+    const put = await putRecords(aws.kinesis, run.stream, jsonRecords(600));
     await run.deliveries.waitFor(() => new Set([...run.deliveries.byShard().values()].flat()).size >= 600, 60_000, 'every record despite hung reads');
     t.is(rule.remaining, 0, 'every hang was injected');
     const cut = timeouts(run, 'GetRecords');
@@ -67,7 +51,7 @@ test.serial('a GetRecords that hangs is cut at its deadline with CALL_TIMEOUT an
 });
 
 test.serial("slow calls ('slow') on UpdateItem and GetRecords: answered late, or cut when later than the deadline; everything delivered", async (t) => {
-  const run = await start(2, { callTimeouts: { kinesisMs: 3_000 }, lease: { checkpointIntervalMs: 0 } });
+  const run = await start(t, 2, { callTimeouts: { kinesisMs: 3_000 }, lease: { checkpointIntervalMs: 0 } });
   const lost: string[] = [];
   run.system.events.on('lease:lost', (e) => lost.push(e.shardId));
   try {
@@ -75,14 +59,14 @@ test.serial("slow calls ('slow') on UpdateItem and GetRecords: answered late, or
     const reads = await run.system.faults.failCalls({ command: 'GetRecords', mode: 'slow', delayMs: 200, times: 6 });
     // the checkpoints' answers come late but within the deadline
     t.like(writes, { command: 'UpdateItem', mode: 'slow', delayMs: 300 });
-    const first = await putRecords(services.kinesis, run.stream, jsonRecords(400));
+    const first = await putRecords(aws.kinesis, run.stream, jsonRecords(400));
     await run.deliveries.waitFor(() => new Set([...run.deliveries.byShard().values()].flat()).size >= 400);
     await eventually(async () => (writes.remaining === 0 && reads.remaining === 0 ? true : undefined), 20_000, 'every slow call made');
     t.deepEqual(timeouts(run, 'GetRecords'), [], 'a read slower than usual but within its deadline is simply answered');
 
     // slower than the deadline: cut like a hang, and read again
     const late = await run.system.faults.failCalls({ command: 'GetRecords', mode: 'slow', delayMs: 10_000, times: 2 });
-    const second = await putRecords(services.kinesis, run.stream, jsonRecords(400, { offset: 400 }));
+    const second = await putRecords(aws.kinesis, run.stream, jsonRecords(400, { offset: 400 }));
     await run.deliveries.waitFor(() => new Set([...run.deliveries.byShard().values()].flat()).size >= 800);
     t.is(late.remaining, 0);
     t.true(timeouts(run, 'GetRecords').length >= 2, 'a slow answer past the deadline is CALL_TIMEOUT');
@@ -95,11 +79,11 @@ test.serial("slow calls ('slow') on UpdateItem and GetRecords: answered late, or
 
 test.serial('a hung lease renewal is cut at its deadline and renewals resume: the lease is kept', async (t) => {
   // renewals every 2 s, and dynamodbMs defaults to one interval: the hung renewal is cut at 4 s, retried at once
-  const run = await start(1, { lease: { failoverMs: 6_000 } });
+  const run = await start(t, 1, { lease: { failoverMs: 6_000 } });
   const lost: string[] = [];
   run.system.events.on('lease:lost', (e) => lost.push(e.shardId));
   try {
-    const table = services.leaseTable(run.app);
+    const table = aws.leaseTable(run.app);
     const [before] = await table.scan();
     const rule = await run.system.faults.failCalls({ command: 'UpdateItem', mode: 'hang', times: 1 });
     await eventually(async () => (timeouts(run, 'UpdateItem').length >= 1 ? true : undefined), 30_000, 'the renewal cut at its deadline');
@@ -111,7 +95,7 @@ test.serial('a hung lease renewal is cut at its deadline and renewals resume: th
     }, 30_000, 'renewals after the hung one');
     t.is(after!.leaseOwner, run.system.workerId, 'still ours');
     t.deepEqual(lost, [], 'the lease was never lost');
-    const put = await putRecords(services.kinesis, run.stream, jsonRecords(100));
+    const put = await putRecords(aws.kinesis, run.stream, jsonRecords(100));
     await run.deliveries.waitFor(() => run.deliveries.count >= 100);
     checkComplete(t, run, put);
   } finally {
@@ -121,11 +105,11 @@ test.serial('a hung lease renewal is cut at its deadline and renewals resume: th
 
 test.serial('a renewal that lands but answers after its deadline: the retry finds the row one counter further, still ours, and keeps the lease', async (t) => {
   // renewals every 2 s, cut at 2 s; the write lands at once and its answer comes 2.5 s late
-  const run = await start(1, { lease: { failoverMs: 6_000 } });
+  const run = await start(t, 1, { lease: { failoverMs: 6_000 } });
   const lost: string[] = [];
   run.system.events.on('lease:lost', (e) => lost.push(e.shardId));
   try {
-    const table = services.leaseTable(run.app);
+    const table = aws.leaseTable(run.app);
     const [before] = await table.scan();
     const rule = await run.system.faults.failCalls({ command: 'UpdateItem', mode: 'slow', delayMs: 2_500, times: 1 });
     await eventually(async () => (timeouts(run, 'UpdateItem').length >= 1 ? true : undefined), 30_000, 'the late renewal cut at its deadline');
@@ -137,7 +121,7 @@ test.serial('a renewal that lands but answers after its deadline: the retry find
     t.deepEqual(lost, [], 'a write that landed unanswered does not cost the lease');
     const [after] = await table.scan();
     t.is(after!.leaseOwner, run.system.workerId);
-    const put = await putRecords(services.kinesis, run.stream, jsonRecords(100));
+    const put = await putRecords(aws.kinesis, run.stream, jsonRecords(100));
     await run.deliveries.waitFor(() => run.deliveries.count >= 100);
     checkComplete(t, run, put);
   } finally {
@@ -146,8 +130,8 @@ test.serial('a renewal that lands but answers after its deadline: the retry find
 });
 
 test.serial('the loopback proxy: blackhole() makes a call through it hit CALL_TIMEOUT without closing the connection; restore() lets later calls through', async (t) => {
-  const proxy = await startLoopbackProxy({ target: services.aws.dynamodbEndpoint });
-  const client = createDynamoDBClient({ ...services.aws.clientOptions.dynamodb, region: services.aws.clientOptions.region, endpoint: proxy.url }, { timeoutMs: 1_000 });
+  const proxy = await startLoopbackProxy({ target: aws.dynamodbEndpoint });
+  const client = createDynamoDBClient({ ...aws.clientOptions.dynamodb, region: aws.clientOptions.region, endpoint: proxy.url }, { timeoutMs: 1_000 });
   // a client without a deadline would wait forever: bound the test itself
   const bounded = <T>(p: Promise<T>) =>
     Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the call was never cut')), 20_000))]);
@@ -173,7 +157,7 @@ test.serial('the loopback proxy: blackhole() makes a call through it hit CALL_TI
 });
 
 test.serial('failCalls arguments are checked (INVALID_ARGUMENT); callTimeouts.dynamodbMs must be below failoverMs (INVALID_OPTION)', async (t) => {
-  const run = await start(1);
+  const run = await start(t, 1);
   try {
     const bad: [Record<string, unknown>, RegExp][] = [
       [{ command: 'GetRecords', times: 1 }, /error must be an AWS error name/],

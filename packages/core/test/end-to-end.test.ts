@@ -1,20 +1,14 @@
 import test from 'ava';
-import { createSystem } from '@kinesis-client/core';
-import { Deliveries, createStream, fixture, isAscending, jsonRecords, putRecords, startServices, uniqueName, type Services } from './helpers/local.js';
+import { createStream, putRecords, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
+import { isAscending, jsonRecords, startRecordingSystem } from './helpers/recording.js';
 
-let services: Services;
-test.before(async () => {
-  services = await startServices();
-});
-test.after.always(async () => {
-  await services?.stop();
-});
+const aws = withLocalAws(test);
 
 test.serial('4 shards, 20 000 records: every record handled in shard order, checkpoints at each shard end', async (t) => {
   const stream = uniqueName('e2e');
   const app = uniqueName('app');
-  await createStream(services.kinesis, stream, 4);
-  const put = await putRecords(services.kinesis, stream, jsonRecords(20_000));
+  await createStream(aws.kinesis, stream, 4);
+  const put = await putRecords(aws.kinesis, stream, jsonRecords(20_000));
   const lastByShard = new Map<string, string>();
   const putByShard = new Map<string, string[]>();
   for (const r of put) {
@@ -23,16 +17,8 @@ test.serial('4 shards, 20 000 records: every record handled in shard order, chec
   }
   t.is(lastByShard.size, 4, 'the records span all four shards');
 
-  const deliveries = new Deliveries();
   const checkpoints = new Map<string, string>();
-  const system = await createSystem({
-    streamName: stream,
-    appName: app,
-    consumer: fixture('recording-consumer.mjs', { channel: deliveries.channelName }),
-    ...services.aws.clientOptions,
-    lease: { failoverMs: 6_000 },
-    processors: { concurrency: 2 },
-  });
+  const { system, deliveries, stop } = await startRecordingSystem(t, aws, { stream, app }, { lease: { failoverMs: 6_000 }, processors: { concurrency: 2 } });
   // subscribing after `await createSystem` must still see the start-up events
   const acquired: string[] = [];
   const started: string[] = [];
@@ -43,8 +29,7 @@ test.serial('4 shards, 20 000 records: every record handled in shard order, chec
     await deliveries.waitFor(() => deliveries.count >= 20_000);
     await deliveries.waitFor(() => [...lastByShard].every(([s, seq]) => checkpoints.get(s) === seq), 15_000, 'final checkpoints');
   } finally {
-    await system.stop();
-    deliveries.close();
+    await stop();
   }
 
   t.deepEqual([...acquired].sort(), [...lastByShard.keys()].sort(), 'lease:acquired once per shard');
@@ -60,7 +45,7 @@ test.serial('4 shards, 20 000 records: every record handled in shard order, chec
   const bodies = deliveries.bodies().map((b) => JSON.parse(b).i as number);
   t.deepEqual([...new Set(bodies)].sort((a, b) => a - b), Array.from({ length: 20_000 }, (_, i) => i), 'payloads arrive intact');
 
-  const leases = await services.leaseTable(app).scan();
+  const leases = await aws.leaseTable(app).scan();
   t.is(leases.length, 4);
   for (const lease of leases) {
     t.is(lease.checkpoint, lastByShard.get(lease.leaseKey), `${lease.leaseKey} checkpoint is its last sequence number`);

@@ -1,15 +1,10 @@
 import test from 'ava';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ErrorCodes, KinesisClientError, createSystem, type SystemOptions } from '@kinesis-client/core';
-import { createStream, fixture, startServices, uniqueName, type Services } from './helpers/local.js';
+import { createStream, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
+import { fixture } from './helpers/recording.js';
 
-let services: Services;
-test.before(async () => {
-  services = await startServices();
-});
-test.after.always(async () => {
-  await services?.stop();
-});
+const aws = withLocalAws(test);
 
 const valid = (): SystemOptions => ({
   streamName: 'never-contacted',
@@ -81,14 +76,14 @@ const live = (overrides: Partial<SystemOptions>): SystemOptions => ({
   streamName: 'x',
   appName: uniqueName('app'),
   consumer: fixture('recording-consumer.mjs'),
-  ...services.aws.clientOptions,
+  ...aws.clientOptions,
   processors: { concurrency: 1 },
   shardHosts: { threads: 1 },
   ...overrides,
 });
 
 async function tableNames(): Promise<string[]> {
-  return (await services.dynamodb.send(new ListTablesCommand({}))).TableNames ?? [];
+  return (await aws.dynamodb.send(new ListTablesCommand({}))).TableNames ?? [];
 }
 
 test.serial('a stream that does not exist -> STREAM_NOT_FOUND at start, no lease table made', async (t) => {
@@ -101,7 +96,7 @@ test.serial('a stream that does not exist -> STREAM_NOT_FOUND at start, no lease
 
 test.serial('fan-out where Kinesis has no stream consumers (kinesalite) -> STREAM_CONSUMER_FAILED at start, no lease table made', async (t) => {
   const stream = uniqueName('no-efo');
-  await createStream(services.kinesis, stream, 1);
+  await createStream(aws.kinesis, stream, 1);
   const options = live({ streamName: stream, retrieval: { mode: 'fanout', consumerName: 'efo' } });
   const error = await t.throwsAsync(createSystem(options), { instanceOf: KinesisClientError });
   t.is(error!.code, 'STREAM_CONSUMER_FAILED');
@@ -111,7 +106,7 @@ test.serial('fan-out where Kinesis has no stream consumers (kinesalite) -> STREA
 
 test.serial('start-up failures of the consumer module have their own codes', async (t) => {
   const stream = uniqueName('consumer');
-  await createStream(services.kinesis, stream, 1);
+  await createStream(aws.kinesis, stream, 1);
   const cases: [string | URL, keyof typeof ErrorCodes][] = [
     [fixture('does-not-exist.mjs'), 'CONSUMER_LOAD_FAILED'],
     ['./no/such/consumer.js', 'CONSUMER_LOAD_FAILED'],

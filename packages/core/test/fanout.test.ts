@@ -3,18 +3,12 @@ import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { ListStreamConsumersCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { aggregate, type SystemOptions } from '@kinesis-client/core';
 import { SHARD_END } from '@kinesis-client/worker/lease';
-import { splitShard } from '../../examples/dist/reshard.js';
-import { createStream, isAscending, jsonRecords, putRecords, sortedSeqs, eventually, startRecordingSystem, startServices, uniqueName, writeCheckpoint, type Services } from './helpers/local.js';
+import { createStream, putRecords, splitShard, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
+import { isAscending, jsonRecords, sortedSeqs, eventually, startRecordingSystem, writeCheckpoint } from './helpers/recording.js';
 
 // kinesis-mock (enhanced fan-out) for Kinesis, dynalite for DynamoDB; kinesis-mock is about 20x
 // slower than kinesalite, so these tests use few records
-let services: Services;
-test.before(async () => {
-  services = await startServices({ kinesis: 'kinesis-mock' });
-});
-test.after.always(async () => {
-  await services?.stop();
-});
+const aws = withLocalAws(test, { kinesis: 'kinesis-mock' });
 
 const quick = {
   lease: { failoverMs: 6_000 },
@@ -23,15 +17,15 @@ const quick = {
   batchers: { batchSize: 50, backoff: { baseMs: 5, maxMs: 20 } },
 } satisfies Partial<SystemOptions>;
 
-function start(stream: string, app: string, consumerName: string, options: Partial<SystemOptions> = {}, query: Record<string, string | number> = {}) {
+function start(t: ExecutionContext, stream: string, app: string, consumerName: string, options: Partial<SystemOptions> = {}, query: Record<string, string | number> = {}) {
   const { retrieval, ...rest } = options;
-  const fanout = { mode: 'fanout', consumerName, ...services.aws.fanout, ...(retrieval as object) } as const;
-  return startRecordingSystem(services, { stream, app }, { ...quick, ...rest, retrieval: fanout }, query);
+  const fanout = { mode: 'fanout', consumerName, ...aws.fanout, ...(retrieval as object) } as const;
+  return startRecordingSystem(t, aws, { stream, app }, { ...quick, ...rest, retrieval: fanout }, query);
 }
 
 async function consumers(stream: string) {
-  const { StreamDescriptionSummary } = await services.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
-  const { Consumers } = await services.kinesis.send(new ListStreamConsumersCommand({ StreamARN: StreamDescriptionSummary!.StreamARN! }));
+  const { StreamDescriptionSummary } = await aws.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
+  const { Consumers } = await aws.kinesis.send(new ListStreamConsumersCommand({ StreamARN: StreamDescriptionSummary!.StreamARN! }));
   return Consumers ?? [];
 }
 
@@ -45,11 +39,11 @@ const byShard = (put: { shardId: string; sequenceNumber: string }[]) => {
 test.serial('registers the stream consumer once, ACTIVE, and every later createSystem reuses it', async (t) => {
   const stream = uniqueName('fanout-reg');
   const app = uniqueName('app');
-  await createStream(services.kinesis, stream, 1);
+  await createStream(aws.kinesis, stream, 1);
   t.deepEqual(await consumers(stream), [], 'no consumer before the first createSystem');
 
   // two workers of one application starting together: one registers, the other finds it
-  const [a, b] = await Promise.all([start(stream, app, 'billing'), start(stream, app, 'billing')]);
+  const [a, b] = await Promise.all([start(t, stream, app, 'billing'), start(t, stream, app, 'billing')]);
   const firstArn = a.system.consumerArn;
   try {
     t.truthy(firstArn);
@@ -57,7 +51,7 @@ test.serial('registers the stream consumer once, ACTIVE, and every later createS
   } finally {
     await Promise.all([a.stop(), b.stop()]);
   }
-  const again = await start(stream, app, 'billing');
+  const again = await start(t, stream, app, 'billing');
   await again.stop();
   t.is(again.system.consumerArn, firstArn, 'a later createSystem reuses the consumer');
 
@@ -71,12 +65,12 @@ test.serial('registers the stream consumer once, ACTIVE, and every later createS
 test.serial('delivers every record in shard order through SubscribeToShard, never polling', async (t) => {
   const stream = uniqueName('fanout-order');
   const app = uniqueName('app');
-  await createStream(services.kinesis, stream, 2);
-  const put = await putRecords(services.kinesis, stream, jsonRecords(60, { keys: 16 }));
+  await createStream(aws.kinesis, stream, 2);
+  const put = await putRecords(aws.kinesis, stream, jsonRecords(60, { keys: 16 }));
   const expected = byShard(put);
   t.is(expected.size, 2, 'the records span both shards');
 
-  const run = await start(stream, app, 'ordered');
+  const run = await start(t, stream, app, 'ordered');
   // any GetRecords from this system would fail and be counted: fan-out must not make one
   const polls = await run.system.faults.failCalls({ command: 'GetRecords', error: 'InternalFailureException', times: 1_000 });
   try {
@@ -94,24 +88,24 @@ test.serial('delivers every record in shard order through SubscribeToShard, neve
     t.deepEqual(delivered.get(shardId), seqs, `${shardId}: exactly what was put, once`);
   }
   t.deepEqual(run.errors, []);
-  const leases = await services.leaseTable(app).scan();
+  const leases = await aws.leaseTable(app).scan();
   for (const lease of leases) t.is(lease.checkpoint, expected.get(lease.leaseKey)!.at(-1), `${lease.leaseKey} checkpointed at its last record`);
 });
 
 test.serial('resubscriptions in the middle (renewals, and failed SubscribeToShard calls) lose and repeat nothing', async (t) => {
   const stream = uniqueName('fanout-resub');
   const app = uniqueName('app');
-  await createStream(services.kinesis, stream, 1);
+  await createStream(aws.kinesis, stream, 1);
   // a subscription renewed every 5 s (the least Kinesis allows between two) instead of the service's 5 minutes
-  const run = await start(stream, app, 'renewing', { retrieval: { mode: 'fanout', consumerName: 'renewing', subscriptionMs: 5_000 } });
+  const run = await start(t, stream, app, 'renewing', { retrieval: { mode: 'fanout', consumerName: 'renewing', subscriptionMs: 5_000 } });
   const put: { shardId: string; sequenceNumber: string }[] = [];
   try {
-    put.push(...(await putRecords(services.kinesis, stream, jsonRecords(10, { tag: 'before' }))));
+    put.push(...(await putRecords(aws.kinesis, stream, jsonRecords(10, { tag: 'before' }))));
     await run.deliveries.waitFor(() => run.deliveries.count >= 10);
     const fault = await run.system.faults.failCalls({ command: 'SubscribeToShard', error: 'InternalFailureException', times: 2 });
     // keep producing across several renewals and the two failed ones
     for (let round = 0; round < 5; round++) {
-      put.push(...(await putRecords(services.kinesis, stream, jsonRecords(6, { offset: 10 + round * 6, tag: 'during' }))));
+      put.push(...(await putRecords(aws.kinesis, stream, jsonRecords(6, { offset: 10 + round * 6, tag: 'during' }))));
       await new Promise((r) => setTimeout(r, 1_000));
     }
     await run.deliveries.waitFor(() => run.deliveries.count >= 40);
@@ -137,13 +131,13 @@ test.serial('resubscriptions in the middle (renewals, and failed SubscribeToShar
 async function pausedAndResumed(t: ExecutionContext, name: string, retrieval: Record<string, number>, perRound: number, data?: Uint8Array) {
   const stream = uniqueName(`fanout-${name}`);
   const app = uniqueName('app');
-  await createStream(services.kinesis, stream, 1);
-  const run = await start(stream, app, name, { batchers: { batchSize: 2 }, retrieval: { mode: 'fanout', consumerName: name, ...retrieval } }, { delayMs: 150 });
+  await createStream(aws.kinesis, stream, 1);
+  const run = await start(t, stream, app, name, { batchers: { batchSize: 2 }, retrieval: { mode: 'fanout', consumerName: name, ...retrieval } }, { delayMs: 150 });
   const put: { shardId: string; sequenceNumber: string }[] = [];
   try {
     for (let round = 0; round < 4; round++) {
       const records = jsonRecords(perRound, { offset: round * perRound }).map((r) => (data ? { ...r, Data: data } : r));
-      put.push(...(await putRecords(services.kinesis, stream, records)));
+      put.push(...(await putRecords(aws.kinesis, stream, records)));
       await new Promise((r) => setTimeout(r, 700));
     }
     await run.deliveries.waitFor(() => run.deliveries.count >= 4 * perRound);
@@ -169,9 +163,9 @@ test.serial('large records: the subscription is dropped at maxBufferedBytes too,
 test.serial('a split: the parent is read to its end, checkpointed at SHARD_END, and only then are its children read', async (t) => {
   const stream = uniqueName('fanout-split');
   const app = uniqueName('app');
-  await createStream(services.kinesis, stream, 1);
+  await createStream(aws.kinesis, stream, 1);
   // kinesis-mock never ends a closed shard's subscription, so its end is found at a renewal: renew often
-  const run = await start(stream, app, 'splitting', {
+  const run = await start(t, stream, app, 'splitting', {
     lease: { failoverMs: 6_000, takeIntervalMs: 500 },
     retrieval: { mode: 'fanout', consumerName: 'splitting', subscriptionMs: 5_000 },
   });
@@ -180,10 +174,10 @@ test.serial('a split: the parent is read to its end, checkpointed at SHARD_END, 
   const put: { shardId: string; sequenceNumber: string }[] = [];
   let children: string[] = [];
   try {
-    put.push(...(await putRecords(services.kinesis, stream, jsonRecords(12, { tag: 'parent' }))));
+    put.push(...(await putRecords(aws.kinesis, stream, jsonRecords(12, { tag: 'parent' }))));
     await run.deliveries.waitFor(() => run.deliveries.count >= 12);
-    children = (await splitShard(services.kinesis, stream, 'shardId-000000000000')).map((s) => s.ShardId!);
-    put.push(...(await putRecords(services.kinesis, stream, jsonRecords(12, { offset: 12, tag: 'child' }))));
+    children = (await splitShard(aws.kinesis, stream, 'shardId-000000000000')).map((s) => s.ShardId!);
+    put.push(...(await putRecords(aws.kinesis, stream, jsonRecords(12, { offset: 12, tag: 'child' }))));
     await run.deliveries.waitFor(() => run.deliveries.count >= 24, 90_000);
   } finally {
     await run.stop();
@@ -198,7 +192,7 @@ test.serial('a split: the parent is read to its end, checkpointed at SHARD_END, 
   for (const child of children) t.true(order.indexOf(child) > lastParent, `${child} after the parent's last batch`);
   const parentCheckpoints = checkpoints.filter(([s]) => s === 'shardId-000000000000').map(([, seq]) => seq);
   t.deepEqual(parentCheckpoints.slice(-2), [expected.get('shardId-000000000000')!.at(-1), SHARD_END], 'the parent: its last record, then SHARD_END');
-  const lease = (await services.leaseTable(app).scan()).find((l) => l.leaseKey === 'shardId-000000000000');
+  const lease = (await aws.leaseTable(app).scan()).find((l) => l.leaseKey === 'shardId-000000000000');
   t.is(lease?.checkpoint, SHARD_END);
   t.deepEqual([...(lease?.childShardIds ?? [])].sort(), [...children].sort(), 'the parent lease names its children');
 });
@@ -206,23 +200,23 @@ test.serial('a split: the parent is read to its end, checkpointed at SHARD_END, 
 test.serial('KPL aggregates through fan-out: user records with sub-sequence numbers, and a checkpoint inside an aggregate resumes at the next one', async (t) => {
   const stream = uniqueName('fanout-kpl');
   const app = uniqueName('app');
-  await createStream(services.kinesis, stream, 1);
+  await createStream(aws.kinesis, stream, 1);
   const enc = new TextEncoder();
   const users = (a: number) => Array.from({ length: 8 }, (_, i) => ({ partitionKey: `pk-${a}-${i}`, data: enc.encode(`a${a}-u${i}`) }));
-  const put = await putRecords(services.kinesis, stream, [aggregate(users(0)), { PartitionKey: 'plain', Data: enc.encode('plain') }, aggregate(users(1))]);
-  const first = await start(stream, app, 'kpl');
+  const put = await putRecords(aws.kinesis, stream, [aggregate(users(0)), { PartitionKey: 'plain', Data: enc.encode('plain') }, aggregate(users(1))]);
+  const first = await start(t, stream, app, 'kpl');
   try {
     await first.deliveries.waitFor(() => first.deliveries.bodies().length >= 17);
     t.deepEqual(first.deliveries.bodies(), [...users(0).map((_, i) => `a0-u${i}`), 'plain', ...users(1).map((_, i) => `a1-u${i}`)]);
     t.deepEqual(first.deliveries.batches.flatMap((b) => b.subSequenceNumbers), [0, 1, 2, 3, 4, 5, 6, 7, 0, 0, 1, 2, 3, 4, 5, 6, 7]);
-    const leases = services.leaseTable(app);
+    const leases = aws.leaseTable(app);
     await eventually(async () => ((await leases.scan())[0]?.checkpointSubSequenceNumber === 7 ? true : undefined), 20_000, 'checkpoint at the last aggregate\'s last user record');
   } finally {
     await first.stop();
   }
   // as a worker that stopped after user record 3 of the first aggregate would have left it
-  await writeCheckpoint(services, app, 'shardId-000000000000', put[0]!.sequenceNumber, 3);
-  const second = await start(stream, app, 'kpl');
+  await writeCheckpoint(aws, app, 'shardId-000000000000', put[0]!.sequenceNumber, 3);
+  const second = await start(t, stream, app, 'kpl');
   try {
     await second.deliveries.waitFor(() => second.deliveries.bodies().length >= 13);
     t.deepEqual(second.deliveries.bodies(), [...[4, 5, 6, 7].map((i) => `a0-u${i}`), 'plain', ...users(1).map((_, i) => `a1-u${i}`)], 'from user record 4 on, nothing before it');
@@ -273,15 +267,15 @@ async function relay(target: string) {
 test.serial('a subscription that goes silent is dropped by the watchdog and renewed, losing nothing', async (t) => {
   const stream = uniqueName('fanout-silent');
   const app = uniqueName('app');
-  await createStream(services.kinesis, stream, 1);
-  const proxy = await relay(services.aws.fanout!.endpoint);
-  const run = await start(stream, app, 'watched', { retrieval: { mode: 'fanout', consumerName: 'watched', endpoint: proxy.endpoint, watchdogMs: 4_000 } });
+  await createStream(aws.kinesis, stream, 1);
+  const proxy = await relay(aws.fanout!.endpoint);
+  const run = await start(t, stream, app, 'watched', { retrieval: { mode: 'fanout', consumerName: 'watched', endpoint: proxy.endpoint, watchdogMs: 4_000 } });
   const put: { shardId: string; sequenceNumber: string }[] = [];
   try {
-    put.push(...(await putRecords(services.kinesis, stream, jsonRecords(8, { tag: 'before' }))));
+    put.push(...(await putRecords(aws.kinesis, stream, jsonRecords(8, { tag: 'before' }))));
     await run.deliveries.waitFor(() => run.deliveries.count >= 8);
     t.true(proxy.silence() >= 1, 'the subscription\'s connection went silent');
-    put.push(...(await putRecords(services.kinesis, stream, jsonRecords(8, { offset: 8, tag: 'after' }))));
+    put.push(...(await putRecords(aws.kinesis, stream, jsonRecords(8, { offset: 8, tag: 'after' }))));
     await run.deliveries.waitFor(() => run.deliveries.count >= 16, 60_000);
     const [status] = await run.system.status();
     t.true((status?.subscriptions ?? 0) >= 2, `subscribed again (${status?.subscriptions} subscriptions)`);

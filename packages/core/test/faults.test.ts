@@ -1,17 +1,12 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Inspection, SupervisionNode, SystemOptions } from '@kinesis-client/core';
-import { Deliveries, eventually, isAscending, jsonRecords, putRecords, sortedSeqs, startRecordingSystem, startServices, type Services } from './helpers/local.js';
+import { putRecords, withLocalAws } from '@kinesis-client/examples/testing';
+import { Deliveries, eventually, isAscending, jsonRecords, sortedSeqs, startRecordingSystem } from './helpers/recording.js';
 
-let services: Services;
-test.before(async () => {
-  services = await startServices();
-});
-test.after.always(async () => {
-  await services?.stop();
-});
+const aws = withLocalAws(test);
 
 const fast = {
   batchers: { batchSize: 100, backoff: { baseMs: 5, maxMs: 20 } },
@@ -19,8 +14,8 @@ const fast = {
   retrieval: { idleMs: 100 },
 } satisfies Partial<SystemOptions>;
 
-const start = (shards: number, options: Partial<SystemOptions> = {}, consumerQuery: Record<string, string | number> = {}) =>
-  startRecordingSystem(services, shards, { ...fast, ...options }, consumerQuery);
+const start = (t: ExecutionContext, shards: number, options: Partial<SystemOptions> = {}, consumerQuery: Record<string, string | number> = {}) =>
+  startRecordingSystem(t, aws, shards, { ...fast, ...options }, consumerQuery);
 
 function find(node: SupervisionNode, id: string): SupervisionNode | undefined {
   if (node.id === id) return node;
@@ -45,13 +40,13 @@ function checkComplete(t: { true: Function; deepEqual: Function }, deliveries: D
 }
 
 test.serial('inspect() shows the live tree; crashActor restarts the reader alone, or the lease actor and its reader', async (t) => {
-  const run = await start(2, { shardHosts: { threads: 1 } });
+  const run = await start(t, 2, { shardHosts: { threads: 1 } });
   const crashed: string[] = [];
   const restarted: string[] = [];
   run.system.events.on('actor:crashed', (e) => crashed.push(e.id));
   run.system.events.on('actor:restarted', (e) => restarted.push(e.id));
   try {
-    await putRecords(services.kinesis, run.stream, jsonRecords(200));
+    await putRecords(aws.kinesis, run.stream, jsonRecords(200));
     await run.deliveries.waitFor(() => run.deliveries.count >= 200);
     const before = await run.system.inspect();
     t.is(before.tree.id, 'root');
@@ -87,7 +82,7 @@ test.serial('inspect() shows the live tree; crashActor restarts the reader alone
     t.is(find(afterLease.tree, `${shard}/reader`)!.incarnation, reader0.incarnation + 2, 'a lease actor crash restarts the reader after it');
     t.deepEqual(crashed, [`${shard}/reader`, `${shard}/lease`]);
 
-    const put = await putRecords(services.kinesis, run.stream, jsonRecords(200, { offset: 200 }));
+    const put = await putRecords(aws.kinesis, run.stream, jsonRecords(200, { offset: 200 }));
     await run.deliveries.waitFor(() => new Set(run.deliveries.byShard().get(shardId)).size >= put.filter((p) => p.shardId === shardId).length + 1);
     t.false(await run.system.faults.crashActor('shardId-999999999999', 'reader'), 'no such shard here');
     t.false(await run.system.faults.crashActor({ streamName: `${run.stream}-other`, shardId }, 'reader'), 'that shard id, of another stream');
@@ -101,9 +96,9 @@ test.serial('inspect() shows the live tree; crashActor restarts the reader alone
 
 for (const how of ['terminate', 'exit', 'throw', 'oom'] as const) {
   test.serial(`a shard-host thread that dies (${how}) is replaced; its shards resume from their checkpoints on the new thread`, async (t) => {
-    const run = await start(2, { shardHosts: { threads: 1, resourceLimits: { maxOldGenerationSizeMb: 128 } } });
+    const run = await start(t, 2, { shardHosts: { threads: 1, resourceLimits: { maxOldGenerationSizeMb: 128 } } });
     try {
-      const first = await putRecords(services.kinesis, run.stream, jsonRecords(400));
+      const first = await putRecords(aws.kinesis, run.stream, jsonRecords(400));
       await run.deliveries.waitFor(() => run.deliveries.count >= 400);
       const before = await run.system.inspect();
       const shardId = first[0]!.shardId;
@@ -111,7 +106,7 @@ for (const how of ['terminate', 'exit', 'throw', 'oom'] as const) {
       await eventually(async () => ((await run.system.inspect()).shards.every((s) => s.checkpoint !== 'TRIM_HORIZON') ? true : undefined));
       const killedAt = Date.now();
       t.true(await run.system.faults.killThread(shardId, how));
-      const second = await putRecords(services.kinesis, run.stream, jsonRecords(400, { offset: 400 }));
+      const second = await putRecords(aws.kinesis, run.stream, jsonRecords(400, { offset: 400 }));
       await run.deliveries.waitFor(() => new Set(run.deliveries.byShard().get(shardId)).size > first.filter((p) => p.shardId === shardId).length, 30_000);
       t.log(`${how}: first record on the new thread ${Date.now() - killedAt} ms after the kill`);
       await run.deliveries.waitFor(() => new Set([...run.deliveries.byShard().values()].flat()).size >= 800, 30_000);
@@ -128,11 +123,11 @@ for (const how of ['terminate', 'exit', 'throw', 'oom'] as const) {
 
 test.serial('a consumer pool thread that dies mid-batch fails that batch only; it is retried and nothing is lost', async (t) => {
   const marker = join(mkdtempSync(join(tmpdir(), 'kc-')), 'exited');
-  const run = await start(2, {}, { exitMarker: marker });
+  const run = await start(t, 2, {}, { exitMarker: marker });
   const died: boolean[] = [];
   run.system.events.on('batch:failed', (e) => died.push(e.poolDied));
   try {
-    const put = await putRecords(services.kinesis, run.stream, jsonRecords(1_000));
+    const put = await putRecords(aws.kinesis, run.stream, jsonRecords(1_000));
     await run.deliveries.waitFor(() => new Set([...run.deliveries.byShard().values()].flat()).size >= 1_000);
     t.true(died.includes(true), 'batch:failed with poolDied');
     const diedOn = readFileSync(marker, 'utf8');
@@ -146,13 +141,13 @@ test.serial('a consumer pool thread that dies mid-batch fails that batch only; i
 
 test.serial('failCalls on UpdateItem during checkpoints: retried, the lease is kept, no checkpoint ever passes unhandled records', async (t) => {
   // a slightly slow consumer spreads the checkpoints out, so the watcher sees many of them
-  const run = await start(2, { lease: { checkpointIntervalMs: 0 } }, { delayMs: 10 });
+  const run = await start(t, 2, { lease: { checkpointIntervalMs: 0 } }, { delayMs: 10 });
   const lost: string[] = [];
   run.system.events.on('lease:lost', (e) => lost.push(e.shardId));
   try {
     const rule = await run.system.faults.failCalls({ command: 'UpdateItem', error: 'ProvisionedThroughputExceededException', times: 15 });
-    const producing = putRecords(services.kinesis, run.stream, jsonRecords(3_000));
-    const leases = services.leaseTable(run.app);
+    const producing = putRecords(aws.kinesis, run.stream, jsonRecords(3_000));
+    const leases = aws.leaseTable(run.app);
     const violations: string[] = [];
     const observed = new Set<string>();
     let done = false;
@@ -186,10 +181,10 @@ test.serial('failCalls on UpdateItem during checkpoints: retried, the lease is k
 });
 
 test.serial('failCalls on GetRecords: the reader backs off and carries on; arguments are checked', async (t) => {
-  const run = await start(1);
+  const run = await start(t, 1);
   try {
     const rule = await run.system.faults.failCalls({ command: 'GetRecords', error: 'ProvisionedThroughputExceededException', times: 4 });
-    const put = await putRecords(services.kinesis, run.stream, jsonRecords(300));
+    const put = await putRecords(aws.kinesis, run.stream, jsonRecords(300));
     await run.deliveries.waitFor(() => run.deliveries.count >= 300);
     t.is(rule.remaining, 0);
     checkComplete(t, run.deliveries, put);
@@ -201,7 +196,7 @@ test.serial('failCalls on GetRecords: the reader backs off and carries on; argum
 });
 
 test.serial('escalation past the root stops the system gracefully, leases released, with a fatal event', async (t) => {
-  const run = await start(2, {
+  const run = await start(t, 2, {
     shardHosts: { threads: 1 },
     supervision: { shardHosts: { maxRestarts: 0 }, root: { maxRestarts: 0 } },
   });
@@ -212,7 +207,7 @@ test.serial('escalation past the root stops the system gracefully, leases releas
   run.system.events.on('fatal', (e) => fatal.push(e.error));
   run.system.events.on('stopped', () => (stopped = true));
   try {
-    await putRecords(services.kinesis, run.stream, jsonRecords(100));
+    await putRecords(aws.kinesis, run.stream, jsonRecords(100));
     await run.deliveries.waitFor(() => run.deliveries.count >= 100);
     const shardId = (await run.system.inspect()).shards[0]!.shardId;
     t.true(await run.system.faults.killThread(shardId));
@@ -220,7 +215,7 @@ test.serial('escalation past the root stops the system gracefully, leases releas
     t.deepEqual(escalated, ['shard-hosts/shard-host-0', 'root/shard-hosts']);
     t.is(fatal.length, 1);
     t.is((fatal[0] as { code?: string }).code, 'RESTART_LIMIT_EXCEEDED');
-    const leases = await services.leaseTable(run.app).scan();
+    const leases = await aws.leaseTable(run.app).scan();
     t.true(leases.every((l) => l.leaseOwner === undefined), 'no lease is left owned');
   } finally {
     await run.stop();
@@ -228,9 +223,9 @@ test.serial('escalation past the root stops the system gracefully, leases releas
 });
 
 test.serial('a reader restarted while its batch is still in the pool waits for it: a shard never has two batches running', async (t) => {
-  const run = await start(1, { processors: { concurrency: 2 }, batchers: { batchSize: 50, backoff: { baseMs: 5, maxMs: 20 } } }, { delayMs: 600 });
+  const run = await start(t, 1, { processors: { concurrency: 2 }, batchers: { batchSize: 50, backoff: { baseMs: 5, maxMs: 20 } } }, { delayMs: 600 });
   try {
-    const put = await putRecords(services.kinesis, run.stream, jsonRecords(300));
+    const put = await putRecords(aws.kinesis, run.stream, jsonRecords(300));
     await run.deliveries.waitFor(() => run.deliveries.batches.length >= 1);
     // the second batch is in the pool now, for 600 ms
     await new Promise((r) => setTimeout(r, 200));
@@ -247,11 +242,11 @@ test.serial('a reader restarted while its batch is still in the pool waits for i
 });
 
 test.serial('more shards with a batch in flight than the pool has threads: batches wait their turn, none is rejected', async (t) => {
-  const run = await start(6, { processors: { concurrency: 1 } }, { delayMs: 100 });
+  const run = await start(t, 6, { processors: { concurrency: 1 } }, { delayMs: 100 });
   const failed: string[] = [];
   run.system.events.on('batch:failed', (e) => failed.push(e.error.message));
   try {
-    const put = await putRecords(services.kinesis, run.stream, jsonRecords(1_200));
+    const put = await putRecords(aws.kinesis, run.stream, jsonRecords(1_200));
     await run.deliveries.waitFor(() => new Set([...run.deliveries.byShard().values()].flat()).size >= 1_200, 60_000);
     t.deepEqual(failed, []);
     t.is([...run.deliveries.byShard().values()].flat().length, 1_200, 'each once');

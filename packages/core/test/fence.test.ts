@@ -1,13 +1,8 @@
 import test from 'ava';
-import { eventually, jsonRecords, putRecords, startRecordingSystem, startServices, type Services, type SystemRun } from './helpers/local.js';
+import { putRecords, withLocalAws } from '@kinesis-client/examples/testing';
+import { eventually, jsonRecords, startRecordingSystem, type SystemRun } from './helpers/recording.js';
 
-let services: Services;
-test.before(async () => {
-  services = await startServices();
-});
-test.after.always(async () => {
-  await services?.stop();
-});
+const aws = withLocalAws(test);
 
 const FAILOVER_MS = 4_000;
 // renewals far apart, so the time a worker notices on its own that renewals fail is far from the fence
@@ -18,13 +13,13 @@ test.serial('a worker whose lease writes fail stops starting batches before anot
   // slowish batches, so worker A is always about to start another one
   const query = { delayMs: 150 };
   const options = { lease, retrieval: { idleMs: 100 }, batchers: { batchSize: 10 }, processors: { concurrency: 2 }, shardHosts: { threads: 1 } };
-  const a: SystemRun = await startRecordingSystem(services, shards, { ...options, workerId: 'A' }, query);
+  const a: SystemRun = await startRecordingSystem(t, aws, shards, { ...options, workerId: 'A' }, query);
   let b: SystemRun | undefined;
   const produced: string[] = [];
   let producing = true;
   const producer = (async () => {
     for (let i = 0; producing; i++) {
-      produced.push(...(await putRecords(services.kinesis, a.stream, jsonRecords(10, { offset: i * 10 }))).map((p) => p.sequenceNumber));
+      produced.push(...(await putRecords(aws.kinesis, a.stream, jsonRecords(10, { offset: i * 10 }))).map((p) => p.sequenceNumber));
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
@@ -32,7 +27,7 @@ test.serial('a worker whose lease writes fail stops starting batches before anot
   a.system.events.on('error', (e) => (e.error as { code?: string }).code === 'LEASE_EXPIRED' && expired.push(e));
   try {
     await a.deliveries.waitFor(() => a.deliveries.byShard().size === shards, 20_000, 'A handling both shards');
-    b = await startRecordingSystem(services, { stream: a.stream, app: a.app }, { ...options, workerId: 'B' }, query);
+    b = await startRecordingSystem(t, aws, { stream: a.stream, app: a.app }, { ...options, workerId: 'B' }, query);
     // A can no longer renew or checkpoint: DynamoDB answers every UpdateItem with an error
     await a.system.faults.failCalls({ command: 'UpdateItem', error: 'InternalServerError', times: 1_000_000 });
     const bRun = b;

@@ -5,40 +5,32 @@
  * end in handleBatch) and the lease table.
  */
 import test, { type ExecutionContext } from 'ava';
-import { CountingProducer, type Produced } from '../../examples/dist/counting-producer.js';
-import { createStream, startServices, uniqueName, type Services } from './helpers/local.js';
+import { CountingProducer, createStream, uniqueName, withLocalAws, type Produced } from '@kinesis-client/examples/testing';
 import { Cluster, type WorkerSpec } from './helpers/workers.js';
 
 const FAILOVER_MS = 3_000;
 
-let services: Services;
-test.before(async () => {
-  services = await startServices();
-});
-test.after.always(async () => {
-  await services?.stop();
-});
+const aws = withLocalAws(test);
 
 async function setUp(
-  t: { teardown(fn: () => Promise<void>): void },
+  t: ExecutionContext,
   shards: number,
   spec: Partial<WorkerSpec>,
   producing: ConstructorParameters<typeof CountingProducer>[2],
   failoverMs = FAILOVER_MS,
 ) {
   const streamName = uniqueName('handoff');
-  await createStream(services.kinesis, streamName, shards);
+  await createStream(aws.kinesis, streamName, shards);
   const appName = `${streamName}-app`;
   const cluster = new Cluster(
-    { streamName, appName, clientOptions: services.aws.clientOptions, lease: { failoverMs }, retrieval: { idleMs: 250 }, ...spec },
-    services.leaseTable(appName),
+    t,
+    { streamName, appName, clientOptions: aws.clientOptions, lease: { failoverMs }, retrieval: { idleMs: 250 }, ...spec },
+    aws.leaseTable(appName),
   );
-  const producer = new CountingProducer(services.kinesis, streamName, producing);
+  const producer = new CountingProducer(aws.kinesis, streamName, producing);
   producer.start();
-  t.teardown(async () => {
-    await producer.stop();
-    await cluster.close();
-  });
+  // before the cluster is killed (teardowns run last first)
+  t.teardown(() => producer.stop().then(() => undefined));
   /** Stops producing; resolves once every produced record was handled by someone. */
   const drain = async (timeoutMs: number): Promise<Produced[]> => {
     const produced = await producer.stop();

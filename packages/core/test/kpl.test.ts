@@ -1,15 +1,10 @@
 import test from 'ava';
 import { ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { aggregate, type SystemOptions } from '@kinesis-client/core';
-import { eventually, putRecords, startRecordingSystem, startServices, writeCheckpoint, type Services, type SystemRun } from './helpers/local.js';
+import { putRecords, withLocalAws } from '@kinesis-client/examples/testing';
+import { eventually, startRecordingSystem, writeCheckpoint, type SystemRun } from './helpers/recording.js';
 
-let services: Services;
-test.before(async () => {
-  services = await startServices();
-});
-test.after.always(async () => {
-  await services?.stop();
-});
+const aws = withLocalAws(test);
 
 const enc = new TextEncoder();
 const options: Partial<SystemOptions> = { batchers: { batchSize: 7, backoff: { baseMs: 5, maxMs: 20 } }, retrieval: { idleMs: 200 } };
@@ -21,7 +16,7 @@ const PER_AGGREGATE = 25;
  * into the other shard, which consumers must drop.
  */
 async function produce(run: SystemRun) {
-  const shards = (await services.kinesis.send(new ListShardsCommand({ StreamName: run.stream }))).Shards!;
+  const shards = (await aws.kinesis.send(new ListShardsCommand({ StreamName: run.stream }))).Shards!;
   const expected: { body: string; shardId: string }[] = [];
   const entries: { PartitionKey: string; ExplicitHashKey?: string; Data: Uint8Array }[] = [];
   shards.forEach((shard, s) => {
@@ -40,12 +35,12 @@ async function produce(run: SystemRun) {
     entries.push(corrupt);
     expected.push({ body: new TextDecoder().decode(corrupt.Data), shardId: shard.ShardId! });
   });
-  const put = await putRecords(services.kinesis, run.stream, entries);
+  const put = await putRecords(aws.kinesis, run.stream, entries);
   return { put, entries, expected };
 }
 
 test.serial('KPL aggregates are expanded in the pool: every user record once, with its sub-sequence number; corrupt ones pass through', async (t) => {
-  const run = await startRecordingSystem(services, 2, options);
+  const run = await startRecordingSystem(t, aws, 2, options);
   try {
     const { put, expected } = await produce(run);
     await run.deliveries.waitFor(() => run.deliveries.bodies().length >= expected.length);
@@ -65,14 +60,14 @@ test.serial('KPL aggregates are expanded in the pool: every user record once, wi
       t.deepEqual(seen, expected.filter((e) => e.shardId === shardId).map((e) => e.body), `${shardId}: in order`);
     }
     const last = new Map(put.map((p) => [p.shardId, p.sequenceNumber]));
-    await eventually(async () => ((await services.leaseTable(run.app).scan()).every((l) => l.checkpoint === last.get(l.leaseKey)) ? true : undefined), 20_000, 'final checkpoints');
+    await eventually(async () => ((await aws.leaseTable(run.app).scan()).every((l) => l.checkpoint === last.get(l.leaseKey)) ? true : undefined), 20_000, 'final checkpoints');
   } finally {
     await run.stop();
   }
 });
 
 test.serial('a checkpoint inside an aggregate resumes at the next user record; a whole aggregate is checkpointed at its last', async (t) => {
-  const first = await startRecordingSystem(services, 1, options);
+  const first = await startRecordingSystem(t, aws, 1, options);
   let app: string | undefined;
   let stream: string | undefined;
   let aggregateSeq = '';
@@ -84,15 +79,15 @@ test.serial('a checkpoint inside an aggregate resumes at the next user record; a
     // the stream ends with a corrupt aggregate (one plain record): its checkpoint has sub-sequence 0
     const lastAggregate = entries.length - 3;
     aggregateSeq = put[lastAggregate]!.sequenceNumber;
-    const leases = services.leaseTable(app);
+    const leases = aws.leaseTable(app);
     await eventually(async () => ((await leases.scan())[0]!.checkpoint === put[put.length - 1]!.sequenceNumber ? true : undefined), 20_000, 'final checkpoint');
     t.is((await leases.scan())[0]!.checkpointSubSequenceNumber, 0);
   } finally {
     await first.stop();
   }
   // as a worker that stopped after the 10th user record of that aggregate would have left it
-  await writeCheckpoint(services, app!, 'shardId-000000000000', aggregateSeq, 9);
-  const second = await startRecordingSystem(services, { stream: stream!, app: app! }, options);
+  await writeCheckpoint(aws, app!, 'shardId-000000000000', aggregateSeq, 9);
+  const second = await startRecordingSystem(t, aws, { stream: stream!, app: app! }, options);
   try {
     const want = [...Array.from({ length: PER_AGGREGATE - 10 }, (_, i) => `s0-a5-u${i + 10}`), 's0-plain5'];
     await second.deliveries.waitFor(() => second.deliveries.bodies().length >= want.length + 1);
@@ -100,11 +95,11 @@ test.serial('a checkpoint inside an aggregate resumes at the next user record; a
     t.deepEqual(bodies.slice(0, want.length), want, 'from user record 10 of the aggregate on, then what follows it');
     t.is(bodies.length, want.length + 1, 'and the corrupt record after them: nothing before the checkpoint again');
     t.deepEqual(second.deliveries.batches.find((b) => b.bodies[0] === 's0-a5-u10')!.subSequenceNumbers.slice(0, 3), [10, 11, 12]);
-    const leases = services.leaseTable(app);
+    const leases = aws.leaseTable(app);
     await eventually(async () => ((await leases.scan())[0]!.checkpointSubSequenceNumber === 0 ? true : undefined), 20_000, 'checkpoint moved on');
     // a whole aggregate as the last record of a batch: checkpointed at its last user record
     const tail = aggregate(Array.from({ length: 4 }, (_, i) => ({ partitionKey: `t${i}`, explicitHashKey: '7', data: enc.encode(`tail${i}`) })));
-    await putRecords(services.kinesis, stream, [tail]);
+    await putRecords(aws.kinesis, stream, [tail]);
     await second.deliveries.waitFor(() => second.deliveries.bodies().includes('tail3'));
     await eventually(async () => ((await leases.scan())[0]!.checkpointSubSequenceNumber === 3 ? true : undefined), 20_000, 'checkpoint at sub-sequence 3');
   } finally {
@@ -113,20 +108,20 @@ test.serial('a checkpoint inside an aggregate resumes at the next user record; a
 });
 
 test.serial('a Java-written checkpoint at sub-sequence 0 inside an aggregate resumes at user record 1, not after the aggregate', async (t) => {
-  const first = await startRecordingSystem(services, 1, options);
+  const first = await startRecordingSystem(t, aws, 1, options);
   const { app, stream } = first;
   let aggregateSeq = '';
   try {
     const { put, entries, expected } = await produce(first);
     await first.deliveries.waitFor(() => first.deliveries.bodies().length >= expected.length);
     aggregateSeq = put[entries.length - 3]!.sequenceNumber;
-    await eventually(async () => ((await services.leaseTable(app).scan())[0]!.checkpoint === put[put.length - 1]!.sequenceNumber ? true : undefined), 20_000, 'final checkpoint');
+    await eventually(async () => ((await aws.leaseTable(app).scan())[0]!.checkpoint === put[put.length - 1]!.sequenceNumber ? true : undefined), 20_000, 'final checkpoint');
   } finally {
     await first.stop();
   }
   // the Java KCL checkpoints (seq, 0) after the first user record of an aggregate
-  await writeCheckpoint(services, app, 'shardId-000000000000', aggregateSeq, 0);
-  const second = await startRecordingSystem(services, { stream, app }, options);
+  await writeCheckpoint(aws, app, 'shardId-000000000000', aggregateSeq, 0);
+  const second = await startRecordingSystem(t, aws, { stream, app }, options);
   try {
     const want = [...Array.from({ length: PER_AGGREGATE - 1 }, (_, i) => `s0-a5-u${i + 1}`), 's0-plain5'];
     await second.deliveries.waitFor(() => second.deliveries.bodies().length >= want.length + 1);
@@ -138,19 +133,19 @@ test.serial('a Java-written checkpoint at sub-sequence 0 inside an aggregate res
 });
 
 test.serial('a poison aggregate (an explicit hash key that is not a number) is delivered whole and the shard goes on', async (t) => {
-  const run = await startRecordingSystem(services, 2, options);
+  const run = await startRecordingSystem(t, aws, 2, options);
   try {
     const failures: unknown[] = [];
     run.system.events.on('batch:failed', (e) => failures.push(e.error));
     run.system.events.on('actor:crashed', (e) => failures.push(e.error));
-    const shards = (await services.kinesis.send(new ListShardsCommand({ StreamName: run.stream }))).Shards!;
+    const shards = (await aws.kinesis.send(new ListShardsCommand({ StreamName: run.stream }))).Shards!;
     const inside = (BigInt(shards[0]!.HashKeyRange!.StartingHashKey!) + 7n).toString();
     const poison = aggregate([
       { partitionKey: 'first', explicitHashKey: inside, data: enc.encode('poison-0') },
       { partitionKey: 'second', explicitHashKey: 'not-a-number', data: enc.encode('poison-1') },
     ]);
     const after = Array.from({ length: 20 }, (_, i) => ({ PartitionKey: `a${i}`, ExplicitHashKey: inside, Data: enc.encode(`after-${i}`) }));
-    await putRecords(services.kinesis, run.stream, [{ PartitionKey: 'before', ExplicitHashKey: inside, Data: enc.encode('before') }, poison, ...after]);
+    await putRecords(aws.kinesis, run.stream, [{ PartitionKey: 'before', ExplicitHashKey: inside, Data: enc.encode('before') }, poison, ...after]);
     await run.deliveries.waitFor(() => run.deliveries.bodies().includes('after-19'), 30_000, 'the records after the poison one');
     const bodies = run.deliveries.bodies();
     t.deepEqual(bodies.slice(0, 1), ['before']);

@@ -1,26 +1,21 @@
 import test from 'ava';
-import { createStream, eventually, jsonRecords, putRecords, startRecordingSystem, startServices, uniqueName, type Services } from './helpers/local.js';
+import { createStream, putRecords, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
+import { eventually, jsonRecords, startRecordingSystem } from './helpers/recording.js';
 
-let services: Services;
-test.before(async () => {
-  services = await startServices();
-});
-test.after.always(async () => {
-  await services?.stop();
-});
+const aws = withLocalAws(test);
 
 // what a worker that does not hand over (or a Java KCL worker) does: take the lease on its counter
 test.serial('a lease taken from under its owner: the reader stops, nothing is handled until it is ours again, lease:lost, and it is taken back later', async (t) => {
-  const run = await startRecordingSystem(services, 1, { lease: { failoverMs: 3_000 }, retrieval: { idleMs: 200 } });
+  const run = await startRecordingSystem(t, aws, 1, { lease: { failoverMs: 3_000 }, retrieval: { idleMs: 200 } });
   const lost: { reason: string; at: number }[] = [];
   const acquired: { workerId: string; at: number }[] = [];
   const stopped: string[] = [];
   run.system.events.on('lease:lost', (e) => lost.push({ reason: e.reason, at: Date.now() }));
   run.system.events.on('lease:acquired', (e) => acquired.push({ workerId: e.workerId, at: Date.now() }));
   run.system.events.on('shard:stopped', (e) => stopped.push(e.reason));
-  const table = services.leaseTable(run.app);
+  const table = aws.leaseTable(run.app);
   try {
-    const first = await putRecords(services.kinesis, run.stream, jsonRecords(200));
+    const first = await putRecords(aws.kinesis, run.stream, jsonRecords(200));
     const last = first.at(-1)!.sequenceNumber;
     await eventually(async () => ((await table.scan())[0]?.checkpoint === last ? true : undefined), 20_000, 'the first checkpoint');
 
@@ -31,7 +26,7 @@ test.serial('a lease taken from under its owner: the reader stops, nothing is ha
     });
     await eventually(async () => (lost.length > 0 ? true : undefined), 10_000, 'lease:lost');
     t.deepEqual(stopped, ['lost'], 'the shard stopped at once');
-    const second = await putRecords(services.kinesis, run.stream, jsonRecords(100, { offset: 200 }));
+    const second = await putRecords(aws.kinesis, run.stream, jsonRecords(100, { offset: 200 }));
     // the intruder never renews: the owner takes the lease back once it expires, and reads on from the last checkpoint
     await eventually(async () => (acquired.length === 2 ? true : undefined), 20_000, 'the lease taken back');
     const between = run.deliveries.batches.filter((b) => b.startedAt > lost[0]!.at && b.startedAt < acquired[1]!.at);
@@ -53,8 +48,8 @@ test.serial('a lease taken from under its owner: the reader stops, nothing is ha
 test.serial('a live owner that ignores handoff requests keeps its leases while it renews; they are taken once it stops renewing', async (t) => {
   const stream = uniqueName('java');
   const app = uniqueName('app');
-  await createStream(services.kinesis, stream, 2);
-  const table = services.leaseTable(app);
+  await createStream(aws.kinesis, stream, 2);
+  const table = aws.leaseTable(app);
   await table.ensure();
   const keys = ['shardId-000000000000', 'shardId-000000000001'];
   const counters = new Map<string, number>();
@@ -71,11 +66,11 @@ test.serial('a live owner that ignores handoff requests keeps its leases while i
       await new Promise((r) => setTimeout(r, 500));
     }
   })();
-  const run = await startRecordingSystem(services, { stream, app }, { lease: { failoverMs: 3_000, takeIntervalMs: 1_000 }, retrieval: { idleMs: 100 } });
+  const run = await startRecordingSystem(t, aws, { stream, app }, { lease: { failoverMs: 3_000, takeIntervalMs: 1_000 }, retrieval: { idleMs: 100 } });
   const acquired: string[] = [];
   run.system.events.on('lease:acquired', (e) => acquired.push(e.shardId));
   try {
-    const written = await putRecords(services.kinesis, stream, jsonRecords(100));
+    const written = await putRecords(aws.kinesis, stream, jsonRecords(100));
     await eventually(async () => ((await table.scan()).some((l) => l.handoffTo === run.system.workerId) ? true : undefined), 20_000, 'a handoff request');
     // several failoverMs of the owner renewing: the request is never turned into a take
     await new Promise((r) => setTimeout(r, 4 * 3_000));

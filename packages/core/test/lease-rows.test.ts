@@ -5,34 +5,29 @@
 import test from 'ava';
 import { GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { KinesisClientError } from '@kinesis-client/core';
-import { createStream, eventually, jsonRecords, putRecords, startRecordingSystem, startServices, uniqueName, type Services } from './helpers/local.js';
+import { createStream, putRecords, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
+import { eventually, jsonRecords, startRecordingSystem } from './helpers/recording.js';
 
-let services: Services;
-test.before(async () => {
-  services = await startServices();
-});
-test.after.always(async () => {
-  await services?.stop();
-});
+const aws = withLocalAws(test);
 
 const TAKE_INTERVAL_MS = 500;
 
 test.serial('a row whose leaseCounter is not a number: one LEASE_ROW_INVALID error per change of the row, never written; other shards go on', async (t) => {
   const stream = uniqueName('rows');
   const app = uniqueName('app');
-  await createStream(services.kinesis, stream, 2);
-  const table = services.leaseTable(app);
+  await createStream(aws.kinesis, stream, 2);
+  const table = aws.leaseTable(app);
   await table.ensure();
   const bad = 'shardId-000000000001';
-  const write = (item: Record<string, AttributeValue>) => services.dynamodb.send(new PutItemCommand({ TableName: app, Item: item }));
-  const read = async () => (await services.dynamodb.send(new GetItemCommand({ TableName: app, Key: { leaseKey: { S: bad } }, ConsistentRead: true }))).Item;
+  const write = (item: Record<string, AttributeValue>) => aws.dynamodb.send(new PutItemCommand({ TableName: app, Item: item }));
+  const read = async () => (await aws.dynamodb.send(new GetItemCommand({ TableName: app, Key: { leaseKey: { S: bad } }, ConsistentRead: true }))).Item;
   const row = (counter: AttributeValue) => ({ leaseKey: { S: bad }, leaseCounter: counter, checkpoint: { S: 'TRIM_HORIZON' } });
   await write(row({ S: 'abc' }));
 
-  const run = await startRecordingSystem(services, { stream, app }, { lease: { failoverMs: 3_000, takeIntervalMs: TAKE_INTERVAL_MS }, retrieval: { idleMs: 100 } });
+  const run = await startRecordingSystem(t, aws, { stream, app }, { lease: { failoverMs: 3_000, takeIntervalMs: TAKE_INTERVAL_MS }, retrieval: { idleMs: 100 } });
   const invalid = () => run.errors.filter((e): e is KinesisClientError => e instanceof KinesisClientError && e.code === 'LEASE_ROW_INVALID');
   try {
-    const written = await putRecords(services.kinesis, stream, jsonRecords(200));
+    const written = await putRecords(aws.kinesis, stream, jsonRecords(200));
     const good = written.filter((w) => w.shardId !== bad);
     t.true(good.length > 0 && good.length < written.length, 'records on both shards');
     await run.deliveries.waitFor(() => good.every((w) => run.deliveries.byShard().get(w.shardId)?.includes(w.sequenceNumber)), 30_000, 'the good shard');
@@ -67,30 +62,3 @@ test.serial('a row whose leaseCounter is not a number: one LEASE_ROW_INVALID err
   }
 });
 
-// the lease actor's release path: `(to && handoff(to)) || release()`
-test.serial('a withdrawn handoff request: the owner’s handoff fails its condition, and its release frees the lease for anyone', async (t) => {
-  const table = services.leaseTable(uniqueName('app'));
-  await table.ensure();
-  await table.create({ leaseKey: 's', checkpoint: 'TRIM_HORIZON', parentShardIds: [] });
-  t.true(await table.take((await table.get('s'))!, 'owner'));
-  t.true(await table.requestHandoff('s', 'owner', 'thief'));
-  t.false(await table.requestHandoff('s', 'owner', 'other'), 'one request at a time');
-  t.true(await table.withdrawHandoff('s', 'thief'));
-  t.false(await table.handoff('s', 'owner', 'thief'), 'the request is gone');
-  t.true(await table.release('s', 'owner'));
-  const row = (await table.get('s'))!;
-  t.is(row.leaseOwner, undefined, 'free: any worker may take it');
-  t.is(row.handoffTo, undefined);
-  t.false(await table.requestHandoff('s', 'owner', 'x'), 'no owner to ask any more');
-});
-
-test.serial('deleteFinished deletes only a row at SHARD_END', async (t) => {
-  const table = services.leaseTable(uniqueName('app'));
-  await table.ensure();
-  await table.create({ leaseKey: 'open', checkpoint: '123', parentShardIds: [] });
-  await table.create({ leaseKey: 'done', checkpoint: 'SHARD_END', parentShardIds: [] });
-  t.false(await table.deleteFinished('open'));
-  t.true(await table.deleteFinished('done'));
-  t.false(await table.deleteFinished('done'), 'already gone: a lost race');
-  t.deepEqual((await table.scan()).map((l) => l.leaseKey), ['open']);
-});

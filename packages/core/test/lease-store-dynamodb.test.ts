@@ -4,25 +4,19 @@
  */
 import test from 'ava';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
 import { leaseStoreContract } from './helpers/lease-store-contract.js';
-import { startServices, uniqueName, type Services } from './helpers/local.js';
 
-let services: Services;
-test.before(async () => {
-  services = await startServices();
-});
-test.after.always(async () => {
-  await services?.stop();
-});
+const aws = withLocalAws(test);
 
-leaseStoreContract(test, 'dynamodb', () => services.leaseTable(uniqueName('contract')));
+leaseStoreContract(test, 'dynamodb', () => aws.leaseTable(uniqueName('contract')));
 
 test('dynamodb lease store: an unreadable row is reported by scanRows, left out of scan, and never taken', async (t) => {
   const name = uniqueName('contract');
-  const store = services.leaseTable(name);
+  const store = aws.leaseTable(name);
   await store.ensure();
   await store.create({ leaseKey: 'good', checkpoint: 'TRIM_HORIZON', parentShardIds: [] });
-  await services.dynamodb.send(new PutItemCommand({ TableName: name, Item: { leaseKey: { S: 'bad' }, leaseCounter: { S: 'x' }, checkpoint: { S: 'TRIM_HORIZON' } } }));
+  await aws.dynamodb.send(new PutItemCommand({ TableName: name, Item: { leaseKey: { S: 'bad' }, leaseCounter: { S: 'x' }, checkpoint: { S: 'TRIM_HORIZON' } } }));
   const { leases, unreadable } = await store.scanRows();
   t.deepEqual(leases.map((l) => l.leaseKey), ['good']);
   t.like(unreadable, [{ leaseKey: 'bad', reason: 'leaseCounter is not a number' }]);

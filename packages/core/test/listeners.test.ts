@@ -1,29 +1,19 @@
 import test from 'ava';
-import { createSystem, type KinesisClientError } from '@kinesis-client/core';
-import { Deliveries, checkpointedAtLast, createStream, eventually, fixture, isAscending, jsonRecords, putRecords, sortedSeqs, startServices, uniqueName, type Services } from './helpers/local.js';
+import type { KinesisClientError } from '@kinesis-client/core';
+import { createStream, putRecords, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
+import { checkpointedAtLast, eventually, isAscending, jsonRecords, sortedSeqs, startRecordingSystem } from './helpers/recording.js';
 
-let services: Services;
-test.before(async () => {
-  services = await startServices();
-});
-test.after.always(async () => {
-  await services?.stop();
-});
+const aws = withLocalAws(test);
 
 test.serial('listeners that throw on every call are reported as LISTENER_FAILED and change nothing the system does', async (t) => {
   const stream = uniqueName('listeners');
   const app = uniqueName('app');
-  await createStream(services.kinesis, stream, 2);
-  const put = await putRecords(services.kinesis, stream, jsonRecords(1_000));
-  const deliveries = new Deliveries();
+  await createStream(aws.kinesis, stream, 2);
+  const put = await putRecords(aws.kinesis, stream, jsonRecords(1_000));
   const warnings: Error[] = [];
   const onWarning = (w: Error) => warnings.push(w);
   process.on('warning', onWarning);
-  const system = await createSystem({
-    streamName: stream,
-    appName: app,
-    consumer: fixture('recording-consumer.mjs', { channel: deliveries.channelName }),
-    ...services.aws.clientOptions,
+  const { system, deliveries, stop } = await startRecordingSystem(t, aws, { stream, app }, {
     processors: { concurrency: 2 },
     shardHosts: { threads: 2 },
     batchers: { batchSize: 100 },
@@ -54,11 +44,10 @@ test.serial('listeners that throw on every call are reported as LISTENER_FAILED 
   system.events.on('fatal', () => seen.fatal++);
   try {
     await deliveries.waitFor(() => deliveries.count >= 1_000, 60_000, 'every record');
-    await checkpointedAtLast(services, app, put);
+    await checkpointedAtLast(aws, app, put);
     await eventually(async () => (listenerFailures.some((e) => e.details.event === 'checkpoint') ? true : undefined), 10_000, 'the checkpoint listener reported');
   } finally {
-    await system.stop();
-    deliveries.close();
+    await stop();
     process.off('warning', onWarning);
   }
   const all = [...deliveries.byShard().values()].flat();

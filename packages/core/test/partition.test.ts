@@ -7,29 +7,23 @@
  */
 import test from 'ava';
 import { startLoopbackProxy } from '@kinesis-client/core';
-import { CountingProducer } from '../../examples/dist/counting-producer.js';
-import { createStream, eventually, startServices, uniqueName, type Services } from './helpers/local.js';
+import { CountingProducer, createStream, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
+import { eventually } from './helpers/recording.js';
 import { Cluster } from './helpers/workers.js';
 
 const FAILOVER_MS = 4_000;
 const SHARDS = 2;
 
-let services: Services;
-test.before(async () => {
-  services = await startServices();
-});
-test.after.always(async () => {
-  await services?.stop();
-});
+const aws = withLocalAws(test);
 
 test('partition: a worker cut off from DynamoDB starts no batch on a shard after the worker that took it over has started; nothing is lost', async (t) => {
   const streamName = uniqueName('partition');
-  await createStream(services.kinesis, streamName, SHARDS);
+  await createStream(aws.kinesis, streamName, SHARDS);
   const appName = `${streamName}-app`;
-  const proxy = await startLoopbackProxy({ target: services.aws.dynamodbEndpoint });
+  const proxy = await startLoopbackProxy({ target: aws.dynamodbEndpoint });
   const lease = { failoverMs: FAILOVER_MS, takeIntervalMs: 500 };
-  const cluster = new Cluster({ streamName, appName, clientOptions: services.aws.clientOptions, lease, retrieval: { idleMs: 100 }, delayMs: 20 }, services.leaseTable(appName));
-  const producer = new CountingProducer(services.kinesis, streamName, { keys: 32, perTick: 10, tickMs: 50 });
+  const cluster = new Cluster(t, { streamName, appName, clientOptions: aws.clientOptions, lease, retrieval: { idleMs: 100 }, delayMs: 20 }, aws.leaseTable(appName));
+  const producer = new CountingProducer(aws.kinesis, streamName, { keys: 32, perTick: 10, tickMs: 50 });
   t.teardown(async () => {
     await producer.stop();
     await cluster.close();

@@ -1,39 +1,24 @@
-import test from 'ava';
-import { createSystem } from '@kinesis-client/core';
-import { Deliveries, createStream, fixture, jsonRecords, putRecords, startServices, uniqueName, type Services } from './helpers/local.js';
+import test, { type ExecutionContext } from 'ava';
+import { createStream, putRecords, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
+import { jsonRecords, startRecordingSystem } from './helpers/recording.js';
 
-let services: Services;
-test.before(async () => {
-  services = await startServices();
-});
-test.after.always(async () => {
-  await services?.stop();
-});
+const aws = withLocalAws(test);
 
-async function startedSystem(stream: string, initialPosition: 'LATEST' | { timestamp: Date }, deliveries: Deliveries) {
+async function startedSystem(t: ExecutionContext, stream: string, initialPosition: 'LATEST' | { timestamp: Date }) {
   const started = new Set<string>();
-  const system = await createSystem({
-    streamName: stream,
-    appName: uniqueName('app'),
-    consumer: fixture('recording-consumer.mjs', { channel: deliveries.channelName }),
-    initialPosition,
-    ...services.aws.clientOptions,
-    processors: { concurrency: 1 },
-    shardHosts: { threads: 1 },
-  });
-  system.events.on('shard:started', (e) => started.add(e.shardId));
-  await deliveries.waitFor(() => started.size === 2, 15_000, 'both shards started');
-  return system;
+  const run = await startRecordingSystem(t, aws, { stream, app: uniqueName('app') }, { initialPosition, processors: { concurrency: 1 }, shardHosts: { threads: 1 } });
+  run.system.events.on('shard:started', (e) => started.add(e.shardId));
+  await run.deliveries.waitFor(() => started.size === 2, 15_000, 'both shards started');
+  return run;
 }
 
 test.serial('LATEST: only records put after the shards started are handled', async (t) => {
   const stream = uniqueName('latest');
-  await createStream(services.kinesis, stream, 2);
-  await putRecords(services.kinesis, stream, jsonRecords(500, { tag: 'before' }));
-  const deliveries = new Deliveries();
-  const system = await startedSystem(stream, 'LATEST', deliveries);
+  await createStream(aws.kinesis, stream, 2);
+  await putRecords(aws.kinesis, stream, jsonRecords(500, { tag: 'before' }));
+  const { system, deliveries } = await startedSystem(t, stream, 'LATEST');
   try {
-    await putRecords(services.kinesis, stream, jsonRecords(300, { tag: 'after' }));
+    await putRecords(aws.kinesis, stream, jsonRecords(300, { tag: 'after' }));
     await deliveries.waitFor(() => deliveries.count >= 300);
     await new Promise((r) => setTimeout(r, 1_500));
   } finally {
@@ -47,15 +32,14 @@ test.serial('LATEST: only records put after the shards started are handled', asy
 
 test.serial('{ timestamp }: records from that time on, none before', async (t) => {
   const stream = uniqueName('ts');
-  await createStream(services.kinesis, stream, 2);
-  await putRecords(services.kinesis, stream, jsonRecords(400, { tag: 'old' }));
+  await createStream(aws.kinesis, stream, 2);
+  await putRecords(aws.kinesis, stream, jsonRecords(400, { tag: 'old' }));
   // arrival timestamps have millisecond resolution: leave a clear gap on both sides
   await new Promise((r) => setTimeout(r, 1_100));
   const timestamp = new Date();
   await new Promise((r) => setTimeout(r, 1_100));
-  await putRecords(services.kinesis, stream, jsonRecords(250, { tag: 'new' }));
-  const deliveries = new Deliveries();
-  const system = await startedSystem(stream, { timestamp }, deliveries);
+  await putRecords(aws.kinesis, stream, jsonRecords(250, { tag: 'new' }));
+  const { system, deliveries } = await startedSystem(t, stream, { timestamp });
   try {
     await deliveries.waitFor(() => deliveries.count >= 250);
     await new Promise((r) => setTimeout(r, 1_500));

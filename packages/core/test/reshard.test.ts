@@ -1,18 +1,11 @@
 import test, { type ExecutionContext } from 'ava';
-import { createSystem, type System } from '@kinesis-client/core';
+import { type System } from '@kinesis-client/core';
 import { listAllShards } from '@kinesis-client/core/internal';
 import { SHARD_END } from '@kinesis-client/worker/lease';
-import { CountingProducer, type Produced } from '../../examples/dist/counting-producer.js';
-import { mergeShards, shortShardId as short, splitShard } from '../../examples/dist/reshard.js';
-import { Deliveries, createStream, eventually, fixture, startServices, uniqueName, type Services } from './helpers/local.js';
+import { CountingProducer, createStream, mergeShards, shortShardId as short, splitShard, startSystem, uniqueName, withLocalAws, type Produced } from '@kinesis-client/examples/testing';
+import { Deliveries, eventually, fixture } from './helpers/recording.js';
 
-let services: Services;
-test.before(async () => {
-  services = await startServices();
-});
-test.after.always(async () => {
-  await services?.stop();
-});
+const aws = withLocalAws(test);
 
 // odd and small, so a parent's last records rarely fill a whole batch: the shard end comes mid-batch
 const BATCH_SIZE = 7;
@@ -38,33 +31,35 @@ interface Run {
 async function reshardUnderLoad(workers: number): Promise<Run> {
   const stream = uniqueName('reshard');
   const appName = uniqueName('app');
-  await createStream(services.kinesis, stream, 2);
+  await createStream(aws.kinesis, stream, 2);
   const deliveries = new Deliveries();
   const checkpoints = new Map<string, string[]>();
   const ended = new Set<string>();
   const owners = new Map<string, string[]>();
   const errors: string[] = [];
-  const producer = new CountingProducer(services.kinesis, stream, { keys: 24, perTick: 24, tickMs: 40 });
+  const producer = new CountingProducer(aws.kinesis, stream, { keys: 24, perTick: 24, tickMs: 40 });
   producer.start();
   const systems: System[] = [];
   try {
     const start = async (i: number) => {
-      const system = await createSystem({
-        streamName: stream,
-        appName,
-        workerId: `worker-${i}`,
+      const { system } = await startSystem({
+        aws,
+        stream,
+        app: appName,
         // a slow consumer, so a burst written just before each split leaves the parent a backlog
         // to work through while its children are already listed: an early child would show
         consumer: fixture('recording-consumer.mjs', { channel: deliveries.channelName, delayMs: 5 }),
-        ...services.aws.clientOptions,
-        batchers: { batchSize: BATCH_SIZE },
-        retrieval: { idleMs: 100 },
-        processors: { concurrency: 2 },
-        shardHosts: { threads: 2 },
-        lease: { failoverMs: 10_000, takeIntervalMs: 200 },
+        options: {
+          workerId: `worker-${i}`,
+          batchers: { batchSize: BATCH_SIZE },
+          retrieval: { idleMs: 100 },
+          processors: { concurrency: 2 },
+          shardHosts: { threads: 2 },
+          lease: { failoverMs: 10_000, takeIntervalMs: 200 },
+        },
       });
       systems.push(system);
-      // in the same continuation as createSystem's return: no early event is missed
+      // in the same task as createSystem's return, before its held start-up events are delivered: none is missed
       system.events.on('checkpoint', (e) => checkpoints.set(e.shardId, [...(checkpoints.get(e.shardId) ?? []), e.sequenceNumber]));
       system.events.on('error', (e) => errors.push(`${e.shardId ?? '-'}: ${e.error.message}`));
       system.events.on('shard:ended', (e) => ended.add(e.shardId));
@@ -79,11 +74,11 @@ async function reshardUnderLoad(workers: number): Promise<Run> {
       await producer.burst(1_000);
       return change();
     };
-    const split = await reshard(() => splitShard(services.kinesis, stream, 'shardId-000000000000'));
+    const split = await reshard(() => splitShard(aws.kinesis, stream, 'shardId-000000000000'));
     await whileHandled(split.map((s) => s.ShardId!), 'the children of the first split');
-    const merged = await reshard(() => mergeShards(services.kinesis, stream, split[0]!.ShardId!, split[1]!.ShardId!));
+    const merged = await reshard(() => mergeShards(aws.kinesis, stream, split[0]!.ShardId!, split[1]!.ShardId!));
     await whileHandled([merged.ShardId!], 'the merged shard');
-    const again = await reshard(() => splitShard(services.kinesis, stream, merged.ShardId!));
+    const again = await reshard(() => splitShard(aws.kinesis, stream, merged.ShardId!));
     await whileHandled(again.map((s) => s.ShardId!), 'the children of the second split');
 
     const produced = await producer.stop();
@@ -107,7 +102,7 @@ async function reshardUnderLoad(workers: number): Promise<Run> {
 
 async function validate(t: ExecutionContext, run: Run) {
   const { produced, deliveries } = run;
-  const shards = await listAllShards(services.kinesis, run.stream);
+  const shards = await listAllShards(aws.kinesis, run.stream);
   const parentsOf = new Map(shards.map((s) => [s.ShardId!, [s.ParentShardId, s.AdjacentParentShardId].filter((p): p is string => !!p)]));
   const closed = shards.filter((s) => s.SequenceNumberRange?.EndingSequenceNumber).map((s) => s.ShardId!);
   t.is(shards.length, 2 + 2 + 1 + 2, 'two initial shards, a split, a merge and a split');
@@ -168,7 +163,7 @@ async function validate(t: ExecutionContext, run: Run) {
   t.log(`closed shards' last batch sizes (batch size ${BATCH_SIZE}): ${lastBatchSizes.join(', ')}`);
 
   // the lease table: closed shards at SHARD_END; children carry their parents, parents their children
-  const table = new Map((await services.leaseTable(run.tableName).scan()).map((l) => [l.leaseKey, l]));
+  const table = new Map((await aws.leaseTable(run.tableName).scan()).map((l) => [l.leaseKey, l]));
   for (const shardId of closed) t.is(table.get(shardId)?.checkpoint, SHARD_END, `${shardId} lease at SHARD_END`);
   for (const shard of shards.filter((s) => !s.SequenceNumberRange?.EndingSequenceNumber)) {
     t.not(table.get(shard.ShardId!)?.checkpoint, SHARD_END, `open ${shard.ShardId} is not at SHARD_END`);

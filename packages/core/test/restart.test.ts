@@ -1,26 +1,19 @@
 import test from 'ava';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { createSystem } from '@kinesis-client/core';
-import { Deliveries, createStream, eventually, fixture, isAscending, jsonRecords, putRecords, startServices, uniqueName, type Services } from './helpers/local.js';
+import { createStream, putRecords, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
+import { eventually, isAscending, jsonRecords, startRecordingSystem } from './helpers/recording.js';
 
-let services: Services;
-test.before(async () => {
-  services = await startServices();
-});
-test.after.always(async () => {
-  await services?.stop();
-});
+const aws = withLocalAws(test);
 
-const base = () => ({ ...services.aws.clientOptions, lease: { failoverMs: 6_000 }, processors: { concurrency: 2 } });
+const base = () => ({ lease: { failoverMs: 6_000 }, processors: { concurrency: 2 } });
 
 test.serial('stop() then a new system with the same appName: new records handled, nothing replayed, no lease owned', async (t) => {
   const stream = uniqueName('restart');
   const app = uniqueName('app');
-  await createStream(services.kinesis, stream, 4);
-  await putRecords(services.kinesis, stream, jsonRecords(4_000, { tag: 'first' }));
+  await createStream(aws.kinesis, stream, 4);
+  await putRecords(aws.kinesis, stream, jsonRecords(4_000, { tag: 'first' }));
 
-  const first = new Deliveries();
-  const system1 = await createSystem({ streamName: stream, appName: app, consumer: fixture('recording-consumer.mjs', { channel: first.channelName }), ...base() });
+  const { system: system1, deliveries: first } = await startRecordingSystem(t, aws, { stream, app }, base());
   const released: string[] = [];
   system1.events.on('lease:released', (e) => released.push(e.shardId));
   await first.waitFor(() => first.count >= 4_000);
@@ -28,21 +21,19 @@ test.serial('stop() then a new system with the same appName: new records handled
   await system1.stop(); // idempotent
   first.close();
   t.is(released.length, 4, 'every lease released by stop()');
-  const afterStop = await services.leaseTable(app).scan();
+  const afterStop = await aws.leaseTable(app).scan();
   t.true(afterStop.every((l) => l.leaseOwner === undefined), 'no lease owned after stop()');
   t.true(afterStop.every((l) => /^\d+$/.test(l.checkpoint)), 'every shard checkpointed at a sequence number');
 
-  await putRecords(services.kinesis, stream, jsonRecords(3_000, { tag: 'second', offset: 4_000 }));
+  await putRecords(aws.kinesis, stream, jsonRecords(3_000, { tag: 'second', offset: 4_000 }));
 
-  const second = new Deliveries();
-  const system2 = await createSystem({ streamName: stream, appName: app, consumer: fixture('recording-consumer.mjs', { channel: second.channelName }), ...base() });
+  const { deliveries: second, stop } = await startRecordingSystem(t, aws, { stream, app }, base());
   try {
     await second.waitFor(() => second.count >= 3_000);
     // give a replay the chance to show itself before judging
     await new Promise((r) => setTimeout(r, 1_500));
   } finally {
-    await system2.stop();
-    second.close();
+    await stop();
   }
   const firstSeqs = new Set([...first.byShard().values()].flat());
   const secondSeqs = [...second.byShard().values()].flat();
@@ -55,9 +46,9 @@ test.serial('stop() then a new system with the same appName: new records handled
 test.serial('a lease row written by the Java KCL is used as it is: resume after its checkpoint', async (t) => {
   const stream = uniqueName('java');
   const app = uniqueName('app');
-  await createStream(services.kinesis, stream, 1);
-  const put = await putRecords(services.kinesis, stream, jsonRecords(100));
-  const table = services.leaseTable(app);
+  await createStream(aws.kinesis, stream, 1);
+  const put = await putRecords(aws.kinesis, stream, jsonRecords(100));
+  const table = aws.leaseTable(app);
   await table.ensure();
   // as the Java KCL 2.x leaves it: its own extra attributes, free, checkpointed at record 59
   const item = {
@@ -69,16 +60,14 @@ test.serial('a lease row written by the Java KCL is used as it is: resume after 
     pendingCheckpoint: { S: 'IGNORED' },
     throughputKBps: { N: '0' },
   };
-  await services.dynamodb.send(new PutItemCommand({ TableName: app, Item: item }));
+  await aws.dynamodb.send(new PutItemCommand({ TableName: app, Item: item }));
 
-  const deliveries = new Deliveries();
-  const system = await createSystem({ streamName: stream, appName: app, consumer: fixture('recording-consumer.mjs', { channel: deliveries.channelName }), ...base() });
+  const { deliveries, stop } = await startRecordingSystem(t, aws, { stream, app }, base());
   try {
     await deliveries.waitFor(() => deliveries.count >= 40);
     await eventually(async () => ((await table.get(put[0]!.shardId))?.checkpoint === put[99]!.sequenceNumber ? true : undefined), 10_000, 'checkpoint');
   } finally {
-    await system.stop();
-    deliveries.close();
+    await stop();
   }
   t.deepEqual([...deliveries.byShard().values()].flat(), put.slice(60).map((p) => p.sequenceNumber));
   const row = await table.get(put[0]!.shardId);

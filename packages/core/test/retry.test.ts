@@ -1,31 +1,22 @@
-import test from 'ava';
-import { createSystem } from '@kinesis-client/core';
-import { Deliveries, createStream, eventually, fixture, isAscending, jsonRecords, sortedSeqs, putRecords, startServices, uniqueName, type Services } from './helpers/local.js';
+import test, { type ExecutionContext } from 'ava';
+import { createStream, putRecords, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
+import { eventually, isAscending, jsonRecords, sortedSeqs, startRecordingSystem, type Deliveries } from './helpers/recording.js';
 
-let services: Services;
-test.before(async () => {
-  services = await startServices();
-});
-test.after.always(async () => {
-  await services?.stop();
-});
+const aws = withLocalAws(test);
 
-async function run(t: { is: Function }, records: number, consumerQuery: Record<string, string | number>, extra: object, until: (d: Deliveries) => boolean) {
+async function run(t: ExecutionContext, records: number, consumerQuery: Record<string, string | number>, extra: object, until: (d: Deliveries) => boolean) {
   const stream = uniqueName('retry');
   const app = uniqueName('app');
-  await createStream(services.kinesis, stream, 2);
-  const put = await putRecords(services.kinesis, stream, jsonRecords(records));
-  const deliveries = new Deliveries();
+  await createStream(aws.kinesis, stream, 2);
+  const put = await putRecords(aws.kinesis, stream, jsonRecords(records));
   const events: { crashed: number; restarted: number; failedBatches: number; errors: Error[] } = { crashed: 0, restarted: 0, failedBatches: 0, errors: [] };
-  const system = await createSystem({
-    streamName: stream,
-    appName: app,
-    consumer: fixture('recording-consumer.mjs', { channel: deliveries.channelName, ...consumerQuery }),
-    ...services.aws.clientOptions,
-    batchers: { batchSize: 100, backoff: { baseMs: 5, maxMs: 20 } },
-    supervision: { shard: { backoff: { baseMs: 5, maxMs: 20 } } },
-    ...extra,
-  });
+  const { system, deliveries, stop } = await startRecordingSystem(
+    t,
+    aws,
+    { stream, app },
+    { batchers: { batchSize: 100, backoff: { baseMs: 5, maxMs: 20 } }, supervision: { shard: { backoff: { baseMs: 5, maxMs: 20 } } }, ...extra },
+    consumerQuery,
+  );
   system.events.on('actor:crashed', () => events.crashed++);
   system.events.on('actor:restarted', () => events.restarted++);
   system.events.on('batch:failed', () => events.failedBatches++);
@@ -35,12 +26,11 @@ async function run(t: { is: Function }, records: number, consumerQuery: Record<s
     const last = new Map<string, string>();
     for (const p of put) last.set(p.shardId, p.sequenceNumber);
     await eventually(async () => {
-      const leases = await services.leaseTable(app).scan();
+      const leases = await aws.leaseTable(app).scan();
       return leases.every((l) => l.checkpoint === last.get(l.leaseKey)) ? true : undefined;
     }, 15_000, 'checkpoints at the last records');
   } finally {
-    await system.stop();
-    deliveries.close();
+    await stop();
   }
   return { put, deliveries, events };
 }

@@ -1,15 +1,11 @@
-import { createSystem } from '@kinesis-client/core';
+import { startSystem } from '@kinesis-client/examples/testing';
 import { cpuMs, sleep } from './measure.mjs';
 
 /** The benchmarks' system: a no-op consumer on the local services, defaults unless `extra` says otherwise. */
-export const benchSystem = (aws, streamName, extra = {}) =>
-  createSystem({
-    streamName,
-    appName: `${streamName}-app`,
-    consumer: new URL('./noop-consumer.mjs', import.meta.url),
-    ...aws.clientOptions,
-    ...extra,
-  });
+export async function benchSystem(aws, streamName, extra = {}) {
+  const { appName = `${streamName}-app`, consumer = new URL('./noop-consumer.mjs', import.meta.url), ...options } = extra;
+  return (await startSystem({ aws, stream: streamName, app: appName, consumer, options })).system;
+}
 
 /** Cold drain: from the createSystem call until every shard's last record (`last`: shard -> sequence number) is checkpointed. */
 export async function systemDrain(aws, streamName, appName, last, extra, onProgress = () => {}) {

@@ -12,7 +12,7 @@
  *            [--rounds 3]   (drains per size and configuration; medians are printed)
  */
 import { parseArgs } from 'node:util';
-import { createStream, startLocalAws } from '../dist/local-aws.js';
+import { createStream, startLocalAws } from '@kinesis-client/examples/testing';
 import { systemDrain, systemIdle } from './bench-system.mjs';
 import { measureDrains, measureStartup } from './drain-parts.mjs';
 import { bareDrain, bareIdle, preload, settle } from './measure.mjs';

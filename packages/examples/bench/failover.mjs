@@ -20,10 +20,9 @@
  *   pnpm bench:failover  (node packages/examples/bench/failover.mjs)
  */
 import http from 'node:http';
-import { LeaseTable, SHARD_END } from '@kinesis-client/worker/lease';
-import { createDynamoDBClient } from '@kinesis-client/worker/internal';
-import { forkWorker, stopWorker } from '../dist/demo-workers.js';
-import { createStream, putRecords, startLocalAws } from '../dist/local-aws.js';
+import { SHARD_END } from '@kinesis-client/worker/lease';
+import { demoWorkers } from '@kinesis-client/examples/demo-workers';
+import { createStream, putRecords, startLocalAws } from '@kinesis-client/examples/testing';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -79,14 +78,13 @@ async function countingProxy(upstream) {
 const aws = await startLocalAws();
 const proxy = await countingProxy(aws.dynamodbEndpoint);
 const clientOptions = { ...aws.clientOptions, dynamodb: { ...aws.clientOptions.dynamodb, endpoint: proxy.endpoint } };
-const kinesis = aws.kinesisClient();
-const dynamodb = createDynamoDBClient({ region: aws.clientOptions.region, ...aws.clientOptions.dynamodb });
+const { kinesis } = aws;
 
 async function run(failoverMs) {
   const takeIntervalMs = 2 * failoverMs;
   const streamName = `bench-failover-${failoverMs}`;
   const appName = `${streamName}-app`;
-  const table = new LeaseTable(dynamodb, appName);
+  const table = aws.leaseTable(appName);
   await createStream(kinesis, streamName, SHARDS);
   let producing = true;
   let paused = false;
@@ -104,14 +102,9 @@ async function run(failoverMs) {
   })();
 
   const events = [];
-  const workers = new Map();
+  const workers = demoWorkers((workerId, m) => m.type === 'lease' && events.push({ worker: workerId, ...m }));
   const consumer = new URL('./noop-consumer.mjs', import.meta.url).href;
-  await Promise.all(
-    ['w1', 'w2', 'w3'].map(async (workerId) => {
-      const onReport = (m) => m.type === 'lease' && events.push({ worker: workerId, ...m });
-      workers.set(workerId, await forkWorker({ workerId, streamName, appName, clientOptions, failoverMs, consumer }, onReport));
-    }),
-  );
+  await Promise.all(['w1', 'w2', 'w3'].map((workerId) => workers.start(workerId, { workerId, streamName, appName, clientOptions, failoverMs, consumer })));
   const running = () => {
     const held = new Map();
     for (const e of events) {
@@ -155,19 +148,19 @@ async function run(failoverMs) {
   // failover: SIGKILL, then wait until the survivors run every lease
   const victimLeases = (await ownersNow()).filter((l) => l.leaseOwner === 'w3').map((l) => l.leaseKey);
   const killedAt = Date.now();
-  workers.get('w3').kill('SIGKILL');
+  void workers.kill('w3');
   await waitUntil(balanced(['w1', 'w2'], SHARDS / 2), 'the survivors to take over');
   const takenAt = (shardId, by, after) => events.find((e) => e.event === 'acquired' && e.shardId === shardId && by.includes(e.worker) && e.at >= after)?.at;
   const failover = Math.max(...victimLeases.map((s) => takenAt(s, ['w1', 'w2'], killedAt))) - killedAt;
 
   // graceful handoff: stop w2, its leases go to w1
   const stoppedAt = Date.now();
-  await stopWorker(workers.get('w2'));
+  await workers.stop('w2');
   await waitUntil(balanced(['w1'], SHARDS), 'w1 to take the released leases');
   const released = events.filter((e) => e.worker === 'w2' && e.event === 'released' && e.at >= stoppedAt);
   const handoffs = released.map((r) => takenAt(r.shardId, ['w1'], r.at) - r.at);
 
-  await stopWorker(workers.get('w1'));
+  await workers.stop('w1');
   producing = false;
   await producer;
   const left = (await ownersNow()).filter((l) => l.leaseOwner).length;
@@ -199,7 +192,5 @@ for (const r of results) {
   );
 }
 
-kinesis.destroy();
-dynamodb.destroy();
 await proxy.close();
 await aws.stop();

@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { createSystem } from '@kinesis-client/core';
 import { createSubscriptionClient } from '@kinesis-client/worker/internal';
-import { createStream, startLocalAws } from '../dist/local-aws.js';
+import { createStream, startLocalAws } from '@kinesis-client/examples/testing';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

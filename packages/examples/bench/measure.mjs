@@ -4,7 +4,7 @@
  * preloading streams with identical records, and the bare SDK loops the system is compared with.
  */
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
-import { createStream, putRecords } from '../dist/local-aws.js';
+import { createStream, putRecords } from '@kinesis-client/examples/testing';
 
 /** CPU time of this process (all its threads) in ms. */
 export const cpuMs = () => {

@@ -14,10 +14,8 @@
  * is repeated with a shorter idleMs.
  */
 import { parseArgs } from 'node:util';
-import { CountingProducer } from '../dist/counting-producer.js';
+import { CountingProducer, createStream, mergeShards, shortShardId, splitShard, startLocalAws } from '@kinesis-client/examples/testing';
 import { benchSystem } from './bench-system.mjs';
-import { createStream, startLocalAws } from '../dist/local-aws.js';
-import { mergeShards, shortShardId, splitShard } from '../dist/reshard.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

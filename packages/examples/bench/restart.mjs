@@ -12,7 +12,7 @@
 import { parseArgs } from 'node:util';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { createSystem } from '@kinesis-client/core';
-import { createStream, putRecords, startLocalAws } from '../dist/local-aws.js';
+import { createStream, putRecords, startLocalAws } from '@kinesis-client/examples/testing';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

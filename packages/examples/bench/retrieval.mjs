@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { Piscina } from 'piscina';
 import { createSystem, aggregate } from '@kinesis-client/core';
 import { packRecords, poolEntryUrl, transferablesOf } from '@kinesis-client/worker/internal';
-import { createStream, putRecords, startLocalAws } from '../dist/local-aws.js';
+import { createStream, putRecords, startLocalAws } from '@kinesis-client/examples/testing';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

@@ -1,6 +1,6 @@
 /** What the one-worker and the many-worker demos share: the order producer and how a run ends. */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { putRecords } from './local-aws.js';
+import { putRecords } from './testing/index.js';
 
 export const fmt = (n: number) => n.toLocaleString('en-US');
 

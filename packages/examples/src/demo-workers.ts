@@ -6,15 +6,10 @@
  * worker with SIGKILL after S seconds, to show the others taking its leases once they expire.
  * At the end every worker stops gracefully, and the parent checks the table holds no lease.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { createSystem } from '@kinesis-client/core';
-import { LeaseTable, SHARD_END } from '@kinesis-client/worker/lease';
-import { createDynamoDBClient } from '@kinesis-client/worker/internal';
+import { SHARD_END } from '@kinesis-client/worker/lease';
 import { fmt, OrderProducer, stopOn } from './demo-common.js';
-import { createStream, startLocalAws, type LocalAws } from './local-aws.js';
-import { shortShardId } from './reshard.js';
+import { WorkerCluster, createStream, shortShardId, startLocalAws, type LocalAws } from './testing/index.js';
 
 /** The multi-worker demo runs with a short failover, so a kill is followed by a takeover within seconds. */
 const FAILOVER_MS = 3_000;
@@ -68,26 +63,13 @@ async function runWorker(setup: WorkerSetup): Promise<void> {
   report({ type: 'ready' });
 }
 
-/** Forks a worker process (this module in worker mode); resolves once its first lease cycle is done. */
-export async function forkWorker(setup: WorkerSetup, onReport: (report: WorkerReport) => void): Promise<ChildProcess> {
-  const child = fork(fileURLToPath(import.meta.url), [], {
-    env: { ...process.env, KC_DEMO_WORKER: JSON.stringify(setup) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.on('message', (m: WorkerReport) => (m.type === 'ready' ? resolve() : onReport(m)));
-    child.once('exit', (code, signal) => reject(new Error(`${setup.workerId} exited during start-up (${code ?? signal})`)));
-  });
-  return child;
-}
-
-/** Graceful: the worker's stop() drains, checkpoints and releases; resolves once its process has exited. */
-export async function stopWorker(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.send({ type: 'stop' });
-  await exited;
-}
+/**
+ * The demo's worker processes, each this module in worker mode; `start(workerId, setup)` resolves
+ * once the worker's first lease cycle is done, `stop(workerId)` lets it drain, checkpoint and
+ * release. The failover benchmark runs the same workers.
+ */
+export const demoWorkers = (onReport: (workerId: string, report: WorkerReport) => void) =>
+  new WorkerCluster<WorkerSetup, WorkerReport>({ script: new URL(import.meta.url), specVariable: 'KC_DEMO_WORKER', onMessage: onReport });
 
 export interface WorkersDemoOptions {
   workers: number;
@@ -102,9 +84,8 @@ export async function runWorkersDemo({ workers, shardCount, rate, durationS, kil
   const streamName = 'demo-orders';
   console.log('starting local Kinesis (kinesalite) and DynamoDB (dynalite) on loopback...');
   const aws = await startLocalAws();
-  const kinesis = aws.kinesisClient();
-  const dynamodb = createDynamoDBClient({ region: aws.clientOptions.region, ...aws.clientOptions.dynamodb });
-  const table = new LeaseTable(dynamodb, APP_NAME);
+  const { kinesis } = aws;
+  const table = aws.leaseTable(APP_NAME);
   await createStream(kinesis, streamName, shardCount);
   console.log(`stream ${streamName}: ${shardCount} shards; producing ${fmt(rate)} records/s; ${workers} worker processes (failoverMs ${FAILOVER_MS})`);
 
@@ -113,22 +94,19 @@ export async function runWorkersDemo({ workers, shardCount, rate, durationS, kil
   let handled = 0;
   let handledThisSecond = 0;
   let errors = 0;
-  const children = new Map<string, ChildProcess>();
-  const alive = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+  const cluster = demoWorkers((workerId, m) => {
+    if (m.type === 'handled') {
+      handled += m.count;
+      handledThisSecond += m.count;
+    } else if (m.type === 'error') {
+      errors++;
+      console.error(`${workerId} error: ${m.message}`);
+    }
+  });
+  const workerIds = Array.from({ length: workers }, (_, i) => `worker-${i + 1}`);
   await Promise.all(
-    Array.from({ length: workers }, async (_, i) => {
-      const workerId = `worker-${i + 1}`;
-      const setup: WorkerSetup = { workerId, streamName, appName: APP_NAME, clientOptions: aws.clientOptions, failoverMs: FAILOVER_MS };
-      const child = await forkWorker(setup, (m) => {
-        if (m.type === 'handled') {
-          handled += m.count;
-          handledThisSecond += m.count;
-        } else if (m.type === 'error') {
-          errors++;
-          console.error(`${workerId} error: ${m.message}`);
-        }
-      });
-      children.set(workerId, child);
+    workerIds.map(async (workerId) => {
+      const child = await cluster.start(workerId, { workerId, streamName, appName: APP_NAME, clientOptions: aws.clientOptions, failoverMs: FAILOVER_MS });
       console.log(`${workerId} started (pid ${child.pid})`);
     }),
   );
@@ -144,8 +122,8 @@ export async function runWorkersDemo({ workers, shardCount, rate, durationS, kil
     return owners;
   };
   const formatOwnership = (owners: Map<string, string[]>) =>
-    [...[...children.keys()].sort(), '']
-      .filter((w) => owners.has(w) || (w !== '' && alive(children.get(w)!)))
+    [...workerIds, '']
+      .filter((w) => owners.has(w) || (w !== '' && cluster.isRunning(w)))
       .map((w) => `${w || 'free'}: ${(owners.get(w) ?? []).map(shortShardId).sort((a, b) => Number(a.slice(1)) - Number(b.slice(1))).join(' ') || '-'}`)
       .join(' | ');
 
@@ -169,9 +147,9 @@ export async function runWorkersDemo({ workers, shardCount, rate, durationS, kil
   const killer =
     killAfterS > 0
       ? setTimeout(() => {
-          victim = [...children.keys()].sort().at(-1)!;
+          victim = workerIds.at(-1)!;
           killedAt = Date.now();
-          children.get(victim)!.kill('SIGKILL');
+          void cluster.kill(victim);
           console.log(`killed ${victim} with SIGKILL: its leases expire after failoverMs (${FAILOVER_MS} ms) and the others take them`);
         }, killAfterS * 1000)
       : undefined;
@@ -182,7 +160,7 @@ export async function runWorkersDemo({ workers, shardCount, rate, durationS, kil
       clearInterval(progress);
       if (killer) clearTimeout(killer);
       await producer.stop();
-      await Promise.all([...children.values()].map(stopWorker));
+      await cluster.stopAll();
       const owners = await ownership().catch((error: Error) => error);
       const left =
         owners instanceof Error
@@ -199,8 +177,6 @@ export async function runWorkersDemo({ workers, shardCount, rate, durationS, kil
           `  leases held after stop: ${left}`,
         ].join('\n'),
       );
-      kinesis.destroy();
-      dynamodb.destroy();
       await aws.stop();
     })();
     return stopping;

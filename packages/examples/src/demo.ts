@@ -13,12 +13,10 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { createSystem } from '@kinesis-client/core';
 import { listAllShards } from '@kinesis-client/core/internal';
 import { fmt, OrderProducer, stopOn } from './demo-common.js';
-import { createStream, startLocalAws } from './local-aws.js';
 import { runWorkersDemo } from './demo-workers.js';
-import { formatShardGraph, mergeShards, shortShardId, splitShard } from './reshard.js';
+import { createStream, formatShardGraph, mergeShards, shortShardId, splitShard, startLocalAws, startSystem } from './testing/index.js';
 
 // the SDK's notice that it will drop Node 20 next year is noise in a demo
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -56,18 +54,18 @@ if (workers > 1) {
 
   console.log('starting local Kinesis (kinesalite) and DynamoDB (dynalite) on loopback...');
   const aws = await startLocalAws();
-  const kinesis = aws.kinesisClient();
+  const { kinesis } = aws;
   await createStream(kinesis, streamName, shardCount);
   console.log(`stream ${streamName}: ${shardCount} shards; producing ${fmt(rate)} records/s`);
 
   const producer = new OrderProducer(kinesis, streamName, rate);
 
-  const system = await createSystem({
-    streamName,
-    appName: 'demo-billing',
+  const { system } = await startSystem({
+    aws,
+    stream: streamName,
+    app: 'demo-billing',
     consumer: new URL('./consumer.js', import.meta.url),
-    ...aws.clientOptions,
-    lease: { failoverMs: 10_000 },
+    options: { lease: { failoverMs: 10_000 } },
   });
 
   let handled = 0;
@@ -160,7 +158,6 @@ if (workers > 1) {
           `  leases held after stop: ${leases.size}`,
         ].join('\n'),
       );
-      kinesis.destroy();
       await aws.stop();
     })();
     return stopping;

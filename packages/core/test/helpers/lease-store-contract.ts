@@ -155,6 +155,20 @@ const cases: Record<string, Case> = {
     t.false(await store.renew('k', 3, A), 'the giver is fenced out');
   },
 
+  // the lease actor's release path: `(to && handoff(to)) || release()`
+  'a withdrawn request: the owner’s handoff fails its condition, and its release frees the lease for anyone': async (t, store) => {
+    await held(store, 's', A);
+    t.true(await store.requestHandoff('s', A, B));
+    t.false(await store.requestHandoff('s', A, C), 'one request at a time');
+    t.true(await store.withdrawHandoff('s', B));
+    t.false(await store.handoff('s', A, B), 'the request is gone');
+    t.true(await store.release('s', A));
+    const row = await must(store, 's');
+    t.is(row.leaseOwner, undefined, 'free: any worker may take it');
+    t.is(row.handoffTo, undefined);
+    t.false(await store.requestHandoff('s', A, 'x'), 'no owner to ask any more');
+  },
+
   'handoff: a take settles a pending request': async (t, store) => {
     await held(store, 'k', A);
     t.true(await store.requestHandoff('k', A, B));
@@ -173,6 +187,15 @@ const cases: Record<string, Case> = {
     t.true(await store.deleteFinished('k'));
     t.is(await store.get('k'), undefined);
     t.false(await store.deleteFinished('k'), 'gone already');
+  },
+
+  'deleteFinished: a lease created at SHARD_END goes, an open one stays': async (t, store) => {
+    await store.create({ leaseKey: 'open', checkpoint: '123', parentShardIds: [] });
+    await store.create({ leaseKey: 'done', checkpoint: SHARD_END, parentShardIds: [] });
+    t.false(await store.deleteFinished('open'));
+    t.true(await store.deleteFinished('done'));
+    t.false(await store.deleteFinished('done'), 'already gone: a lost race');
+    t.deepEqual((await store.scan()).map((l) => l.leaseKey), ['open']);
   },
 
   '20 concurrent takers of one lease: exactly one wins': async (t, store) => {

@@ -1,6 +1,5 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import type { ExecutionContext } from 'ava';
+import { WorkerCluster } from '@kinesis-client/examples/testing';
 import { SHARD_END, type LeaseTable } from '@kinesis-client/worker/lease';
 
 export interface Delivery {
@@ -34,75 +33,47 @@ export interface WorkerSpec {
   callTimeouts?: { kinesisMs?: number; dynamodbMs?: number };
 }
 
-const script = fileURLToPath(new URL('../fixtures/balance-worker.mjs', import.meta.url));
+type Report = { type: string; kind?: string } & Record<string, unknown>;
 
 /**
  * Worker processes of one application, each a real `createSystem` in its own process
- * (fixtures/balance-worker.mjs), and everything they reported: each handled batch with when it
- * ran, and the lease events. Stop or kill them one by one; `close()` kills what is left.
+ * (fixtures/balance-worker.mjs, on the built packages), and everything they reported: each handled
+ * batch with when it ran, and the lease events. Stop or kill them one by one; `close()` kills what
+ * is left.
  */
 export class Cluster {
   readonly deliveries: Delivery[] = [];
   readonly events: LeaseEvent[] = [];
-  private readonly children = new Map<string, ChildProcess>();
+  private readonly processes = new WorkerCluster<WorkerSpec, Report>({
+    script: new URL('../fixtures/balance-worker.mjs', import.meta.url),
+    specVariable: 'KC_WORKER',
+    // the built packages, without the test runner's TypeScript loader
+    execArgv: [],
+    onMessage: (_, m) => {
+      if (m.type === 'delivery' && m.kind === 'batch') this.deliveries.push(m as unknown as Delivery);
+      else if (m.type.startsWith('lease:') || m.type === 'error') this.events.push(m as unknown as LeaseEvent);
+    },
+  });
 
+  /** Every worker still running when the test ends is killed. */
   constructor(
+    t: ExecutionContext,
     private readonly base: Omit<WorkerSpec, 'workerId'>,
     readonly table: LeaseTable,
-  ) {}
+  ) {
+    t.teardown(() => this.close());
+  }
 
   /** Starts the workers in parallel; resolves once each has finished its first lease cycle. */
   async start(workerIds: string[], extra: Partial<WorkerSpec> = {}): Promise<void> {
-    await Promise.all(
-      workerIds.map(async (workerId) => {
-        const child = fork(script, [], {
-          env: { ...process.env, KC_WORKER: JSON.stringify({ ...this.base, ...extra, workerId }) },
-          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-          // the built packages, without the test runner's TypeScript loader
-          execArgv: [],
-        });
-        this.children.set(workerId, child);
-        const ready = new Promise<void>((resolve, reject) => {
-          child.on('message', (m: { type: string } & Record<string, unknown>) => {
-            if (m.type === 'ready') resolve();
-            else if (m.type === 'delivery' && m.kind === 'batch') this.deliveries.push(m as unknown as Delivery);
-            else if (m.type.startsWith('lease:') || m.type === 'error') this.events.push(m as unknown as LeaseEvent);
-          });
-          child.once('exit', (code, signal) => reject(new Error(`worker ${workerId} exited during start-up (${code ?? signal})`)));
-        });
-        await ready;
-      }),
-    );
-  }
-
-  get alive(): string[] {
-    return [...this.children.entries()].filter(([, c]) => c.exitCode === null && c.signalCode === null).map(([id]) => id);
+    await Promise.all(workerIds.map((workerId) => this.processes.start(workerId, { ...this.base, ...extra, workerId })));
   }
 
   /** Graceful: stop() in the worker (drain, checkpoint, release), then its process exits by itself. */
-  async stop(workerId: string): Promise<void> {
-    const child = this.children.get(workerId)!;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.send({ type: 'stop' });
-    await exited;
-  }
-
-  async kill(workerId: string): Promise<void> {
-    const child = this.children.get(workerId)!;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGKILL');
-    await exited;
-  }
-
-  async stopAll(): Promise<void> {
-    await Promise.all(this.alive.map((id) => this.stop(id)));
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.alive.map((id) => this.kill(id)));
-  }
+  stop = (workerId: string) => this.processes.stop(workerId);
+  kill = (workerId: string) => this.processes.kill(workerId);
+  stopAll = () => this.processes.stopAll();
+  close = () => this.processes.close();
 
   /** Leases each worker runs, from its own lease events (a lease handed to it counts once it has taken it). */
   running(): Map<string, number> {

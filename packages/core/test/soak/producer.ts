@@ -1,6 +1,6 @@
 /** The soak's steady producer: JSON { k, n } with a counter per partition key, one record per key per call. */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { putRecords } from '../helpers/local.js';
+import { putRecords } from '@kinesis-client/examples/testing';
 import type { Produced } from './logs.js';
 
 export class SoakProducer {

@@ -7,8 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listAllShards } from '@kinesis-client/core/internal';
-import { mergeShards, openShards, splitShard } from '../../../examples/dist/reshard.js';
-import { createStream, startServices, uniqueName, type Services } from '../helpers/local.js';
+import { createStream, mergeShards, openShards, splitShard, startLocalAws, uniqueName, type LocalAws } from '@kinesis-client/examples/testing';
 import { SoakCluster } from './cluster.js';
 import { handledSet, readLogs, type AppliedFault, type SoakData } from './logs.js';
 import { SoakProducer } from './producer.js';
@@ -41,16 +40,16 @@ async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boole
 }
 
 /** Split a drawn open shard, or merge a drawn pair of adjacent open shards, from the outside. */
-async function reshard(services: Services, stream: string, fault: Extract<Fault, { kind: 'split' | 'merge' }>): Promise<string> {
-  const open = openShards(await listAllShards(services.kinesis, stream)).sort((a, b) => (BigInt(a.HashKeyRange!.StartingHashKey!) < BigInt(b.HashKeyRange!.StartingHashKey!) ? -1 : 1));
+async function reshard(aws: LocalAws, stream: string, fault: Extract<Fault, { kind: 'split' | 'merge' }>): Promise<string> {
+  const open = openShards(await listAllShards(aws.kinesis, stream)).sort((a, b) => (BigInt(a.HashKeyRange!.StartingHashKey!) < BigInt(b.HashKeyRange!.StartingHashKey!) ? -1 : 1));
   if (fault.kind === 'split') {
     const shard = open[fault.pick % open.length]!;
-    const kids = await splitShard(services.kinesis, stream, shard.ShardId!);
+    const kids = await splitShard(aws.kinesis, stream, shard.ShardId!);
     return `${shard.ShardId} -> ${kids.map((k) => k.ShardId).join(' + ')}`;
   }
   const pairs = open.slice(1).map((b, i) => [open[i]!, b] as const).filter(([a, b]) => BigInt(a.HashKeyRange!.EndingHashKey!) + 1n === BigInt(b.HashKeyRange!.StartingHashKey!));
   const [a, b] = pairs[fault.pick % pairs.length]!;
-  const child = await mergeShards(services.kinesis, stream, a.ShardId!, b.ShardId!);
+  const child = await mergeShards(aws.kinesis, stream, a.ShardId!, b.ShardId!);
   return `${a.ShardId} + ${b.ShardId} -> ${child.ShardId}`;
 }
 
@@ -63,7 +62,7 @@ function processFault(fault: Fault): object {
 export async function runSoak(options: SoakOptions): Promise<Summary> {
   const log = options.log ?? (() => undefined);
   const schedule = drawSchedule(options.seed, { chaosMs: options.chaosMs, workers: WORKERS.length, failoverMs: FAILOVER_MS });
-  const services = await startServices({ shardLimit: 64 });
+  const aws = await startLocalAws({ shardLimit: 64 });
   const dir = mkdtempSync(join(tmpdir(), 'kc-soak-'));
   const stream = uniqueName('soak');
   const cluster = new SoakCluster({
@@ -72,7 +71,7 @@ export async function runSoak(options: SoakOptions): Promise<Summary> {
     options: {
       streamName: stream,
       appName: uniqueName('soak-app'),
-      ...services.aws.clientOptions,
+      ...aws.clientOptions,
       // LATEST: a restart before the first checkpoint must not skip what was written meanwhile
       initialPosition: 'LATEST',
       lease: { failoverMs: FAILOVER_MS, takeIntervalMs: 2_000 },
@@ -86,7 +85,7 @@ export async function runSoak(options: SoakOptions): Promise<Summary> {
       { name: 'batchers.timeoutMs', value: { batchers: { timeoutMs: 30_000 } } },
     ],
   });
-  const producer = new SoakProducer(services.kinesis, stream);
+  const producer = new SoakProducer(aws.kinesis, stream);
   const faults: AppliedFault[] = [];
   const timings = { startedAt: Date.now(), chaosStart: 0, chaosEnd: 0, drainedMs: undefined as number | undefined, stopMs: 0, endAt: 0 };
   /** A worker whose createSystem fails is started again, as a process manager would; each failure is a notice. */
@@ -101,7 +100,7 @@ export async function runSoak(options: SoakOptions): Promise<Summary> {
     }
   };
   try {
-    await createStream(services.kinesis, stream, SHARDS);
+    await createStream(aws.kinesis, stream, SHARDS);
     await Promise.all(WORKERS.map(startWorker));
     // at LATEST, records written before a shard first started are legitimately never read
     const started = () => new Set(readLogs(dir).events.filter((e) => e.e === 'started').map((e) => e.shard)).size;
@@ -115,7 +114,7 @@ export async function runSoak(options: SoakOptions): Promise<Summary> {
       const at = Date.now();
       const record = (r: { applied: boolean; inc?: string; detail: string }) => void faults.push({ fault, at, ...r });
       if (fault.kind === 'split' || fault.kind === 'merge') {
-        pending.push(reshard(services, stream, fault).then((detail) => record({ applied: true, detail }), (e: Error) => record({ applied: false, detail: e.message })));
+        pending.push(reshard(aws, stream, fault).then((detail) => record({ applied: true, detail }), (e: Error) => record({ applied: false, detail: e.message })));
       } else if (fault.kind === 'sigkill') {
         const worker = WORKERS[fault.worker]!;
         const inc = cluster.current(worker);
@@ -183,6 +182,6 @@ export async function runSoak(options: SoakOptions): Promise<Summary> {
   } finally {
     await producer.stop().catch(() => undefined);
     await cluster.close();
-    await services.stop();
+    await aws.stop();
   }
 }

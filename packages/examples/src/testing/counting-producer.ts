@@ -1,5 +1,5 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { putRecords } from './local-aws.js';
+import { putRecords } from './streams.js';
 
 /** One record the producer wrote: where Kinesis put it, and its key's counter. */
 export interface Produced {

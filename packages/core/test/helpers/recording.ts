@@ -1,45 +1,17 @@
-// the SDK's notice about Node 20 support says nothing about the code under test
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+/**
+ * What the core tests share on top of the testing module (@kinesis-client/examples/testing, which
+ * starts the local services and systems): the recording consumer's deliveries, records to put,
+ * checks on orders and on the lease table.
+ */
 
-import { randomBytes } from 'node:crypto';
-import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { LeaseTable } from '@kinesis-client/worker/lease';
-import { createDynamoDBClient } from '@kinesis-client/worker/internal';
-import { createSystem, type System, type SystemOptions } from '@kinesis-client/core';
-import { createStream, putRecords, startLocalAws, type LocalAws } from '../../../examples/dist/local-aws.js';
-
-export { createStream, putRecords };
-
-export interface Services {
-  aws: LocalAws;
-  kinesis: KinesisClient;
-  dynamodb: DynamoDBClient;
-  leaseTable(name: string): LeaseTable;
-  stop(): Promise<void>;
-}
-
-/** Private kinesalite (or kinesis-mock) + dynalite on ephemeral ports for one test file; always stopped in after.always. */
-export async function startServices(options: Parameters<typeof startLocalAws>[0] = {}): Promise<Services> {
-  const aws = await startLocalAws(options);
-  const kinesis = aws.kinesisClient();
-  const dynamodb = createDynamoDBClient({ region: aws.clientOptions.region, ...aws.clientOptions.dynamodb });
-  return {
-    aws,
-    kinesis,
-    dynamodb,
-    leaseTable: (name) => new LeaseTable(dynamodb, name),
-    async stop() {
-      kinesis.destroy();
-      dynamodb.destroy();
-      await aws.stop();
-    },
-  };
-}
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { ExecutionContext } from 'ava';
+import type { SystemOptions } from '@kinesis-client/core';
+import { startSystem, uniqueName, type LocalAws, type SystemRun as BareRun } from '@kinesis-client/examples/testing';
 
 /** Writes a checkpoint straight into a lease row, as another worker (a Java KCL one) would have left it. */
-export async function writeCheckpoint(services: Services, table: string, shardId: string, sequenceNumber: string, subSequenceNumber: number): Promise<void> {
-  await services.dynamodb.send(
+export async function writeCheckpoint(aws: LocalAws, table: string, shardId: string, sequenceNumber: string, subSequenceNumber: number): Promise<void> {
+  await aws.dynamodb.send(
     new UpdateItemCommand({
       TableName: table,
       Key: { leaseKey: { S: shardId } },
@@ -48,8 +20,6 @@ export async function writeCheckpoint(services: Services, table: string, shardId
     }),
   );
 }
-
-export const uniqueName = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
 
 export const fixture = (name: string, query: Record<string, string | number> = {}) => {
   const url = new URL(`../fixtures/${name}`, import.meta.url);
@@ -156,53 +126,46 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
 /** Sequence numbers sorted numerically (ava compares Sets in insertion order, so compare these). */
 export const sortedSeqs = (seqs: Iterable<string>) => [...seqs].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
 
-export interface SystemRun {
-  stream: string;
-  app: string;
-  system: System;
+export interface SystemRun extends BareRun {
   deliveries: Deliveries;
-  errors: Error[];
-  stop(): Promise<void>;
 }
 
-/** A system with the recording consumer, on a fresh stream of `shards` shards or on an existing stream and app. */
+/**
+ * A system with the recording consumer (`query`: its settings, see fixtures/recording-consumer.mjs)
+ * on a fresh stream of `shards` shards, or on an existing stream and app; stopped, and its
+ * deliveries closed, when the test ends.
+ */
 export async function startRecordingSystem(
-  services: Services,
+  t: ExecutionContext,
+  aws: LocalAws,
   shards: number | { stream: string; app: string },
   options: Partial<SystemOptions> = {},
-  consumerQuery: Record<string, string | number> = {},
+  query: Record<string, string | number> = {},
 ): Promise<SystemRun> {
-  const stream = typeof shards === 'number' ? uniqueName('stream') : shards.stream;
-  const app = typeof shards === 'number' ? uniqueName('app') : shards.app;
-  if (typeof shards === 'number') await createStream(services.kinesis, stream, shards);
   const deliveries = new Deliveries();
-  const system = await createSystem({
-    streamName: stream,
-    appName: app,
-    consumer: fixture('recording-consumer.mjs', { channel: deliveries.channelName, ...consumerQuery }),
-    ...services.aws.clientOptions,
-    ...options,
+  const where = typeof shards === 'number' ? { shards } : shards;
+  const consumer = fixture('recording-consumer.mjs', { channel: deliveries.channelName, ...query });
+  const run = await startSystem({ aws, consumer, options, ...where }).catch((error: unknown) => {
+    deliveries.close();
+    throw error;
   });
-  const errors: Error[] = [];
-  system.events.on('error', (e) => errors.push(e.error));
-  return {
-    stream,
-    app,
-    system,
+  const recording: SystemRun = {
+    ...run,
     deliveries,
-    errors,
     async stop() {
-      await system.stop();
+      await run.stop();
       deliveries.close();
     },
   };
+  t.teardown(() => recording.stop());
+  return recording;
 }
 
 /** Waits until every shard's lease is checkpointed at the last record put to it. */
-export function checkpointedAtLast(services: Services, app: string, put: readonly { shardId: string; sequenceNumber: string }[], timeoutMs = 15_000): Promise<true> {
+export function checkpointedAtLast(aws: LocalAws, app: string, put: readonly { shardId: string; sequenceNumber: string }[], timeoutMs = 15_000): Promise<true> {
   const last = new Map(put.map((p) => [p.shardId, p.sequenceNumber]));
   return eventually(async () => {
-    const leases = await services.leaseTable(app).scan();
+    const leases = await aws.leaseTable(app).scan();
     return leases.every((l) => l.checkpoint === last.get(l.leaseKey)) ? true : undefined;
   }, timeoutMs, 'checkpoints at the last records');
 }
