@@ -14,6 +14,12 @@ export { AT_TIMESTAMP, LATEST, SHARD_END, TRIM_HORIZON } from './lease/lease.js'
 export type { HeldWrite, LeaseStore, NewLease, UnreadableRow } from './lease/lease.js';
 export { LeaseTable, leaseFromItem, leaseRowProblem } from './lease/lease-table.js';
 export { MemoryLeaseStore } from './lease/memory-lease-store.js';
+// the PostgreSQL and Redis adapters load only through openLeaseStore, so their clients stay unloaded unless used
+export { openLeaseStore } from './lease/open-lease-store.js';
+export type { OpenStoreOptions, OpenedStore } from './lease/open-lease-store.js';
+export { memoryLeaseStore } from './lease/shared-memory-store.js';
+export { redactor, safeUrl, storeTarget } from './lease/store-config.js';
+export type { StoreConfig, StoreType } from './lease/store-config.js';
 export { createDynamoDBClient, createKinesisClient, createSubscriptionClient } from './aws-clients.js';
 export type { ClientOptions } from './aws-clients.js';
 export { addDeadlines, callTimeoutError } from './deadlines.js';
