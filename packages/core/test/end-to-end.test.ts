@@ -1,6 +1,7 @@
 import test from 'ava';
 import { createSystem } from '@kinesis-client/core';
 import { Deliveries, createStream, fixture, isAscending, jsonRecords, putRecords, startServices, uniqueName, type Services } from './helpers/local.js';
+import { withStores, type StoreKind } from './helpers/stores.js';
 
 let services: Services;
 test.before(async () => {
@@ -10,7 +11,10 @@ test.after.always(async () => {
   await services?.stop();
 });
 
-test.serial('4 shards, 20 000 records: every record handled in shard order, checkpoints at each shard end', async (t) => {
+const kinds: StoreKind[] = ['dynamodb', 'postgres', 'redis', 'memory'];
+const stores = withStores(test, () => services, kinds);
+
+const endToEnd = test.macro(async (t, kind: StoreKind) => {
   const stream = uniqueName('e2e');
   const app = uniqueName('app');
   await createStream(services.kinesis, stream, 4);
@@ -30,6 +34,7 @@ test.serial('4 shards, 20 000 records: every record handled in shard order, chec
     appName: app,
     consumer: fixture('recording-consumer.mjs', { channel: deliveries.channelName }),
     ...services.aws.clientOptions,
+    ...stores.options(kind, app),
     lease: { failoverMs: 6_000 },
     processors: { concurrency: 2 },
   });
@@ -60,10 +65,13 @@ test.serial('4 shards, 20 000 records: every record handled in shard order, chec
   const bodies = deliveries.bodies().map((b) => JSON.parse(b).i as number);
   t.deepEqual([...new Set(bodies)].sort((a, b) => a - b), Array.from({ length: 20_000 }, (_, i) => i), 'payloads arrive intact');
 
-  const leases = await services.leaseTable(app).scan();
+  const leases = await (await stores.leases(kind, app)).scan();
   t.is(leases.length, 4);
   for (const lease of leases) {
     t.is(lease.checkpoint, lastByShard.get(lease.leaseKey), `${lease.leaseKey} checkpoint is its last sequence number`);
     t.is(lease.leaseOwner, undefined, `${lease.leaseKey} released by stop()`);
   }
 });
+
+const title = '4 shards, 20 000 records: every record handled in shard order, checkpoints at each shard end';
+for (const kind of kinds) test.serial(kind === 'dynamodb' ? title : `${title} (${kind} store)`, endToEnd, kind);

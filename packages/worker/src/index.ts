@@ -18,7 +18,7 @@ export { MemoryLeaseStore } from './lease/memory-lease-store.js';
 export { openLeaseStore } from './lease/open-lease-store.js';
 export type { OpenStoreOptions, OpenedStore } from './lease/open-lease-store.js';
 export { memoryLeaseStore } from './lease/shared-memory-store.js';
-export { redactor, safeUrl, storeTarget } from './lease/store-config.js';
+export { redactUrls, redactor, safeUrl, storeTarget } from './lease/store-config.js';
 export type { StoreConfig, StoreType } from './lease/store-config.js';
 export { createDynamoDBClient, createKinesisClient, createSubscriptionClient } from './aws-clients.js';
 export type { ClientOptions } from './aws-clients.js';

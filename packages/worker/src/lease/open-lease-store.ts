@@ -39,7 +39,8 @@ export async function openLeaseStore(config: StoreConfig, options: OpenStoreOpti
     }
     case 'postgres': {
       const { PostgresLeaseStore } = await import('./postgres-lease-store.js');
-      const store = new PostgresLeaseStore(config, { timeoutMs, maxConnections });
+      // a PostgreSQL connection is a server process: a few per thread carry its renewals and checkpoints
+      const store = new PostgresLeaseStore(config, { timeoutMs, maxConnections: Math.min(maxConnections, 8) });
       return { store, close: () => store.close() };
     }
     case 'redis': {

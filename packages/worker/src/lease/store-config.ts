@@ -61,6 +61,11 @@ function secretsOf(url: string): string[] {
   return [...secrets].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
 }
 
+/** Text with the user info of every URL in it (`scheme://user:password@`) and `password=` parameters masked. */
+export function redactUrls(text: string): string {
+  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@"']*@/gi, '$1***@').replace(/(password=)[^&\s"']*/gi, '$1***');
+}
+
 /**
  * A function that removes a store's credentials from any text (error messages, stacks): the
  * connection string itself, its password in every form, and user info of any URL in the text.
@@ -70,6 +75,6 @@ export function redactor(config: StoreConfig): (text: string) => string {
   return (text) => {
     let out = text;
     for (const secret of secrets) out = out.split(secret).join('***');
-    return out.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi, '$1***@');
+    return redactUrls(out);
   };
 }
