@@ -8,6 +8,7 @@
 import test from 'ava';
 import { CountingProducer } from '../../examples/dist/counting-producer.js';
 import { createStream, startServices, uniqueName, type Services } from './helpers/local.js';
+import { withStores, type StoreKind } from './helpers/stores.js';
 import { Cluster } from './helpers/workers.js';
 
 const FAILOVER_MS = 3_000;
@@ -21,6 +22,7 @@ test.before(async () => {
 test.after.always(async () => {
   await services?.stop();
 });
+const stores = withStores(test, () => services, ['postgres', 'redis']);
 
 interface Run {
   cluster: Cluster;
@@ -29,13 +31,13 @@ interface Run {
   drain(): Promise<void>;
 }
 
-async function setUp(t: { teardown(fn: () => Promise<void>): void }, shards = SHARDS, lease: Record<string, number> = {}): Promise<Run> {
+async function setUp(t: { teardown(fn: () => Promise<void>): void }, shards = SHARDS, lease: Record<string, number> = {}, kind: StoreKind = 'dynamodb'): Promise<Run> {
   const streamName = uniqueName('balance');
   await createStream(services.kinesis, streamName, shards);
   const appName = `${streamName}-app`;
   const cluster = new Cluster(
-    { streamName, appName, clientOptions: services.aws.clientOptions, lease: { failoverMs: FAILOVER_MS, ...lease }, retrieval: { idleMs: 250 } },
-    services.leaseTable(appName),
+    { streamName, appName, clientOptions: services.aws.clientOptions, lease: { failoverMs: FAILOVER_MS, ...lease }, retrieval: { idleMs: 250 }, ...stores.options(kind, appName) },
+    await stores.leases(kind, appName),
   );
   const producer = new CountingProducer(services.kinesis, streamName, { keys: 96, perTick: 12, tickMs: 50 });
   producer.start();
@@ -63,8 +65,8 @@ async function setUp(t: { teardown(fn: () => Promise<void>): void }, shards = SH
 const workers = ['w1', 'w2', 'w3'];
 
 /** Three workers over 12 shards, at 4/4/4 by the table and by their own events. */
-async function balancedThree(t: { teardown(fn: () => Promise<void>): void }): Promise<Run> {
-  const run = await setUp(t);
+async function balancedThree(t: { teardown(fn: () => Promise<void>): void }, kind: StoreKind = 'dynamodb'): Promise<Run> {
+  const run = await setUp(t, SHARDS, {}, kind);
   await run.cluster.start(workers);
   await run.cluster.waitForBalance(workers, 4, 90_000);
   return run;
@@ -73,8 +75,8 @@ async function balancedThree(t: { teardown(fn: () => Promise<void>): void }): Pr
 /** Owner moves seen as lease:acquired events, for the "stay put" checks. */
 const acquisitions = (cluster: Cluster, since = 0) => cluster.events.filter((e) => e.type === 'lease:acquired' && e.at >= since).length;
 
-test.serial('3 workers over 12 shards converge to 4/4/4 and then stay put; no record handled twice or by two workers at once', async (t) => {
-  const { cluster, drain } = await setUp(t);
+const converge = test.macro(async (t, kind: StoreKind) => {
+  const { cluster, drain } = await setUp(t, SHARDS, {}, kind);
   await cluster.start(workers);
   const ms = await cluster.waitForBalance(workers, 4, 90_000);
   t.log(`converged to 4/4/4 ${ms} ms after all three were up (${(ms / TAKE_INTERVAL_MS).toFixed(1)} take intervals of ${TAKE_INTERVAL_MS} ms)`);
@@ -100,8 +102,8 @@ test.serial('3 workers over 12 shards converge to 4/4/4 and then stay put; no re
   t.deepEqual([...(await cluster.owners()).keys()], [''], 'every lease released');
 });
 
-test.serial('SIGKILL: the survivors take every lease and every record is handled; duplicates only from the dead worker’s unchecked batches', async (t) => {
-  const { cluster, drain } = await balancedThree(t);
+const sigkill = test.macro(async (t, kind: StoreKind) => {
+  const { cluster, drain } = await balancedThree(t, kind);
 
   await cluster.kill('w3');
   // the dead worker can write no more: what the table holds now is its last checkpoint of each shard
@@ -123,6 +125,12 @@ test.serial('SIGKILL: the survivors take every lease and every record is handled
   }
   await cluster.stopAll();
 });
+
+const onStore = (title: string, kind: StoreKind) => (kind === 'dynamodb' ? title : `${title} (${kind} store)`);
+for (const kind of ['dynamodb', 'postgres', 'redis'] as const) {
+  test.serial(onStore('3 workers over 12 shards converge to 4/4/4 and then stay put; no record handled twice or by two workers at once', kind), converge, kind);
+  test.serial(onStore('SIGKILL: the survivors take every lease and every record is handled; duplicates only from the dead worker’s unchecked batches', kind), sigkill, kind);
+}
 
 test.serial('graceful stop: its leases are taken by the others, and no record is handled twice', async (t) => {
   const { cluster, drain } = await balancedThree(t);

@@ -4,6 +4,7 @@ import { SHARD_END } from '@kinesis-client/worker';
 import { CountingProducer, type Produced } from '../../examples/dist/counting-producer.js';
 import { mergeShards, shortShardId as short, splitShard } from '../../examples/dist/reshard.js';
 import { Deliveries, createStream, eventually, fixture, startServices, uniqueName, type Services } from './helpers/local.js';
+import { withStores, type StoreKind } from './helpers/stores.js';
 
 let services: Services;
 test.before(async () => {
@@ -12,11 +13,13 @@ test.before(async () => {
 test.after.always(async () => {
   await services?.stop();
 });
+const stores = withStores(test, () => services, ['postgres', 'redis', 'memory']);
 
 // odd and small, so a parent's last records rarely fill a whole batch: the shard end comes mid-batch
 const BATCH_SIZE = 7;
 
 interface Run {
+  kind: StoreKind;
   stream: string;
   tableName: string;
   produced: Produced[];
@@ -34,7 +37,7 @@ interface Run {
  * shard 0, merges the two children, then splits the merged shard: three generations below it.
  * Each step waits until the new shards' records are being handled, so every step happens under load.
  */
-async function reshardUnderLoad(workers: number): Promise<Run> {
+async function reshardUnderLoad(workers: number, kind: StoreKind = 'dynamodb'): Promise<Run> {
   const stream = uniqueName('reshard');
   const appName = uniqueName('app');
   await createStream(services.kinesis, stream, 2);
@@ -56,6 +59,7 @@ async function reshardUnderLoad(workers: number): Promise<Run> {
         // to work through while its children are already listed: an early child would show
         consumer: fixture('recording-consumer.mjs', { channel: deliveries.channelName, delayMs: 5 }),
         ...services.aws.clientOptions,
+        ...stores.options(kind, appName),
         batchers: { batchSize: BATCH_SIZE },
         retrieval: { idleMs: 100 },
         processors: { concurrency: 2 },
@@ -96,7 +100,7 @@ async function reshardUnderLoad(workers: number): Promise<Run> {
       60_000,
       `all ${produced.length} produced records`,
     );
-    return { stream, tableName: appName, produced, deliveries, checkpoints, ended, owners, errors };
+    return { kind, stream, tableName: appName, produced, deliveries, checkpoints, ended, owners, errors };
   } finally {
     await producer.stop().catch(() => undefined);
     await Promise.all(systems.map((s) => s.stop()));
@@ -167,7 +171,7 @@ async function validate(t: ExecutionContext, run: Run) {
   t.log(`closed shards' last batch sizes (batch size ${BATCH_SIZE}): ${lastBatchSizes.join(', ')}`);
 
   // the lease table: closed shards at SHARD_END; children carry their parents, parents their children
-  const table = new Map((await services.leaseTable(run.tableName).scan()).map((l) => [l.leaseKey, l]));
+  const table = new Map((await (await stores.leases(run.kind, run.tableName)).scan()).map((l) => [l.leaseKey, l]));
   for (const shardId of closed) t.is(table.get(shardId)?.checkpoint, SHARD_END, `${shardId} lease at SHARD_END`);
   for (const shard of shards.filter((s) => !s.SequenceNumberRange?.EndingSequenceNumber)) {
     t.not(table.get(shard.ShardId!)?.checkpoint, SHARD_END, `open ${shard.ShardId} is not at SHARD_END`);
@@ -184,4 +188,16 @@ test.serial('split, merge and split again under a continuous producer, one worke
 
 test.serial('the same with two workers sharing the lease table', async (t) => {
   await validate(t, await reshardUnderLoad(2));
+});
+
+test.serial('the same with two workers sharing a PostgreSQL lease table', async (t) => {
+  await validate(t, await reshardUnderLoad(2, 'postgres'));
+});
+
+test.serial('the same with two workers sharing a Redis key prefix', async (t) => {
+  await validate(t, await reshardUnderLoad(2, 'redis'));
+});
+
+test.serial('the same with two systems of one process sharing the memory store', async (t) => {
+  await validate(t, await reshardUnderLoad(2, 'memory'));
 });

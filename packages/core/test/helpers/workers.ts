@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { SHARD_END, type LeaseTable } from '@kinesis-client/worker';
+import { SHARD_END, type LeaseStore } from '@kinesis-client/worker';
 
 export interface Delivery {
   worker: string;
@@ -31,6 +31,8 @@ export interface WorkerSpec {
   allow?: string[];
   /** DynamoDB through this address (a loopback proxy) instead of clientOptions' endpoint. */
   dynamodbEndpoint?: string;
+  /** createSystem's `store` option (plain data); default DynamoDB. */
+  store?: unknown;
   callTimeouts?: { kinesisMs?: number; dynamodbMs?: number };
 }
 
@@ -48,7 +50,7 @@ export class Cluster {
 
   constructor(
     private readonly base: Omit<WorkerSpec, 'workerId'>,
-    readonly table: LeaseTable,
+    readonly table: LeaseStore,
   ) {}
 
   /** Starts the workers in parallel; resolves once each has finished its first lease cycle. */

@@ -168,18 +168,13 @@ export class RedisLeaseStore implements LeaseStore {
   /** Marks the prefix as a lease store; refuses a prefix that holds anything else. */
   async ensure(): Promise<'existed' | 'created'> {
     try {
-      const kind = String(await this.send('ensure', ['TYPE', this.meta]));
-      if (kind === 'hash') {
-        const [format, version] = (await this.send('ensure', ['HMGET', this.meta, 'format', 'version'])) as (string | null)[];
-        if (format !== FORMAT) throw this.shape(`key ${this.meta} is a hash not written by kinesis-client`);
-        if (Number(version) > VERSION) throw this.shape(`was written by a newer kinesis-client (format v${version}, this one knows v${VERSION})`);
-        const indexKind = String(await this.send('ensure', ['TYPE', this.index]));
-        if (indexKind !== 'set' && indexKind !== 'none') throw this.shape(`key ${this.index} is a ${indexKind}, not a set`);
-        return 'existed';
-      }
-      if (kind !== 'none') throw this.shape(`key ${this.meta} is a ${kind}, not kinesis-client's marker`);
+      if (await this.marked()) return 'existed';
       const foreign = await this.anyKey();
-      if (foreign !== undefined) throw this.shape(`holds keys not written by kinesis-client (e.g. ${foreign})`);
+      if (foreign !== undefined) {
+        // another worker may have marked the prefix (and written leases) since we looked
+        if (await this.marked()) return 'existed';
+        throw this.shape(`holds keys not written by kinesis-client (e.g. ${foreign})`);
+      }
       // HSETNX: of workers starting together one creates the marker, the others find it
       return Number(await this.send('ensure', ['HSETNX', this.meta, 'format', FORMAT])) === 1
         ? (await this.send('ensure', ['HSET', this.meta, 'version', String(VERSION)]), 'created')
@@ -187,6 +182,19 @@ export class RedisLeaseStore implements LeaseStore {
     } catch (error) {
       throw startError(this.config, error);
     }
+  }
+
+  /** Whether the prefix carries our marker; throws when its marker or index is of another kind. */
+  private async marked(): Promise<boolean> {
+    const kind = String(await this.send('ensure', ['TYPE', this.meta]));
+    if (kind === 'none') return false;
+    if (kind !== 'hash') throw this.shape(`key ${this.meta} is a ${kind}, not kinesis-client's marker`);
+    const [format, version] = (await this.send('ensure', ['HMGET', this.meta, 'format', 'version'])) as (string | null)[];
+    if (format !== FORMAT) throw this.shape(`key ${this.meta} is a hash not written by kinesis-client`);
+    if (Number(version) > VERSION) throw this.shape(`was written by a newer kinesis-client (format v${version}, this one knows v${VERSION})`);
+    const indexKind = String(await this.send('ensure', ['TYPE', this.index]));
+    if (indexKind !== 'set' && indexKind !== 'none') throw this.shape(`key ${this.index} is a ${indexKind}, not a set`);
+    return true;
   }
 
   private shape(problem: string) {
