@@ -20,6 +20,10 @@ export interface Stores {
   target(kind: Exclude<StoreKind, 'memory'>): { host: string; port: number };
   /** The leases of `app` on `kind`, as the system under test writes them. */
   leases(kind: StoreKind, app: string): Promise<LeaseStore>;
+  /** The password in the store's URL. */
+  password(kind: 'postgres' | 'redis'): string;
+  /** The server ends every client connection (as a restart or a failover would); resolves to how many. */
+  dropConnections(kind: 'postgres' | 'redis'): Promise<number>;
 }
 
 /** Registers the servers `kinds` need (before/after.always of this test file). */
@@ -51,6 +55,14 @@ export function withStores(test: TestFn, services: () => Services, kinds: readon
       if (kind === 'redis') return { host: '127.0.0.1', port: redis!().port };
       const url = new URL(services().aws.dynamodbEndpoint);
       return { host: url.hostname, port: Number(url.port) };
+    },
+    password: (kind) => (kind === 'postgres' ? postgres!().password : redis!().password),
+    async dropConnections(kind) {
+      const dropped =
+        kind === 'postgres'
+          ? await postgres!().sql(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'kinesis-client'`)
+          : await redis!().command('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+      return Number(dropped.trim());
     },
     async leases(kind, app) {
       if (kind === 'dynamodb') return services().leaseTable(app);

@@ -65,6 +65,9 @@ export class PostgresLeaseStore implements LeaseStore {
     });
     // an idle connection that breaks is dropped by the pool; the next call opens another
     this.pool.on('error', () => undefined);
+    // a connection the server ends (a restart, pg_terminate_backend) may say so while checked out
+    // between statements: its calls fail and it is not reused, but it must not crash the thread
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   /**
