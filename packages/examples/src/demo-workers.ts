@@ -10,7 +10,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createSystem } from '@kinesis-client/core';
-import { LeaseTable, SHARD_END, createDynamoDBClient } from '@kinesis-client/worker';
+import { SHARD_END } from '@kinesis-client/worker';
+import { startDemoStore, type DemoStoreKind } from './demo-store.js';
 import { fmt, OrderProducer, stopOn } from './demo-common.js';
 import { createStream, startLocalAws, type LocalAws } from './local-aws.js';
 import { shortShardId } from './reshard.js';
@@ -27,6 +28,8 @@ export interface WorkerSetup {
   failoverMs: number;
   /** The consumer module's URL; the demo's own consumer when absent. */
   consumer?: string;
+  /** createSystem's `store` option; DynamoDB when absent. */
+  store?: unknown;
 }
 
 export type WorkerReport =
@@ -45,6 +48,7 @@ async function runWorker(setup: WorkerSetup): Promise<void> {
     workerId: setup.workerId,
     consumer: setup.consumer ?? new URL('./consumer.js', import.meta.url),
     ...setup.clientOptions,
+    ...(setup.store ? { store: setup.store as Parameters<typeof createSystem>[0]['store'] } : {}),
     lease: { failoverMs: setup.failoverMs },
     processors: { concurrency: 1 },
     shardHosts: { threads: 1 },
@@ -94,18 +98,19 @@ export interface WorkersDemoOptions {
   rate: number;
   durationS: number;
   killAfterS: number;
+  store: DemoStoreKind;
 }
 
 /** The parent side. */
-export async function runWorkersDemo({ workers, shardCount, rate, durationS, killAfterS }: WorkersDemoOptions): Promise<void> {
+export async function runWorkersDemo({ workers, shardCount, rate, durationS, killAfterS, store: storeKind }: WorkersDemoOptions): Promise<void> {
   const streamName = 'demo-orders';
   console.log('starting local Kinesis (kinesalite) and DynamoDB (dynalite) on loopback...');
   const aws = await startLocalAws();
   const kinesis = aws.kinesisClient();
-  const dynamodb = createDynamoDBClient({ region: aws.clientOptions.region, ...aws.clientOptions.dynamodb });
-  const table = new LeaseTable(dynamodb, APP_NAME);
+  const store = await startDemoStore(storeKind, APP_NAME, aws);
+  const table = await store.leases();
   await createStream(kinesis, streamName, shardCount);
-  console.log(`stream ${streamName}: ${shardCount} shards; producing ${fmt(rate)} records/s; ${workers} worker processes (failoverMs ${FAILOVER_MS})`);
+  console.log(`stream ${streamName}: ${shardCount} shards; producing ${fmt(rate)} records/s; ${workers} worker processes (failoverMs ${FAILOVER_MS}); leases in ${store.describe}`);
 
   const producer = new OrderProducer(kinesis, streamName, rate);
 
@@ -117,7 +122,7 @@ export async function runWorkersDemo({ workers, shardCount, rate, durationS, kil
   await Promise.all(
     Array.from({ length: workers }, async (_, i) => {
       const workerId = `worker-${i + 1}`;
-      const setup: WorkerSetup = { workerId, streamName, appName: APP_NAME, clientOptions: aws.clientOptions, failoverMs: FAILOVER_MS };
+      const setup: WorkerSetup = { workerId, streamName, appName: APP_NAME, clientOptions: aws.clientOptions, failoverMs: FAILOVER_MS, ...(store.option ? { store: store.option } : {}) };
       const child = await forkWorker(setup, (m) => {
         if (m.type === 'handled') {
           handled += m.count;
@@ -199,7 +204,7 @@ export async function runWorkersDemo({ workers, shardCount, rate, durationS, kil
         ].join('\n'),
       );
       kinesis.destroy();
-      dynamodb.destroy();
+      await store.stop();
       await aws.stop();
     })();
     return stopping;
