@@ -1,6 +1,6 @@
-import { LeaseTable, type LeaseStore } from '@kinesis-client/worker/lease';
+import { openLeaseStore } from '@kinesis-client/worker/lease';
 import { ActorRuntime, systemClock } from '@kinesis-client/worker/actor';
-import { createDynamoDBClient, createKinesisClient } from '@kinesis-client/worker/internal';
+import { createKinesisClient } from '@kinesis-client/worker/internal';
 import { ConsumerPool } from './consumer-pool.js';
 import { EventBridge } from './event-bridge.js';
 import { createEmitter } from './events.js';
@@ -31,12 +31,12 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   let hosts: ShardHosts | undefined;
   const faults = new FaultInjector(options.streamName, () => hosts);
   const { kinesisMs, dynamodbMs } = options.callTimeouts;
-  // no lease's expiry waits on the coordinator's DynamoDB calls (scans, lease rows, handoff
-  // requests), so they get the longer deadline: bounded, but not cut when DynamoDB is merely slow
-  const mainDynamodbMs = dynamodbMs && kinesisMs ? Math.max(dynamodbMs, kinesisMs) : dynamodbMs;
+  // no lease's expiry waits on the coordinator's store calls (scans, lease rows, handoff
+  // requests), so they get the longer deadline: bounded, but not cut when the store is merely slow
+  const mainStoreMs = dynamodbMs && kinesisMs ? Math.max(dynamodbMs, kinesisMs) : dynamodbMs;
   const kinesis = createKinesisClient(options.kinesis, { maxSockets: 8, faults: faults.local, timeoutMs: kinesisMs });
-  const dynamodb = createDynamoDBClient(options.dynamodb, { maxSockets: 8, faults: faults.local, timeoutMs: mainDynamodbMs });
-  const leases: LeaseStore = new LeaseTable(dynamodb, options.tableName);
+  const store = await openLeaseStore(options.store, { dynamodb: options.dynamodb, faults: faults.local, timeoutMs: mainStoreMs, maxConnections: 8, side: 'main' });
+  const leases = store.store;
   const pool = new ConsumerPool(options.consumerUrl, options.processors.concurrency, options.batchers.timeoutMs);
   let tree: SystemTree | undefined;
   const main = createMainApi({ pool, events, bridge, onShardStopped: (shardId, reason) => tree?.toCoordinator({ type: 'shardStopped', shardId, reason }) });
@@ -59,7 +59,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
         close: async () => {
           const left = await pool.close();
           kinesis.destroy();
-          dynamodb.destroy();
+          await store.close();
           return left;
         },
       },

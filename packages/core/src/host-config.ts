@@ -9,6 +9,7 @@ export function hostConfig(options: ResolvedOptions, index: number, consumer: Co
     workerId: options.workerId,
     streamName: options.streamName,
     tableName: options.tableName,
+    store: options.store,
     kinesis: options.kinesis,
     dynamodb: options.dynamodb,
     initialTimestamp: typeof p === 'object' ? p.timestamp.getTime() : undefined,

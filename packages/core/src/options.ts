@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { KinesisClientError } from '@kinesis-client/worker';
+import { redactUrls, type StoreConfig } from '@kinesis-client/worker/lease';
 import type { AwsClientConfig } from '@kinesis-client/worker/internal';
 
 const ms = (fallback: number) => z.number().finite().int().min(0).default(fallback);
@@ -24,6 +25,29 @@ const MAX_TIMER_MS = 2_147_483_647;
 const plainConfig = z.record(z.string(), z.unknown()).default({});
 
 const cores = availableParallelism();
+/** PostgreSQL identifiers are at most 63 bytes. */
+const pgIdentifier = z.string().min(1).refine((v) => Buffer.byteLength(v) <= 63 && !v.includes('\0'), 'expected a PostgreSQL name of 1 to 63 bytes');
+
+/** Where leases and checkpoints live; each thread builds its own client from this plain data. */
+const storeSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({ type: z.literal('dynamodb'), tableName: z.string().min(3).max(255).optional() }),
+    z.strictObject({
+      type: z.literal('postgres'),
+      connectionString: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'expected a postgres:// or postgresql:// URL'),
+      table: pgIdentifier.optional(),
+      schema: pgIdentifier.optional(),
+    }),
+    z.strictObject({
+      type: z.literal('redis'),
+      url: z.string().regex(/^rediss?:\/\/\S+$/, 'expected a redis:// or rediss:// URL'),
+      prefix: z.string().min(1).max(512).optional(),
+    }),
+    z.strictObject({ type: z.literal('memory') }),
+  ],
+  { error: "expected { type: 'dynamodb' | 'postgres' | 'redis' | 'memory', ... }" },
+);
 /** Per shard: with 1 MiB records, 10 000 buffered records would be 10 GiB. */
 const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 
@@ -41,6 +65,7 @@ const optionsSchema = z.strictObject({
   region: z.string().min(1).optional(),
   kinesis: plainConfig,
   dynamodb: plainConfig,
+  store: storeSchema.optional(),
   workerId: z.string().min(1).optional(),
   lease: z
     .strictObject({
@@ -161,9 +186,10 @@ const optionsSchema = z.strictObject({
 export type SystemOptions = z.input<typeof optionsSchema>;
 type Parsed = z.output<typeof optionsSchema>;
 
-export interface ResolvedOptions extends Omit<Parsed, 'consumer' | 'lease' | 'callTimeouts'> {
+export interface ResolvedOptions extends Omit<Parsed, 'consumer' | 'lease' | 'callTimeouts' | 'store'> {
   consumerUrl: string;
   tableName: string;
+  store: StoreConfig;
   workerId: string;
   kinesis: AwsClientConfig;
   dynamodb: AwsClientConfig;
@@ -200,7 +226,9 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 function invalid(option: string, expected: string, got: unknown): KinesisClientError {
-  return new KinesisClientError('INVALID_OPTION', `createSystem: option "${option}" ${expected} (got ${describeValue(got)})`, {
+  // a connection string's credentials never reach a message
+  const shown = option.startsWith('store') ? redactUrls(describeValue(got)) : describeValue(got);
+  return new KinesisClientError('INVALID_OPTION', `createSystem: option "${option}" ${expected} (got ${shown})`, {
     details: { option },
   });
 }
@@ -251,6 +279,23 @@ function checkContradictions(o: ResolvedOptions, input: Record<string, unknown>)
   }
 }
 
+/** The store with its defaults: PostgreSQL's table and the memory store's name are the table name; Redis keys start `kcl:<table name>:`. */
+function storeConfig(given: NonNullable<Parsed['store']>, tableName: string): StoreConfig {
+  switch (given.type) {
+    case 'dynamodb':
+      return { type: 'dynamodb', tableName };
+    case 'postgres':
+      if (given.table === undefined && Buffer.byteLength(tableName) > 63) {
+        throw invalid('store.table', `must be given: the default, the table name "${tableName}", is longer than PostgreSQL's 63 bytes`, given.table);
+      }
+      return { type: 'postgres', connectionString: given.connectionString, schema: given.schema ?? 'public', table: given.table ?? tableName };
+    case 'redis':
+      return { type: 'redis', url: given.url, prefix: given.prefix ?? `kcl:${tableName}:` };
+    case 'memory':
+      return { type: 'memory', name: tableName };
+  }
+}
+
 /** Validates and fills defaults; throws INVALID_OPTION naming the first bad option. */
 export function resolveOptions(input: unknown): ResolvedOptions {
   if (!input || typeof input !== 'object') throw invalid('options', 'must be an object', input);
@@ -278,14 +323,19 @@ export function resolveOptions(input: unknown): ResolvedOptions {
       );
     }
   }
-  const tableName = o.tableName ?? o.appName;
-  if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(tableName)) {
+  const given = o.store ?? { type: 'dynamodb' as const };
+  if (given.type === 'dynamodb' && given.tableName && o.tableName && given.tableName !== o.tableName) {
+    throw invalid('store.tableName', `contradicts tableName "${o.tableName}": give the table name once`, given.tableName);
+  }
+  const tableName = (given.type === 'dynamodb' ? given.tableName : undefined) ?? o.tableName ?? o.appName;
+  if (given.type === 'dynamodb' && !/^[a-zA-Z0-9_.-]{3,255}$/.test(tableName)) {
     throw invalid(
-      o.tableName === undefined ? 'appName' : 'tableName',
+      given.tableName !== undefined ? 'store.tableName' : o.tableName === undefined ? 'appName' : 'tableName',
       'must be a valid DynamoDB table name (3 to 255 of a-z A-Z 0-9 _ - .), since the lease table is named after it; or pass tableName',
       tableName,
     );
   }
+  const store = storeConfig(given, tableName);
   const failoverMs = o.lease.failoverMs;
   const renewIntervalMs = o.lease.renewIntervalMs ?? Math.max(1, Math.floor(failoverMs / 3));
   // one renewal interval: a hung renewal is cut and retried by about 2/3 of failoverMs; never so
@@ -304,6 +354,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     ...o,
     consumerUrl,
     tableName,
+    store,
     workerId: o.workerId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
     kinesis: withRegion(o.kinesis),
     dynamodb: withRegion(o.dynamodb),

@@ -1,5 +1,5 @@
 import { DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { KinesisClientError } from '@kinesis-client/worker';
+import { KinesisClientError, isKinesisClientError } from '@kinesis-client/worker';
 import type { LeaseStore } from '@kinesis-client/worker/lease';
 import type { ConsumerCapabilities } from '@kinesis-client/worker/internal';
 import type { ConsumerPool } from './consumer-pool.js';
@@ -37,6 +37,8 @@ export async function preflight(options: ResolvedOptions, kinesis: KinesisClient
   const { retrieval } = options;
   const consumerArn = retrieval.mode === 'fanout' ? await ensureStreamConsumer(kinesis, stream.value, retrieval.consumerName) : undefined;
   await leases.ensure().catch((error: unknown) => {
+    // a store's own start-up codes (unreachable, wrong credentials, wrong shape) say what to fix
+    if (isKinesisClientError(error)) throw error;
     throw new KinesisClientError('LEASE_TABLE_FAILED', `lease table "${options.tableName}": ${(error as Error)?.message}`, { cause: error });
   });
   return { capabilities: consumer.value, consumerArn };

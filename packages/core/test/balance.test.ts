@@ -7,6 +7,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { CountingProducer, createStream, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
+import { withStores, type StoreKind } from './helpers/stores.js';
 import { Cluster } from './helpers/workers.js';
 
 const FAILOVER_MS = 3_000;
@@ -14,6 +15,7 @@ const TAKE_INTERVAL_MS = 2 * FAILOVER_MS;
 const SHARDS = 12;
 
 const aws = withLocalAws(test);
+const stores = withStores(test, aws, ['postgres', 'redis']);
 
 interface Run {
   cluster: Cluster;
@@ -22,14 +24,14 @@ interface Run {
   drain(): Promise<void>;
 }
 
-async function setUp(t: ExecutionContext, shards = SHARDS, lease: Record<string, number> = {}): Promise<Run> {
+async function setUp(t: ExecutionContext, shards = SHARDS, lease: Record<string, number> = {}, kind: StoreKind = 'dynamodb'): Promise<Run> {
   const streamName = uniqueName('balance');
   await createStream(aws.kinesis, streamName, shards);
   const appName = `${streamName}-app`;
   const cluster = new Cluster(
     t,
-    { streamName, appName, clientOptions: aws.clientOptions, lease: { failoverMs: FAILOVER_MS, ...lease }, retrieval: { idleMs: 250 } },
-    aws.leaseTable(appName),
+    { streamName, appName, clientOptions: aws.clientOptions, lease: { failoverMs: FAILOVER_MS, ...lease }, retrieval: { idleMs: 250 }, ...stores.options(kind, appName) },
+    await stores.leases(kind, appName),
   );
   const producer = new CountingProducer(aws.kinesis, streamName, { keys: 96, perTick: 12, tickMs: 50 });
   producer.start();
@@ -55,8 +57,8 @@ async function setUp(t: ExecutionContext, shards = SHARDS, lease: Record<string,
 const workers = ['w1', 'w2', 'w3'];
 
 /** Three workers over 12 shards, at 4/4/4 by the table and by their own events. */
-async function balancedThree(t: ExecutionContext): Promise<Run> {
-  const run = await setUp(t);
+async function balancedThree(t: ExecutionContext, kind: StoreKind = 'dynamodb'): Promise<Run> {
+  const run = await setUp(t, SHARDS, {}, kind);
   await run.cluster.start(workers);
   await run.cluster.waitForBalance(workers, 4, 90_000);
   return run;
@@ -65,8 +67,8 @@ async function balancedThree(t: ExecutionContext): Promise<Run> {
 /** Owner moves seen as lease:acquired events, for the "stay put" checks. */
 const acquisitions = (cluster: Cluster, since = 0) => cluster.events.filter((e) => e.type === 'lease:acquired' && e.at >= since).length;
 
-test.serial('3 workers over 12 shards converge to 4/4/4 and then stay put; no record handled twice or by two workers at once', async (t) => {
-  const { cluster, drain } = await setUp(t);
+const converge = test.macro(async (t, kind: StoreKind) => {
+  const { cluster, drain } = await setUp(t, SHARDS, {}, kind);
   await cluster.start(workers);
   const ms = await cluster.waitForBalance(workers, 4, 90_000);
   t.log(`converged to 4/4/4 ${ms} ms after all three were up (${(ms / TAKE_INTERVAL_MS).toFixed(1)} take intervals of ${TAKE_INTERVAL_MS} ms)`);
@@ -92,8 +94,8 @@ test.serial('3 workers over 12 shards converge to 4/4/4 and then stay put; no re
   t.deepEqual([...(await cluster.owners()).keys()], [''], 'every lease released');
 });
 
-test.serial('SIGKILL: the survivors take every lease and every record is handled; duplicates only from the dead worker’s unchecked batches', async (t) => {
-  const { cluster, drain } = await balancedThree(t);
+const sigkill = test.macro(async (t, kind: StoreKind) => {
+  const { cluster, drain } = await balancedThree(t, kind);
 
   await cluster.kill('w3');
   // the dead worker can write no more: what the table holds now is its last checkpoint of each shard
@@ -115,6 +117,12 @@ test.serial('SIGKILL: the survivors take every lease and every record is handled
   }
   await cluster.stopAll();
 });
+
+const onStore = (title: string, kind: StoreKind) => (kind === 'dynamodb' ? title : `${title} (${kind} store)`);
+for (const kind of ['dynamodb', 'postgres', 'redis'] as const) {
+  test.serial(onStore('3 workers over 12 shards converge to 4/4/4 and then stay put; no record handled twice or by two workers at once', kind), converge, kind);
+  test.serial(onStore('SIGKILL: the survivors take every lease and every record is handled; duplicates only from the dead worker’s unchecked batches', kind), sigkill, kind);
+}
 
 test.serial('graceful stop: its leases are taken by the others, and no record is handled twice', async (t) => {
   const { cluster, drain } = await balancedThree(t);

@@ -1,10 +1,14 @@
 import test from 'ava';
 import { createStream, putRecords, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
 import { isAscending, jsonRecords, startRecordingSystem } from './helpers/recording.js';
+import { withStores, type StoreKind } from './helpers/stores.js';
 
 const aws = withLocalAws(test);
 
-test.serial('4 shards, 20 000 records: every record handled in shard order, checkpoints at each shard end', async (t) => {
+const kinds: StoreKind[] = ['dynamodb', 'postgres', 'redis', 'memory'];
+const stores = withStores(test, aws, kinds);
+
+const endToEnd = test.macro(async (t, kind: StoreKind) => {
   const stream = uniqueName('e2e');
   const app = uniqueName('app');
   await createStream(aws.kinesis, stream, 4);
@@ -18,7 +22,7 @@ test.serial('4 shards, 20 000 records: every record handled in shard order, chec
   t.is(lastByShard.size, 4, 'the records span all four shards');
 
   const checkpoints = new Map<string, string>();
-  const { system, deliveries, stop } = await startRecordingSystem(t, aws, { stream, app }, { lease: { failoverMs: 6_000 }, processors: { concurrency: 2 } });
+  const { system, deliveries, stop } = await startRecordingSystem(t, aws, { stream, app }, { ...stores.options(kind, app), lease: { failoverMs: 6_000 }, processors: { concurrency: 2 } });
   // subscribing after `await createSystem` must still see the start-up events
   const acquired: string[] = [];
   const started: string[] = [];
@@ -45,10 +49,13 @@ test.serial('4 shards, 20 000 records: every record handled in shard order, chec
   const bodies = deliveries.bodies().map((b) => JSON.parse(b).i as number);
   t.deepEqual([...new Set(bodies)].sort((a, b) => a - b), Array.from({ length: 20_000 }, (_, i) => i), 'payloads arrive intact');
 
-  const leases = await aws.leaseTable(app).scan();
+  const leases = await (await stores.leases(kind, app)).scan();
   t.is(leases.length, 4);
   for (const lease of leases) {
     t.is(lease.checkpoint, lastByShard.get(lease.leaseKey), `${lease.leaseKey} checkpoint is its last sequence number`);
     t.is(lease.leaseOwner, undefined, `${lease.leaseKey} released by stop()`);
   }
 });
+
+const title = '4 shards, 20 000 records: every record handled in shard order, checkpoints at each shard end';
+for (const kind of kinds) test.serial(kind === 'dynamodb' ? title : `${title} (${kind} store)`, endToEnd, kind);

@@ -1,6 +1,6 @@
 /**
- * A network partition between one worker and DynamoDB, with real worker processes: worker A
- * reaches DynamoDB through a loopback proxy, B directly. The proxy goes silent (no reset, no
+ * A network partition between one worker and its lease store (DynamoDB, PostgreSQL, Redis), with
+ * real worker processes: worker A reaches the store through a loopback proxy, B directly. The proxy goes silent (no reset, no
  * reply: a half-open connection), so A can neither renew nor learn that it lost its leases, while
  * it still reads Kinesis. B takes A's shards after failover. What is checked comes from the
  * delivery log (each batch's start and end in handleBatch, on the one machine clock).
@@ -9,20 +9,27 @@ import test from 'ava';
 import { startLoopbackProxy } from '@kinesis-client/core';
 import { CountingProducer, createStream, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
 import { eventually } from './helpers/recording.js';
+import { withStores, type StoreKind } from './helpers/stores.js';
 import { Cluster } from './helpers/workers.js';
 
 const FAILOVER_MS = 4_000;
 const SHARDS = 2;
 
 const aws = withLocalAws(test);
+const stores = withStores(test, aws, ['postgres', 'redis']);
 
-test('partition: a worker cut off from DynamoDB starts no batch on a shard after the worker that took it over has started; nothing is lost', async (t) => {
+const partition = test.macro(async (t, kind: StoreKind) => {
   const streamName = uniqueName('partition');
   await createStream(aws.kinesis, streamName, SHARDS);
   const appName = `${streamName}-app`;
-  const proxy = await startLoopbackProxy({ target: aws.dynamodbEndpoint });
+  const proxy = await startLoopbackProxy({ target: stores.target(kind as Exclude<StoreKind, 'memory'>) });
   const lease = { failoverMs: FAILOVER_MS, takeIntervalMs: 500 };
-  const cluster = new Cluster(t, { streamName, appName, clientOptions: aws.clientOptions, lease, retrieval: { idleMs: 100 }, delayMs: 20 }, aws.leaseTable(appName));
+  const direct = stores.options(kind, appName);
+  const cluster = new Cluster(
+    t,
+    { streamName, appName, clientOptions: aws.clientOptions, lease, retrieval: { idleMs: 100 }, delayMs: 20, ...direct },
+    await stores.leases(kind, appName),
+  );
   const producer = new CountingProducer(aws.kinesis, streamName, { keys: 32, perTick: 10, tickMs: 50 });
   t.teardown(async () => {
     await producer.stop();
@@ -31,8 +38,9 @@ test('partition: a worker cut off from DynamoDB starts no batch on a shard after
   });
   producer.start();
 
-  // A's DynamoDB calls are cut late (just under failover): the time fence must hold whatever its calls do
-  await cluster.start(['A'], { dynamodbEndpoint: proxy.url, callTimeouts: { dynamodbMs: FAILOVER_MS - 500 } });
+  // A's store calls are cut late (just under failover): the time fence must hold whatever its calls do
+  const throughProxy = kind === 'dynamodb' ? { dynamodbEndpoint: proxy.url } : stores.options(kind, appName, proxy.port);
+  await cluster.start(['A'], { ...throughProxy, callTimeouts: { dynamodbMs: FAILOVER_MS - 500 } });
   await cluster.waitForOwners((owners) => owners.get('A') === SHARDS, 30_000, 'A to hold every shard');
   const aShards = () => new Set(cluster.deliveries.filter((d) => d.worker === 'A').map((d) => d.shardId));
   await eventually(async () => (aShards().size === SHARDS ? true : undefined), 30_000, 'A processing every shard');
@@ -61,7 +69,7 @@ test('partition: a worker cut off from DynamoDB starts no batch on a shard after
 
   t.true(
     cluster.events.some((e) => e.worker === 'A' && /did not answer within|unanswered/.test(e.message ?? '')),
-    "A's DynamoDB calls hung: cut at their deadline (CALL_TIMEOUT) or given up by the lease fence",
+    "A's store calls hung: cut at their deadline (CALL_TIMEOUT) or given up by the lease fence",
   );
   const produced = await producer.stop();
   await eventually(
@@ -87,3 +95,8 @@ test('partition: a worker cut off from DynamoDB starts no batch on a shard after
   t.deepEqual(cluster.overlaps(), [], 'never two workers in one shard’s handleBatch at once');
   t.true(produced.length > 0);
 });
+
+const title = 'partition: a worker cut off from DynamoDB starts no batch on a shard after the worker that took it over has started; nothing is lost';
+test(title, partition, 'dynamodb');
+test(title.replace('DynamoDB', 'PostgreSQL'), partition, 'postgres');
+test(title.replace('DynamoDB', 'Redis'), partition, 'redis');

@@ -6,11 +6,15 @@ import { CountingProducer, createStream, mergeShards, shortShardId as short, spl
 import { Deliveries, eventually, fixture } from './helpers/recording.js';
 
 const aws = withLocalAws(test);
+import { withStores, type StoreKind } from './helpers/stores.js';
+
+const stores = withStores(test, aws, ['postgres', 'redis', 'memory']);
 
 // odd and small, so a parent's last records rarely fill a whole batch: the shard end comes mid-batch
 const BATCH_SIZE = 7;
 
 interface Run {
+  kind: StoreKind;
   stream: string;
   tableName: string;
   produced: Produced[];
@@ -28,7 +32,7 @@ interface Run {
  * shard 0, merges the two children, then splits the merged shard: three generations below it.
  * Each step waits until the new shards' records are being handled, so every step happens under load.
  */
-async function reshardUnderLoad(workers: number): Promise<Run> {
+async function reshardUnderLoad(workers: number, kind: StoreKind = 'dynamodb'): Promise<Run> {
   const stream = uniqueName('reshard');
   const appName = uniqueName('app');
   await createStream(aws.kinesis, stream, 2);
@@ -51,6 +55,7 @@ async function reshardUnderLoad(workers: number): Promise<Run> {
         consumer: fixture('recording-consumer.mjs', { channel: deliveries.channelName, delayMs: 5 }),
         options: {
           workerId: `worker-${i}`,
+          ...stores.options(kind, appName),
           batchers: { batchSize: BATCH_SIZE },
           retrieval: { idleMs: 100 },
           processors: { concurrency: 2 },
@@ -92,7 +97,7 @@ async function reshardUnderLoad(workers: number): Promise<Run> {
       60_000,
       `all ${produced.length} produced records`,
     );
-    return { stream, tableName: appName, produced, deliveries, checkpoints, ended, owners, errors };
+    return { kind, stream, tableName: appName, produced, deliveries, checkpoints, ended, owners, errors };
   } finally {
     await producer.stop().catch(() => undefined);
     await Promise.all(systems.map((s) => s.stop()));
@@ -163,7 +168,7 @@ async function validate(t: ExecutionContext, run: Run) {
   t.log(`closed shards' last batch sizes (batch size ${BATCH_SIZE}): ${lastBatchSizes.join(', ')}`);
 
   // the lease table: closed shards at SHARD_END; children carry their parents, parents their children
-  const table = new Map((await aws.leaseTable(run.tableName).scan()).map((l) => [l.leaseKey, l]));
+  const table = new Map((await (await stores.leases(run.kind, run.tableName)).scan()).map((l) => [l.leaseKey, l]));
   for (const shardId of closed) t.is(table.get(shardId)?.checkpoint, SHARD_END, `${shardId} lease at SHARD_END`);
   for (const shard of shards.filter((s) => !s.SequenceNumberRange?.EndingSequenceNumber)) {
     t.not(table.get(shard.ShardId!)?.checkpoint, SHARD_END, `open ${shard.ShardId} is not at SHARD_END`);
@@ -180,4 +185,16 @@ test.serial('split, merge and split again under a continuous producer, one worke
 
 test.serial('the same with two workers sharing the lease table', async (t) => {
   await validate(t, await reshardUnderLoad(2));
+});
+
+test.serial('the same with two workers sharing a PostgreSQL lease table', async (t) => {
+  await validate(t, await reshardUnderLoad(2, 'postgres'));
+});
+
+test.serial('the same with two workers sharing a Redis key prefix', async (t) => {
+  await validate(t, await reshardUnderLoad(2, 'redis'));
+});
+
+test.serial('the same with two systems of one process sharing the memory store', async (t) => {
+  await validate(t, await reshardUnderLoad(2, 'memory'));
 });

@@ -8,6 +8,7 @@
  */
 import { createSystem } from '@kinesis-client/core';
 import { SHARD_END } from '@kinesis-client/worker/lease';
+import { startDemoStore, type DemoStoreKind } from './demo-store.js';
 import { fmt, OrderProducer, stopOn } from './demo-common.js';
 import { WorkerCluster, createStream, shortShardId, startLocalAws, type LocalAws } from './testing/index.js';
 
@@ -23,6 +24,8 @@ export interface WorkerSetup {
   failoverMs: number;
   /** The consumer module's URL; the demo's own consumer when absent. */
   consumer?: string;
+  /** createSystem's `store` option; DynamoDB when absent. */
+  store?: unknown;
 }
 
 export type WorkerReport =
@@ -41,6 +44,7 @@ async function runWorker(setup: WorkerSetup): Promise<void> {
     workerId: setup.workerId,
     consumer: setup.consumer ?? new URL('./consumer.js', import.meta.url),
     ...setup.clientOptions,
+    ...(setup.store ? { store: setup.store as Parameters<typeof createSystem>[0]['store'] } : {}),
     lease: { failoverMs: setup.failoverMs },
     processors: { concurrency: 1 },
     shardHosts: { threads: 1 },
@@ -77,17 +81,19 @@ export interface WorkersDemoOptions {
   rate: number;
   durationS: number;
   killAfterS: number;
+  store: DemoStoreKind;
 }
 
 /** The parent side. */
-export async function runWorkersDemo({ workers, shardCount, rate, durationS, killAfterS }: WorkersDemoOptions): Promise<void> {
+export async function runWorkersDemo({ workers, shardCount, rate, durationS, killAfterS, store: storeKind }: WorkersDemoOptions): Promise<void> {
   const streamName = 'demo-orders';
   console.log('starting local Kinesis (kinesalite) and DynamoDB (dynalite) on loopback...');
   const aws = await startLocalAws();
   const { kinesis } = aws;
-  const table = aws.leaseTable(APP_NAME);
+  const store = await startDemoStore(storeKind, APP_NAME, aws);
+  const table = await store.leases();
   await createStream(kinesis, streamName, shardCount);
-  console.log(`stream ${streamName}: ${shardCount} shards; producing ${fmt(rate)} records/s; ${workers} worker processes (failoverMs ${FAILOVER_MS})`);
+  console.log(`stream ${streamName}: ${shardCount} shards; producing ${fmt(rate)} records/s; ${workers} worker processes (failoverMs ${FAILOVER_MS}); leases in ${store.describe}`);
 
   const producer = new OrderProducer(kinesis, streamName, rate);
 
@@ -106,7 +112,7 @@ export async function runWorkersDemo({ workers, shardCount, rate, durationS, kil
   const workerIds = Array.from({ length: workers }, (_, i) => `worker-${i + 1}`);
   await Promise.all(
     workerIds.map(async (workerId) => {
-      const child = await cluster.start(workerId, { workerId, streamName, appName: APP_NAME, clientOptions: aws.clientOptions, failoverMs: FAILOVER_MS });
+      const child = await cluster.start(workerId, { workerId, streamName, appName: APP_NAME, clientOptions: aws.clientOptions, failoverMs: FAILOVER_MS, ...(store.option ? { store: store.option } : {}) });
       console.log(`${workerId} started (pid ${child.pid})`);
     }),
   );
@@ -177,6 +183,7 @@ export async function runWorkersDemo({ workers, shardCount, rate, durationS, kil
           `  leases held after stop: ${left}`,
         ].join('\n'),
       );
+      await store.stop();
       await aws.stop();
     })();
     return stopping;

@@ -3,13 +3,15 @@
  * createSystem consuming them. A progress line every second; a summary on exit.
  *
  *   node dist/demo.js [--duration SECONDS] [--shards N] [--rate RECORDS_PER_SECOND] [--reshard]
- *                     [--workers N [--kill-after SECONDS]]
+ *                     [--workers N [--kill-after SECONDS]] [--store dynamodb|postgres|redis|memory]
  *
  * --duration 0 (the default) runs until Ctrl-C. --reshard splits a shard after a few seconds,
  * merges its two children a few seconds later, splits the merged shard, and so on while the
  * producer keeps writing; the progress line then shows the shard graph as it changes.
  * --workers N runs N worker processes of the application instead of one (see demo-workers.ts),
  * over 12 shards unless --shards says otherwise, and prints which worker holds which shard.
+ * --store keeps the leases in DynamoDB (the default: local dynalite), a private PostgreSQL or Redis
+ * server the demo starts (see demo-store.ts), or this process's memory (one worker only).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -17,6 +19,7 @@ import { listAllShards } from '@kinesis-client/core/internal';
 import { fmt, OrderProducer, stopOn } from './demo-common.js';
 import { runWorkersDemo } from './demo-workers.js';
 import { createStream, formatShardGraph, mergeShards, shortShardId, splitShard, startLocalAws, startSystem } from './testing/index.js';
+import { DEMO_STORES, startDemoStore, type DemoStoreKind } from './demo-store.js';
 
 // the SDK's notice that it will drop Node 20 next year is noise in a demo
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -29,8 +32,14 @@ const { values } = parseArgs({
     reshard: { type: 'boolean', default: false },
     workers: { type: 'string', default: '1' },
     'kill-after': { type: 'string', default: '0' },
+    store: { type: 'string', default: 'dynamodb' },
   },
 });
+const storeKind = values.store as DemoStoreKind;
+if (!DEMO_STORES.includes(storeKind)) {
+  console.error(`--store must be one of ${DEMO_STORES.join(', ')}`);
+  process.exit(2);
+}
 const durationS = Number(values.duration);
 const workers = Number(values.workers);
 const shardCount = Number(values.shards ?? (workers > 1 ? 12 : 4));
@@ -42,21 +51,26 @@ for (const [name, v] of [['duration', durationS], ['shards', shardCount], ['rate
     process.exit(2);
   }
 }
+if (workers > 1 && storeKind === 'memory') {
+  console.error('--store memory holds leases in one process: --workers needs dynamodb, postgres or redis');
+  process.exit(2);
+}
 if (workers > 1 && values.reshard) {
   console.error('--reshard runs with one worker; drop --workers');
   process.exit(2);
 }
 
 if (workers > 1) {
-  await runWorkersDemo({ workers, shardCount, rate, durationS, killAfterS });
+  await runWorkersDemo({ workers, shardCount, rate, durationS, killAfterS, store: storeKind });
 } else {
   const streamName = 'demo-orders';
 
   console.log('starting local Kinesis (kinesalite) and DynamoDB (dynalite) on loopback...');
   const aws = await startLocalAws();
   const { kinesis } = aws;
+  const store = await startDemoStore(storeKind, 'demo-billing', aws);
   await createStream(kinesis, streamName, shardCount);
-  console.log(`stream ${streamName}: ${shardCount} shards; producing ${fmt(rate)} records/s`);
+  console.log(`stream ${streamName}: ${shardCount} shards; producing ${fmt(rate)} records/s; leases in ${store.describe}`);
 
   const producer = new OrderProducer(kinesis, streamName, rate);
 
@@ -65,7 +79,7 @@ if (workers > 1) {
     stream: streamName,
     app: 'demo-billing',
     consumer: new URL('./consumer.js', import.meta.url),
-    options: { lease: { failoverMs: 10_000 } },
+    options: { lease: { failoverMs: 10_000 }, ...(store.option ? { store: store.option } : {}) },
   });
 
   let handled = 0;
@@ -158,6 +172,7 @@ if (workers > 1) {
           `  leases held after stop: ${leases.size}`,
         ].join('\n'),
       );
+      await store.stop();
       await aws.stop();
     })();
     return stopping;

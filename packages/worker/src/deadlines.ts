@@ -9,7 +9,7 @@ import { KinesisClientError } from './errors.js';
 const DEADLINE_EXEMPT: ReadonlySet<string> = new Set(['SubscribeToShard']);
 
 /** A CALL_TIMEOUT error that also looks like the SDK's own timeouts, so code matching on `name` treats it as transient. */
-function callTimeoutError(command: string, timeoutMs: number): KinesisClientError {
+export function callTimeoutError(command: string, timeoutMs: number): KinesisClientError {
   const error = new KinesisClientError('CALL_TIMEOUT', `${command} did not answer within ${timeoutMs} ms; the request was aborted`, {
     details: { command, timeoutMs },
   });

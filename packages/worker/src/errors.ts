@@ -10,6 +10,10 @@ export const ErrorCodes = {
   CONSUMER_LOAD_FAILED: 'The consumer module could not be imported',
   CONSUMER_INVALID: 'The consumer module does not export handleBatch',
   LEASE_TABLE_FAILED: 'The lease table could not be created or read',
+  STORE_UNREACHABLE: 'The PostgreSQL or Redis lease store could not be reached at start',
+  STORE_AUTH_FAILED: 'The PostgreSQL or Redis lease store refused the credentials at start',
+  STORE_SHAPE_MISMATCH: 'The lease store table (PostgreSQL) or key prefix (Redis) exists but holds something else',
+  STORE_CALL_FAILED: 'A PostgreSQL or Redis call of the lease store failed',
   STREAM_CONSUMER_FAILED: 'The enhanced fan-out stream consumer could not be registered or did not become ACTIVE',
   LEASE_ROW_INVALID: 'A lease table row cannot be read (a field missing or of the wrong type); it is left alone',
   LEASE_EXPIRED: 'A batch was not started: the lease was not renewed within failoverMs minus lease.safetyMarginMs',
@@ -20,7 +24,7 @@ export const ErrorCodes = {
   HOST_THREAD_DIED: 'A shard-host thread exited unexpectedly',
   RESTART_LIMIT_EXCEEDED: 'The root supervisor passed its restart limit; the system stopped',
   AWS_CALL_FAILED: 'A Kinesis or DynamoDB call failed',
-  CALL_TIMEOUT: 'A Kinesis or DynamoDB call did not answer within its deadline (callTimeouts); it was aborted',
+  CALL_TIMEOUT: 'A Kinesis or lease-store call did not answer within its deadline (callTimeouts); it was aborted',
   SYSTEM_STOPPED: 'The system is stopping or stopped',
 } as const;
 

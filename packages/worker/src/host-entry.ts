@@ -7,12 +7,12 @@ import { parentPort, threadId, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { comlinkEndpoint } from './comlink-endpoint.js';
 import { ActorRuntime } from './actor/runtime.js';
-import { createDynamoDBClient, createKinesisClient, createSubscriptionClient } from './aws-clients.js';
+import { createKinesisClient, createSubscriptionClient } from './aws-clients.js';
 import { systemClock } from './clock.js';
 import { CallFaults } from './faults.js';
 import type { HostEnv } from './host-env.js';
 import { leaseAddress } from './lease/lease.js';
-import { LeaseTable } from './lease/lease-table.js';
+import { openLeaseStore } from './lease/open-lease-store.js';
 import type { HostApi, HostEvent, HostWorkerData, LeaseSnapshot, MainApi, ShardInspection, ShardStatus } from './protocol.js';
 import type { Position } from './position.js';
 import { shardKey } from './shard-address.js';
@@ -25,7 +25,7 @@ const main = Comlink.wrap<MainApi>(comlinkEndpoint(mainPort));
 const faults = new CallFaults(callFaults.counters, callFaults.rules);
 const { kinesisMs, dynamodbMs } = config.callTimeouts;
 const kinesis = createKinesisClient(config.kinesis, { faults, timeoutMs: kinesisMs });
-const dynamodb = createDynamoDBClient(config.dynamodb, { faults, timeoutMs: dynamodbMs });
+const leaseStore = await openLeaseStore(config.store, { dynamodb: config.dynamodb, faults, timeoutMs: dynamodbMs, maxConnections: 50, side: 'thread' });
 const subscriptionClient = config.retrieval.mode === 'fanout' ? createSubscriptionClient(config.kinesis, config.retrieval, { faults, timeoutMs: kinesisMs }) : undefined;
 /** By shardKey(address). */
 const shards = new Map<string, ShardSupervisor>();
@@ -37,7 +37,7 @@ const env: HostEnv = {
   runtime: new ActorRuntime(systemClock),
   kinesis,
   ...(subscriptionClient ? { subscriptionClient } : {}),
-  leases: new LeaseTable(dynamodb, config.tableName),
+  leases: leaseStore.store,
   main,
   report,
 };
@@ -66,7 +66,7 @@ const api: HostApi = {
     await Promise.all([...shards.values()].map((s) => s.drain()));
     kinesis.destroy();
     subscriptionClient?.destroy();
-    dynamodb.destroy();
+    await leaseStore.close();
   },
   async status(): Promise<ShardStatus[]> {
     return [...shards.values()].map((s) => s.status());

@@ -15,6 +15,7 @@ import type { Position } from './position.js';
 import type { LeaseSnapshot } from './lease/lease.js';
 import type { HostEvent } from './events.js';
 import type { ShardAddress } from './shard-address.js';
+import type { StoreConfig } from './lease/store-config.js';
 
 /** Plain SDK v3 client config (endpoint, region, credentials as data, maxAttempts, ...). */
 export type AwsClientConfig = Record<string, unknown>;
@@ -24,6 +25,8 @@ export interface HostConfig {
   workerId: string;
   streamName: string;
   tableName: string;
+  /** Where leases live; each thread opens its own client to it (lease/open-lease-store.ts). */
+  store: StoreConfig;
   kinesis: AwsClientConfig;
   dynamodb: AwsClientConfig;
   /** Epoch ms, for shards whose lease checkpoint is AT_TIMESTAMP. */

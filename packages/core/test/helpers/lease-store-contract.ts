@@ -209,6 +209,42 @@ const cases: Record<string, Case> = {
   },
 };
 
+/** Both outcomes of a race of two conditional writes: exactly one held. */
+const oneOf = (results: unknown[]) => results.filter(Boolean).length;
+
+const races: Record<string, Case> = {
+  'race: a take and the owner\'s checkpoint on one counter: exactly one holds, and the state is that one\'s': async (t, store) => {
+    for (let round = 0; round < 10; round++) {
+      const key = `k${round}`;
+      const seen = await held(store, key, A);
+      const [taken, checkpointed] = await Promise.all([store.take(seen, B), store.checkpoint(key, 1, A, `${100 + round}`, 0)]);
+      t.is(oneOf([taken, checkpointed]), 1, `round ${round}`);
+      const after = await must(store, key);
+      if (taken) t.like(after, { leaseOwner: B, leaseCounter: 2, checkpoint: 'TRIM_HORIZON' }, 'the loser\'s checkpoint left no trace');
+      else t.like(after, { leaseOwner: A, leaseCounter: 2, checkpoint: `${100 + round}` });
+    }
+  },
+
+  'race: a worker that lost the lease cannot checkpoint; the new owner\'s checkpoints stand': async (t, store) => {
+    const seen = await held(store, 'k', A);
+    t.true(await store.take(seen, B));
+    t.truthy(await store.checkpoint('k', 2, B, '500', 3));
+    const late = await Promise.all(Array.from({ length: 10 }, (_, i) => store.checkpoint('k', 1 + (i % 3), A, '999', 0)));
+    t.is(oneOf(late), 0, 'every checkpoint of the old owner is refused, at any counter it may believe in');
+    t.like(await must(store, 'k'), { leaseOwner: B, leaseCounter: 3, checkpoint: '500', checkpointSubSequenceNumber: 3 });
+  },
+
+  'race: 10 concurrent releases, only the owner\'s holds; 10 concurrent renewals at one counter, one holds': async (t, store) => {
+    await held(store, 'k', A);
+    const renewals = await Promise.all(Array.from({ length: 10 }, () => store.renew('k', 1, A)));
+    t.is(oneOf(renewals), 1, 'a duplicate renewal at a stale counter is refused');
+    const releasers = [A, ...Array.from({ length: 9 }, (_, i) => `other-${i}`)];
+    const released = await Promise.all(releasers.map((owner) => store.release('k', owner)));
+    t.deepEqual(released, [true, ...releasers.slice(1).map(() => false)]);
+    t.like(await must(store, 'k'), { leaseOwner: undefined, leaseCounter: 3 });
+  },
+};
+
 /** Registers every contract case for one adapter; each case gets a fresh, ensured store. */
 export function leaseStoreContract(test: TestFn, adapter: string, factory: StoreFactory): void {
   const macro = test.macro<[Case]>({
@@ -219,5 +255,5 @@ export function leaseStoreContract(test: TestFn, adapter: string, factory: Store
     },
     title: (name = '') => `${adapter} lease store: ${name}`,
   });
-  for (const [name, run] of Object.entries(cases)) test(name, macro, run);
+  for (const [name, run] of Object.entries({ ...cases, ...races })) test(name, macro, run);
 }

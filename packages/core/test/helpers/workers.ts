@@ -1,6 +1,6 @@
 import type { ExecutionContext } from 'ava';
 import { WorkerCluster } from '@kinesis-client/examples/testing';
-import { SHARD_END, type LeaseTable } from '@kinesis-client/worker/lease';
+import { SHARD_END, type LeaseStore } from '@kinesis-client/worker/lease';
 
 export interface Delivery {
   worker: string;
@@ -30,6 +30,8 @@ export interface WorkerSpec {
   allow?: string[];
   /** DynamoDB through this address (a loopback proxy) instead of clientOptions' endpoint. */
   dynamodbEndpoint?: string;
+  /** createSystem's `store` option (plain data); default DynamoDB. */
+  store?: unknown;
   callTimeouts?: { kinesisMs?: number; dynamodbMs?: number };
 }
 
@@ -59,7 +61,7 @@ export class Cluster {
   constructor(
     t: ExecutionContext,
     private readonly base: Omit<WorkerSpec, 'workerId'>,
-    readonly table: LeaseTable,
+    readonly table: LeaseStore,
   ) {
     t.teardown(() => this.close());
   }

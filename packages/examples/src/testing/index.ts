@@ -24,5 +24,8 @@ export { startKinesisMock, withKinesisMock, type KinesisMock } from './kinesis-m
 export { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalAws, withLocalAws, type LocalAws, type LocalAwsOptions } from './local-aws.js';
 export { formatShardGraph, mergeShards, openShards, shortShardId, splitShard, waitForActive } from './reshard.js';
 export { onlyOnce, withService, type Service } from './service.js';
+export { freePort } from './free-port.js';
+export { postgresBin, startLocalPostgres, withPostgres, type LocalPostgres } from './postgres.js';
+export { startLocalRedis, withRedis, type LocalRedis } from './redis.js';
 export { createStream, putRecords, uniqueName } from './streams.js';
 export { startSystem, type SystemRun, type SystemSpec } from './system.js';

@@ -7,3 +7,9 @@ export { SHARD_END, START_SENTINELS, leaseAddress } from './lease.js';
 export type { LeaseSnapshot, LeaseStore, NewLease, UnreadableRow } from './lease.js';
 export { LeaseTable, leaseRowProblem } from './lease-table.js';
 export { MemoryLeaseStore } from './memory-lease-store.js';
+// the PostgreSQL and Redis adapters load only through openLeaseStore, so their clients stay unloaded unless used
+export { openLeaseStore } from './open-lease-store.js';
+export type { OpenStoreOptions, OpenedStore } from './open-lease-store.js';
+export { memoryLeaseStore } from './shared-memory-store.js';
+export { redactUrls, redactor, safeUrl, storeTarget } from './store-config.js';
+export type { StoreConfig, StoreType } from './store-config.js';
