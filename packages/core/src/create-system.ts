@@ -8,12 +8,8 @@ import {
   createDynamoDBClient,
   createKinesisClient,
   deserializeError,
-  laterPosition,
   systemClock,
   type BatchOutcome,
-  type BatchTask,
-  type FailedTask,
-  type Position,
   type ChildSpec,
   type ConsumerCapabilities,
   type HostConfig,
@@ -24,7 +20,8 @@ import {
   type ShardStatus,
   type SupervisorEvent,
 } from '@kinesis-client/worker';
-import { ConsumerPool } from './consumer-pool.js';
+import { BatchOutcomes } from './batch-outcomes.js';
+import { ConsumerPool, type PoolTask } from './consumer-pool.js';
 import { coordinator, type CoordinatorMessage } from './coordinator.js';
 import { createEmitter, type SystemEvents } from './events.js';
 import { FaultInjector, type Faults } from './faults.js';
@@ -141,7 +138,6 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   let stopPromise: Promise<StopResult> | undefined;
   let root: Supervisor | undefined;
   let hostSupervisor: Supervisor | undefined;
-  let poolDeaths = 0;
   let consumerArn: string | undefined;
 
   const emitError = (error: unknown, shardId?: string) =>
@@ -158,7 +154,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
         return events.emit('lease:acquired', { shardId: event.shardId, workerId: options.workerId, leaseCounter: event.leaseCounter, checkpoint: event.checkpoint });
       case 'shard:stopped':
         // its final checkpoint is in the table now; after a loss or a failure the memory may still be ahead of it
-        if (event.reason === 'ended' || event.reason === 'released') handled.delete(event.shardId);
+        if (event.reason === 'ended' || event.reason === 'released') outcomes.forget(event.shardId);
         toCoordinator({ type: 'shardStopped', shardId: event.shardId, reason: event.reason });
         return events.emit('shard:stopped', {
           shardId: event.shardId,
@@ -202,71 +198,9 @@ export async function createSystem(input: SystemOptions): Promise<System> {
     await Promise.all(mine.map((l) => leases.release(l.leaseKey, options.workerId)));
   };
 
-  /**
-   * One batch per shard in the pool at a time, whoever sends it: a reader restarted after a crash,
-   * or a shard retaken after its thread died, replays from its checkpoint while the old
-   * incarnation's batch may still be running in the pool. The replay waits for it, so a shard's
-   * batches never run concurrently or out of order.
-   */
-  const shardTails = new Map<string, Promise<unknown>>();
-  const afterShardsBatch = <T>(shardId: string, run: () => Promise<T>): Promise<T> => {
-    const result = (shardTails.get(shardId) ?? Promise.resolve()).then(run);
-    const tail = result.catch(() => undefined);
-    shardTails.set(shardId, tail);
-    void tail.then(() => {
-      if (shardTails.get(shardId) === tail) shardTails.delete(shardId);
-    });
-    return result;
-  };
-
-  /**
-   * Each shard's last handled position, from the batches' own outcomes: a shard retaken after its
-   * thread died resumes after it, even where its checkpoint was never written.
-   */
-  const handled = new Map<string, Position>();
-  const noteHandled = (task: BatchTask | FailedTask, outcome: BatchOutcome) => {
-    if (!outcome.ok) return;
-    const position = { sequenceNumber: task.info.lastSequenceNumber, subSequenceNumber: outcome.lastSubSequenceNumber ?? 0 };
-    handled.set(task.info.shardId, laterPosition(handled.get(task.info.shardId), position)!);
-  };
-
-  /** A batch or a handleFailed call in the pool, in its shard's order, its outcome noted for the shard. */
-  const runInOrder = (task: BatchTask | FailedTask, after?: (outcome: BatchOutcome, durationMs: number) => void) =>
-    afterShardsBatch(task.info.shardId, async () => {
-      const started = performance.now();
-      const outcome = await pool.run(task);
-      noteHandled(task, outcome);
-      after?.(outcome, performance.now() - started);
-      return outcome;
-    });
-
-  const mainApi: MainApi = {
-    runBatch: (task) =>
-      runInOrder(task, (outcome, durationMs) => {
-        if (outcome.ok) {
-          events.emit('batch:handled', {
-            shardId: task.info.shardId,
-            count: task.records.count,
-            firstSequenceNumber: task.info.firstSequenceNumber,
-            lastSequenceNumber: task.info.lastSequenceNumber,
-            attempt: task.info.attempt,
-            millisBehindLatest: task.info.millisBehindLatest,
-            durationMs,
-          });
-        } else if (!outcome.fenced) {
-          // a batch the lease fence kept from starting did not fail: it is sent again once the lease is renewed
-          if (outcome.poolDied) poolDeaths++;
-          events.emit('batch:failed', {
-            shardId: task.info.shardId,
-            attempt: task.info.attempt,
-            error: deserializeError(outcome.error),
-            poolDied: !!outcome.poolDied,
-          });
-        }
-      }),
-    runFailed: (task) => runInOrder(task),
-    report,
-  };
+  // batches go from the shard hosts to the pool, their outcomes straight back; main observes them
+  const outcomes = new BatchOutcomes(pool, events);
+  const mainApi: MainApi = { report };
 
   const shutdown = (timeoutMs: number) =>
     boundedStop(
@@ -317,6 +251,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
         const setup = {
           config: hostConfig(options, index, capabilities, consumerArn),
           mainApi,
+          submit: (task: PoolTask, tell: (outcome: BatchOutcome) => void) => outcomes.submit(task, tell),
           callFaults: faults.hostData(),
           resourceLimits: options.shardHosts.resourceLimits,
         };
@@ -394,7 +329,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
             firstTick ??= first;
             const ref = runtime.spawn<CoordinatorMessage>(
               'coordinator',
-              coordinator({ options, kinesis, leases, hosts: () => slots, onError: emitError, handled: (shardId) => handled.get(shardId) }),
+              coordinator({ options, kinesis, leases, hosts: () => slots, onError: emitError, handled: (shardId) => outcomes.handledIn(shardId) }),
               (_ref, reason) => exited(reason),
               { type: 'tick', done: tickDone },
             );
@@ -452,7 +387,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
         hosts: hostSupervisor,
         coordinatorThread: 0,
         threads,
-        pool: { threads: options.processors.concurrency, deaths: poolDeaths },
+        pool: { threads: options.processors.concurrency, deaths: outcomes.poolDeaths },
         leases: await leases.scan(),
       });
     },

@@ -1,7 +1,8 @@
 /**
  * The shard-host thread. Started by a ShardHostHandle on the main thread, it hosts the actors of
- * many shards in one ActorRuntime and talks to the main thread only through two comlink ports:
- * it exposes HostApi on parentPort and calls MainApi on the port handed over in workerData.
+ * many shards in one ActorRuntime. It exposes HostApi on parentPort and reports events through
+ * MainApi on `mainPort` (comlink both); batches leave on `batchPort` and their outcomes come back
+ * from the pool threads themselves (PoolLink).
  */
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
@@ -12,13 +13,14 @@ import { systemClock } from './clock.js';
 import { CallFaults } from './faults.js';
 import type { HostEnv } from './host-env.js';
 import { LeaseTable } from './lease/lease-table.js';
+import { PoolLink } from './pool-link.js';
 import type { HostApi, HostEvent, HostWorkerData, LeaseSnapshot, MainApi, ShardInspection, ShardStatus } from './protocol.js';
 import type { Position } from './position.js';
 import { ShardSupervisor } from './shard-supervisor.js';
 
 if (!parentPort) throw new Error('host-entry must run in a worker thread');
 
-const { config, mainPort, callFaults } = workerData as HostWorkerData;
+const { config, mainPort, batchPort, callFaults } = workerData as HostWorkerData;
 const main = Comlink.wrap<MainApi>(comlinkEndpoint(mainPort));
 const faults = new CallFaults(callFaults.counters, callFaults.rules);
 const { kinesisMs, dynamodbMs } = config.callTimeouts;
@@ -38,7 +40,7 @@ const env: HostEnv = {
   kinesis,
   ...(subscriptionClient ? { subscriptionClient } : {}),
   leases: new LeaseTable(dynamodb, config.tableName),
-  main,
+  pool: new PoolLink(batchPort),
   report,
 };
 

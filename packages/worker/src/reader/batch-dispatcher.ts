@@ -1,4 +1,3 @@
-import * as Comlink from 'comlink';
 import { backoffDelay } from '../backoff.js';
 import type { ActorContext } from '../actor/runtime.js';
 import { packRecords, transferablesOf, type RawRecord } from '../batch-codec.js';
@@ -176,9 +175,7 @@ export class BatchDispatcher {
     const records = packRecords(flight.records);
     const task = { records, info: this.batchInfo(flight), deaggregation: flight.deaggregation, fence: this.fence.buffer };
     const viaHandleFailed = flight.failedWith !== undefined;
-    const run = viaHandleFailed
-      ? this.env.main.runFailed(Comlink.transfer({ kind: 'failed', ...task, error: flight.failedWith! }, transferablesOf(records)))
-      : this.env.main.runBatch(Comlink.transfer({ kind: 'batch', ...task }, transferablesOf(records)));
+    const run = this.env.pool.run(viaHandleFailed ? { kind: 'failed', ...task, error: flight.failedWith! } : { kind: 'batch', ...task }, transferablesOf(records));
     // noted at once, not through the mailbox: a success counts even when this reader's incarnation has ended meanwhile
     const noted = run.then((outcome) => {
       if (outcome.ok) this.stats.handled = laterPosition(this.stats.handled, this.positionOf(flight, outcome.lastSubSequenceNumber));
