@@ -34,6 +34,7 @@ export type * from './protocol.js';
 export const hostEntryUrl = new URL('./host-entry.js', import.meta.url);
 export const poolEntryUrl = new URL('./pool-entry.js', import.meta.url);
 export { comlinkEndpoint } from './comlink-endpoint.js';
+export { CheckpointPace } from './lease/checkpoint-pace.js';
 export { EXPIRED, LeaseFence, beforeDeadline, fenceOpen, fenceUntil, leaseLostAt, processNow } from './lease/fence.js';
 export type { FenceTiming } from './lease/fence.js';
 export { ANCHOR_SKEW_MS, START_SENTINELS, anchorFor, comparePositions, laterPosition, startFrom } from './position.js';

@@ -211,7 +211,7 @@ export class BatchDispatcher {
     const batchConfig = this.env.config.batch;
     if (outcome.ok) {
       this.inFlight = undefined;
-      this.lease({ type: 'checkpoint', ...this.positionOf(flight, outcome.lastSubSequenceNumber) });
+      this.lease({ type: 'checkpoint', ...this.positionOf(flight, outcome.lastSubSequenceNumber), idle: this.buffer.length === 0 });
       if (this.draining) return this.finishDrain();
       this.dispatch();
       this.hooks.onHandled();
