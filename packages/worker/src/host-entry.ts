@@ -14,6 +14,7 @@ import { CallFaults } from './faults.js';
 import type { HostEnv } from './host-env.js';
 import { LeaseTable } from './lease/lease-table.js';
 import { PoolLink } from './pool-link.js';
+import { readGetRecordsLightly } from './reader/light-get-records.js';
 import type { HostApi, HostEvent, HostWorkerData, LeaseSnapshot, MainApi, ShardInspection, ShardStatus } from './protocol.js';
 import type { Position } from './position.js';
 import { ShardSupervisor } from './shard-supervisor.js';
@@ -24,7 +25,7 @@ const { config, mainPort, batchPort, callFaults } = workerData as HostWorkerData
 const main = Comlink.wrap<MainApi>(comlinkEndpoint(mainPort));
 const faults = new CallFaults(callFaults.counters, callFaults.rules);
 const { kinesisMs, dynamodbMs } = config.callTimeouts;
-const kinesis = createKinesisClient(config.kinesis, { faults, timeoutMs: kinesisMs });
+const kinesis = readGetRecordsLightly(createKinesisClient(config.kinesis, { faults, timeoutMs: kinesisMs }));
 const dynamodb = createDynamoDBClient(config.dynamodb, { faults, timeoutMs: dynamodbMs });
 const subscriptionClient = config.fanout ? createSubscriptionClient(config.kinesis, config.fanout, { faults, timeoutMs: kinesisMs }) : undefined;
 const shards = new Map<string, ShardSupervisor>();

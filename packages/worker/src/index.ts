@@ -23,11 +23,13 @@ export { KPL_MAGIC, aggregate, deaggregate, hashKeyOf } from './kpl/aggregation.
 export type { UserRecord } from './kpl/aggregation.js';
 export { expandAggregates } from './kpl/expand.js';
 export { startPosition, type StartPosition } from './reader/start-position.js';
+export { readGetRecordsLightly, recordPage } from './reader/light-get-records.js';
+export { scanGetRecords } from './reader/get-records-scan.js';
 export type { HashKeyRange, ResumePoint } from './kpl/expand.js';
 export { KINESIS_SHARD_LIMITS, PollPacer } from './reader/poll-pacer.js';
 export type { PacerLimits, Page } from './reader/poll-pacer.js';
-export { packRecords, unpackRecords, transferablesOf } from './batch-codec.js';
-export type { PackedRecords, RawRecord } from './batch-codec.js';
+export { packRecords, payloadBytes, sequenceNumberAt, sliceRecords, unpackRecords, transferablesOf } from './batch-codec.js';
+export type { PackedRecords, RawRecord, RecordRange } from './batch-codec.js';
 export type * from './protocol.js';
 
 /** File URLs of the two thread entries, for the main-thread side to start. */
