@@ -1,4 +1,4 @@
-import { GetRecordsCommand, GetShardIteratorCommand, type GetRecordsCommandOutput, type ShardIteratorType } from '@aws-sdk/client-kinesis';
+import type { GetRecordsCommandOutput, ShardIteratorType } from '@aws-sdk/client-kinesis';
 import { backoffDelay } from '../backoff.js';
 import type { ActorContext, Behavior } from '../actor/runtime.js';
 import { KinesisClientError, serializeError } from '../errors.js';
@@ -10,6 +10,9 @@ import { BatchDispatcher, type DispatchMessage, type ReaderStats } from './batch
 import { recordPage } from './light-get-records.js';
 import { KINESIS_SHARD_LIMITS, PollPacer } from './poll-pacer.js';
 import { startPosition } from './start-position.js';
+import { kinesisSdk } from '../sdk.js';
+
+const { GetRecordsCommand, GetShardIteratorCommand } = kinesisSdk;
 
 export type { ReaderStats } from './batch-dispatcher.js';
 

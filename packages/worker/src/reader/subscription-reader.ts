@@ -1,4 +1,4 @@
-import { GetRecordsCommand, GetShardIteratorCommand, SubscribeToShardCommand, type StartingPosition, type SubscribeToShardEvent } from '@aws-sdk/client-kinesis';
+import type { StartingPosition, SubscribeToShardEvent } from '@aws-sdk/client-kinesis';
 import { backoffDelay } from '../backoff.js';
 import type { ActorContext, Behavior } from '../actor/runtime.js';
 import type { TimerHandle } from '../clock.js';
@@ -11,6 +11,9 @@ import { packRecords } from '../batch-codec.js';
 import { BatchDispatcher, type DispatchMessage, type ReaderStats } from './batch-dispatcher.js';
 import { recordPage } from './light-get-records.js';
 import { startPosition } from './start-position.js';
+import { kinesisSdk } from '../sdk.js';
+
+const { GetRecordsCommand, GetShardIteratorCommand, SubscribeToShardCommand } = kinesisSdk;
 
 export type SubscriptionMessage =
   | { type: 'start'; checkpoint: string; subSequenceNumber: number; timestamp?: number }
