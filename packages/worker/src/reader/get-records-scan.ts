@@ -2,8 +2,8 @@ import type { PackedRecords } from '../batch-codec.js';
 
 /**
  * Reads a GetRecords answer's JSON straight into a page of packed records: payloads decoded from
- * base64 into the page's one buffer, partition keys and sequence numbers copied as bytes, no
- * object or string per record. The other top-level fields (NextShardIterator,
+ * base64 into the page's one buffer, partition keys and sequence numbers copied as bytes, and no
+ * object, string or array made per record. The other top-level fields (NextShardIterator,
  * MillisBehindLatest, ChildShards, ...) are small and go through JSON.parse. Anything it does not
  * expect (a missing field, a payload that is not plain base64, malformed JSON) gives undefined,
  * and the caller lets the SDK read the answer instead.
@@ -18,13 +18,14 @@ const CLOSE_OBJECT = 0x7d;
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 const EQUALS = 0x3d;
+const DOT = 0x2e;
+const ZERO = 0x30;
 
-/** Per record: payload start/end, key start/end, sequence number start/end (in the body), and whether its key has escapes. */
-const FIELDS = 7;
+/** Per record, in `marks`: payload start/end, key start/end, sequence number start/end (in the body). */
+const FIELDS = 6;
 const DATA = 0;
 const KEY = 2;
 const SEQ = 4;
-const ESCAPED = 6;
 
 class Unexpected extends Error {}
 const fail = (): never => {
@@ -32,9 +33,16 @@ const fail = (): never => {
 };
 
 const isSpace = (c: number | undefined) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+const isDigit = (c: number | undefined) => c !== undefined && c >= ZERO && c <= ZERO + 9;
+
+/** Reused from scan to scan (a scan is synchronous): where the records are, while the page's size is not known yet. */
+let marks = new Uint32Array(FIELDS * 1024);
+let arrivals = new Float64Array(1024);
 
 class Scanner {
   at = 0;
+  /** Where the last string() ended (exclusive); it began at `at` before the call, past the quote. */
+  end = 0;
   constructor(readonly body: Buffer) {}
 
   /** The next byte that is not whitespace. */
@@ -50,8 +58,8 @@ class Scanner {
     this.at++;
   }
 
-  /** At an opening quote: returns the string's inner start and end, and moves past it. */
-  string(): [number, number] {
+  /** At an opening quote: moves past the string; returns where its content starts (`end`: where it ends). */
+  string(): number {
     this.expect(QUOTE);
     const start = this.at;
     let end = this.body.indexOf(QUOTE, start);
@@ -63,7 +71,8 @@ class Scanner {
       end = this.body.indexOf(QUOTE, end + 1);
     }
     this.at = end + 1;
-    return [start, end];
+    this.end = end;
+    return start;
   }
 
   /** Moves past any value; returns where it started. */
@@ -90,27 +99,21 @@ class Scanner {
     return start;
   }
 
-  /** Between members: true when another follows. */
+  /** After a member or an element: true when another follows, false past the closing bracket. */
   more(close: number): boolean {
     const c = this.peek();
-    if (c === COMMA) {
-      this.at++;
-      return true;
-    }
-    if (c !== close) fail();
     this.at++;
+    if (c === COMMA) return true;
+    if (c !== close) fail();
     return false;
   }
 
-  /** `{ "k": v, ... }`, calling `member` with each key's bounds when the scanner is at its value. */
-  object(member: (keyStart: number, keyEnd: number) => void): void {
-    this.expect(OPEN_OBJECT);
-    if (this.peek() === CLOSE_OBJECT) return void this.at++;
-    do {
-      const [ks, ke] = this.string();
-      this.expect(COLON);
-      member(ks, ke);
-    } while (this.more(CLOSE_OBJECT));
+  /** At `{` or `[`: false (and past it) when it closes at once. */
+  open(open: number, close: number): boolean {
+    this.expect(open);
+    if (this.peek() !== close) return true;
+    this.at++;
+    return false;
   }
 
   /** Whether body[start, end) is `name` (ASCII). */
@@ -120,15 +123,27 @@ class Scanner {
     return true;
   }
 
-  /** Whether body[start, end) holds a byte outside '0'..'9'. */
-  notDigits(start: number, end: number): boolean {
-    for (let i = start; i < end; i++) if (this.body[i]! < 0x30 || this.body[i]! > 0x39) return true;
-    return start === end;
-  }
-
-  has(byte: number, start: number, end: number): boolean {
-    for (let i = start; i < end; i++) if (this.body[i] === byte) return true;
-    return false;
+  /** Epoch seconds at `at`, as Number() reads them; NaN when the digits are more than a double holds exactly. */
+  seconds(): number {
+    const { body } = this;
+    const start = this.skip();
+    let digits = 0;
+    let mantissa = 0;
+    let scale = 0;
+    let i = start;
+    for (; isDigit(body[i]); i++, digits++) mantissa = mantissa * 10 + body[i]! - ZERO;
+    if (body[i] === DOT) for (i++; isDigit(body[i]); i++, digits++, scale--) mantissa = mantissa * 10 + body[i]! - ZERO;
+    if (body[i] === 0x45 || body[i] === 0x65) {
+      i++;
+      const negative = body[i] === 0x2d;
+      if (negative || body[i] === 0x2b) i++;
+      let exponent = 0;
+      for (; isDigit(body[i]); i++) exponent = exponent * 10 + body[i]! - ZERO;
+      scale += negative ? -exponent : exponent;
+    }
+    // an integer below 2^53 scaled by an exact power of ten rounds once, as Number() does
+    if (i === this.at && digits > 0 && digits <= 15 && scale >= -22 && scale <= 22) return scale < 0 ? mantissa / 10 ** -scale : mantissa * 10 ** scale;
+    return Number(body.toString('latin1', start, this.at));
   }
 }
 
@@ -157,71 +172,79 @@ export function scanGetRecords(body: Buffer): ScannedGetRecords | undefined {
 function scan(body: Buffer): ScannedGetRecords {
   const s = new Scanner(body);
   const fields: Record<string, unknown> = {};
-  let marks = new Float64Array(FIELDS * 1024);
-  const arrivals: number[] = [];
-  let n = 0;
-  let found = false;
-  const record = () => {
-    if (marks.length < (n + 1) * FIELDS) {
-      const grown = new Float64Array(marks.length * 2);
-      grown.set(marks);
-      marks = grown;
-    }
-    const m = n * FIELDS;
-    marks[m + DATA] = marks[m + KEY] = marks[m + SEQ] = -1;
-    marks[m + ESCAPED] = 0;
-    arrivals[n] = 0;
-    s.object((ks, ke) => {
-      const at = s.is(ks, ke, 'Data') ? DATA : s.is(ks, ke, 'PartitionKey') ? KEY : s.is(ks, ke, 'SequenceNumber') ? SEQ : -1;
-      if (at >= 0) {
-        const [vs, ve] = s.string();
-        marks[m + at] = vs;
-        marks[m + at + 1] = ve;
-        // a payload is plain base64 (a skipped escape shows as a short decode in build) and a sequence number plain digits
-        if (at === SEQ && s.notDigits(vs, ve)) fail();
-        if (at === KEY && s.has(BACKSLASH, vs, ve)) marks[m + ESCAPED] = 1;
-      } else if (s.is(ks, ke, 'ApproximateArrivalTimestamp')) {
+  /** Records whose partition key has escapes: decoded by JSON.parse, as UTF-8. */
+  const escaped = new Map<number, Buffer>();
+  let n = -1;
+  if (s.open(OPEN_OBJECT, CLOSE_OBJECT)) {
+    do {
+      const ks = s.string();
+      const ke = s.end;
+      s.expect(COLON);
+      if (!s.is(ks, ke, 'Records')) {
         const start = s.skip();
-        // epoch seconds, read as the SDK reads them
-        const seconds = Number(body.toString('latin1', start, s.at));
-        if (!Number.isFinite(seconds)) fail();
-        arrivals[n] = Math.round(seconds * 1000);
-      } else {
-        s.skip();
+        fields[body.toString('latin1', ks, ke)] = JSON.parse(body.toString('utf8', start, s.at));
+        continue;
       }
-    });
-    if (marks[m + DATA]! < 0 || marks[m + KEY]! < 0 || marks[m + SEQ]! < 0) fail();
-    n++;
-  };
-  s.object((ks, ke) => {
-    if (s.is(ks, ke, 'Records')) {
-      found = true;
-      s.expect(OPEN_ARRAY);
-      if (s.peek() === CLOSE_ARRAY) return void s.at++;
-      do record();
-      while (s.more(CLOSE_ARRAY));
-      return;
-    }
-    const start = s.skip();
-    fields[body.toString('latin1', ks, ke)] = JSON.parse(body.toString('utf8', start, s.at));
-  });
-  if (!found) fail();
-  return { page: build(body, marks, n, arrivals), fields };
+      n = 0;
+      if (!s.open(OPEN_ARRAY, CLOSE_ARRAY)) continue;
+      do {
+        if (marks.length < (n + 1) * FIELDS) {
+          const grown = new Uint32Array(marks.length * 2);
+          grown.set(marks);
+          marks = grown;
+          const more = new Float64Array(arrivals.length * 2);
+          more.set(arrivals);
+          arrivals = more;
+        }
+        const m = n * FIELDS;
+        let seen = 0;
+        arrivals[n] = 0;
+        if (s.open(OPEN_OBJECT, CLOSE_OBJECT)) {
+          do {
+            const fs = s.string();
+            const fe = s.end;
+            s.expect(COLON);
+            const field = s.is(fs, fe, 'Data') ? DATA : s.is(fs, fe, 'PartitionKey') ? KEY : s.is(fs, fe, 'SequenceNumber') ? SEQ : -1;
+            if (field >= 0) {
+              const vs = s.string();
+              marks[m + field] = vs;
+              marks[m + field + 1] = s.end;
+              seen |= 1 << field;
+            } else if (s.is(fs, fe, 'ApproximateArrivalTimestamp')) {
+              // epoch seconds, read as the SDK reads them
+              const seconds = s.seconds();
+              if (!Number.isFinite(seconds)) fail();
+              arrivals[n] = Math.round(seconds * 1000);
+            } else {
+              s.skip();
+            }
+          } while (s.more(CLOSE_OBJECT));
+        }
+        if (seen !== (1 << DATA) + (1 << KEY) + (1 << SEQ)) fail();
+        // a sequence number is plain digits; a payload plain base64 (an escape in it shows as a short decode in build)
+        for (let i = marks[m + SEQ]!, end = marks[m + SEQ + 1]!; i < end; i++) if (!isDigit(body[i])) fail();
+        if (marks[m + SEQ] === marks[m + SEQ + 1]) fail();
+        for (let i = marks[m + KEY]!, end = marks[m + KEY + 1]!; i < end; i++) {
+          if (body[i] !== BACKSLASH) continue;
+          escaped.set(n, Buffer.from(JSON.parse(body.toString('utf8', marks[m + KEY]! - 1, marks[m + KEY + 1]! + 1)) as string));
+          break;
+        }
+        n++;
+      } while (s.more(CLOSE_ARRAY));
+    } while (s.more(CLOSE_OBJECT));
+  }
+  if (n < 0) fail();
+  return { page: build(body, n, escaped), fields };
 }
 
-function build(body: Buffer, marks: Float64Array, n: number, arrivalMs: number[]): PackedRecords {
-  const keys = new Map<number, Buffer>();
+function build(body: Buffer, n: number, escaped: ReadonlyMap<number, Buffer>): PackedRecords {
+  const anyEscaped = escaped.size > 0;
   let total = 0;
   for (let i = 0; i < n; i++) {
     const m = i * FIELDS;
-    total += decodedLength(body, marks[m + DATA]!, marks[m + DATA + 1]!) + marks[m + SEQ + 1]! - marks[m + SEQ]!;
-    if (marks[m + ESCAPED]) {
-      const key = Buffer.from(JSON.parse(body.toString('utf8', marks[m + KEY]! - 1, marks[m + KEY + 1]! + 1)) as string);
-      keys.set(i, key);
-      total += key.byteLength;
-    } else {
-      total += marks[m + KEY + 1]! - marks[m + KEY]!;
-    }
+    const length = decodedLength(body, marks[m + DATA]!, marks[m + DATA + 1]!);
+    total += length + marks[m + SEQ + 1]! - marks[m + SEQ]!;
+    total += (anyEscaped && escaped.get(i)?.byteLength) || marks[m + KEY + 1]! - marks[m + KEY]!;
   }
   const bytes = new ArrayBuffer(total);
   const out = Buffer.from(bytes);
@@ -229,23 +252,27 @@ function build(body: Buffer, marks: Float64Array, n: number, arrivalMs: number[]
   let at = 0;
   for (let i = 0; i < n; i++) {
     const m = i * FIELDS;
-    const [start, end] = [marks[m + DATA]!, marks[m + DATA + 1]!];
+    const start = marks[m + DATA]!;
+    const end = marks[m + DATA + 1]!;
     bounds[i] = at;
-    const expected = decodedLength(body, start, end);
+    const expected = ((end - start) / 4) * 3 - (end > start && body[end - 1] === EQUALS ? (body[end - 2] === EQUALS ? 2 : 1) : 0);
     if (out.write(body.toString('latin1', start, end), at, expected, 'base64') !== expected) fail();
     at += expected;
   }
   for (let i = 0; i < n; i++) {
     const m = i * FIELDS;
     bounds[n + i] = at;
-    const escaped = keys.get(i);
-    at += escaped ? escaped.copy(out, at) : body.copy(out, at, marks[m + KEY]!, marks[m + KEY + 1]!);
+    const key = anyEscaped ? escaped.get(i) : undefined;
+    if (key) at += key.copy(out, at);
+    // a few bytes: a loop beats a native copy, which makes a view of each
+    else for (let j = marks[m + KEY]!, end = marks[m + KEY + 1]!; j < end; j++) out[at++] = body[j]!;
   }
   for (let i = 0; i < n; i++) {
     const m = i * FIELDS;
     bounds[2 * n + i] = at;
-    at += body.copy(out, at, marks[m + SEQ]!, marks[m + SEQ + 1]!);
+    out.set(body.subarray(marks[m + SEQ], marks[m + SEQ + 1]), at);
+    at += marks[m + SEQ + 1]! - marks[m + SEQ]!;
   }
   bounds[3 * n] = at;
-  return { count: n, bytes, bounds, arrivals: Float64Array.from(arrivalMs) };
+  return { count: n, bytes, bounds, arrivals: arrivals.slice(0, n) };
 }
