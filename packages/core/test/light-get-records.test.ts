@@ -91,5 +91,10 @@ test.serial("errors and what is not a GetRecords answer stay the SDK's: names an
     Math.round(1700000000.1234 * 1000),
   ]);
   t.deepEqual([second!.data.byteLength, second!.partitionKey, second!.sequenceNumber], [0, '', '43']);
+  // timestamps as Kinesis writes them, read to the same millisecond as Number() then Math.round
+  for (const written of ['1.59877426762E9', '1733486400.5555', '1.7e9', '17334864001234e-4', '1733486400', '0.0001e13']) {
+    const scanned = scan(`{"Records":[{"Data":"","PartitionKey":"k","SequenceNumber":"1","ApproximateArrivalTimestamp":${written}}]}`)!;
+    t.is(scanned.page.arrivals[0], Math.round(Number(written) * 1000), written);
+  }
   t.deepEqual(odd.fields, { MillisBehindLatest: 5, ChildShards: [{ ShardId: 's-1', ParentShards: ['s-0'] }] });
 });
