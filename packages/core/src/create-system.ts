@@ -75,6 +75,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
       streamName: options.streamName,
       config: (index) => hostConfig(options, index, capabilities, consumerArn),
       mainApi: main.api,
+      submit: main.submit,
       callFaults: () => faults.hostData(),
       resourceLimits: options.shardHosts.resourceLimits,
       onError,

@@ -6,34 +6,43 @@ import {
   hostEntryUrl,
   type HostApi,
   type HostConfig,
+  type BatchOutcome,
+  type BatchTask,
+  type FailedTask,
   type HostWorkerData,
   type MainApi,
+  type OutcomeMessage,
+  type SubmitMessage,
   type ThreadDeath,
 } from '@kinesis-client/worker/internal';
 import type { ResourceLimits } from 'node:worker_threads';
 
-interface ShardHostSetup {
+export interface ShardHostSetup {
   config: HostConfig;
   mainApi: MainApi;
+  /** A batch from the thread for the pool; `tell` answers the thread when the pool thread could not. */
+  submit(task: BatchTask | FailedTask, tell: (outcome: BatchOutcome) => void): void;
   callFaults: HostWorkerData['callFaults'];
   resourceLimits: ResourceLimits | undefined;
 }
 
 /**
- * The main thread's handle on one shard-host thread: starts it with a private MainApi port,
- * calls its HostApi through comlink and tells its owner when the thread dies unexpectedly.
+ * The main thread's handle on one shard-host thread: starts it with a private MainApi port and a
+ * port for its batches, calls its HostApi through comlink and tells its owner when the thread
+ * dies unexpectedly.
  */
 export class ShardHostHandle {
   readonly api: Comlink.Remote<HostApi>;
   private readonly worker: Worker;
   private readonly mainPort: import('node:worker_threads').MessagePort;
+  private readonly batchPort: import('node:worker_threads').MessagePort;
   private stopping = false;
   private exited = false;
   private readonly exitPromise: Promise<void>;
 
   constructor(
     readonly index: number,
-    { config, mainApi, callFaults, resourceLimits }: ShardHostSetup,
+    { config, mainApi, submit, callFaults, resourceLimits }: ShardHostSetup,
     onUnexpectedExit: (error: KinesisClientError) => void,
     /** The shards placed on this thread, for the error that reports its death. */
     private readonly running: () => string[] = () => [],
@@ -41,10 +50,20 @@ export class ShardHostHandle {
     const { port1, port2 } = new MessageChannel();
     this.mainPort = port1;
     Comlink.expose(mainApi, comlinkEndpoint(port1));
-    const workerData: HostWorkerData = { config, mainPort: port2 as never, callFaults };
+    const batches = new MessageChannel();
+    this.batchPort = batches.port1;
+    this.batchPort.on('message', ({ id, task }: SubmitMessage) =>
+      submit(task, (outcome) => {
+        const message: OutcomeMessage = { id, outcome };
+        if (!this.exited) this.batchPort.postMessage(message);
+      }),
+    );
+    // open only as long as the thread: its batches keep nothing alive
+    this.batchPort.unref();
+    const workerData: HostWorkerData = { config, mainPort: port2 as never, batchPort: batches.port2 as never, callFaults };
     this.worker = new Worker(hostEntryUrl, {
       workerData,
-      transferList: [port2 as never],
+      transferList: [port2 as never, batches.port2 as never],
       name: `kinesis-shard-host-${index}`,
       ...(resourceLimits ? { resourceLimits } : {}),
     });
@@ -55,6 +74,7 @@ export class ShardHostHandle {
       this.worker.once('exit', (exitCode) => {
         this.exited = true;
         this.mainPort.close();
+        this.batchPort.close();
         resolve();
         if (!this.stopping) {
           onUnexpectedExit(

@@ -3,7 +3,7 @@ import type { ChildSpec } from '@kinesis-client/worker/actor';
 import { leaseAddress } from '@kinesis-client/worker/lease';
 import { shardKey, type HostConfig, type HostWorkerData, type MainApi, type ShardAddress, type ShardInspection, type ShardStatus } from '@kinesis-client/worker/internal';
 import { Placement } from './placement.js';
-import { ShardHostHandle } from './shard-host-handle.js';
+import { ShardHostHandle, type ShardHostSetup } from './shard-host-handle.js';
 
 export interface ShardHostsDeps {
   count: number;
@@ -11,6 +11,8 @@ export interface ShardHostsDeps {
   streamName: string;
   config(index: number): HostConfig;
   mainApi: MainApi;
+  /** A batch from a thread for the pool; `tell` answers the thread when the pool thread could not. */
+  submit: ShardHostSetup['submit'];
   callFaults(): HostWorkerData['callFaults'];
   resourceLimits: ResourceLimits | undefined;
   onError(error: unknown): void;
@@ -89,7 +91,7 @@ export class ShardHosts {
 
   private startHost(index: number, exited: Parameters<ChildSpec['start']>[0]) {
     const { deps } = this;
-    const setup = { config: deps.config(index), mainApi: deps.mainApi, callFaults: deps.callFaults(), resourceLimits: deps.resourceLimits };
+    const setup = { config: deps.config(index), mainApi: deps.mainApi, submit: deps.submit, callFaults: deps.callFaults(), resourceLimits: deps.resourceLimits };
     const down = (handle: ShardHostHandle) => {
       if (this.slots[index] === handle) this.slots[index] = undefined;
       this.placement.dropHost(index);

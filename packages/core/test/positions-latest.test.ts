@@ -100,14 +100,20 @@ for (const fault of ['crashActor', 'killThread'] as const) {
     const stream = uniqueName(`handled-${fault}`);
     await createStream(aws.kinesis, stream, 1);
     // one checkpoint write a minute: everything after the first batch stays in memory only
-    const run = await start(t, stream, uniqueName('app'), { initialPosition: 'TRIM_HORIZON', lease: { failoverMs: 4_000, checkpointIntervalMs: 60_000 }, batchers: { batchSize: 20 } });
+    const app = uniqueName('app');
+    const run = await start(t, stream, app, { initialPosition: 'TRIM_HORIZON', lease: { failoverMs: 4_000, checkpointIntervalMs: 60_000 }, batchers: { batchSize: 20 } });
     try {
       const lastHandled: string[] = [];
       run.system.events.on('batch:handled', (e) => lastHandled.push(e.lastSequenceNumber));
-      const put = await putRecords(aws.kinesis, stream, jsonRecords(100, { tag: 'a' }));
-      // the last batch's outcome has reached the main thread (the host hears of it on the same way back)
+      // the first batch alone: written at once, as its shard has nothing else to hand over
+      const first = await putRecords(aws.kinesis, stream, jsonRecords(20, { tag: 'a' }));
+      const shardId = first[0]!.shardId;
+      const checkpoint = async () => (await aws.leaseTable(app).get(shardId))?.checkpoint;
+      await eventually(async () => ((await checkpoint()) === first.at(-1)!.sequenceNumber ? true : undefined), 20_000, 'the first checkpoint');
+      const put = await putRecords(aws.kinesis, stream, jsonRecords(80, { tag: 'a', offset: 20 }));
+      // the last batch's outcome has reached the main thread (the host has had it first)
       await eventually(async () => (lastHandled.includes(put.at(-1)!.sequenceNumber) ? true : undefined), 20_000, 'every batch handled');
-      const shardId = put[0]!.shardId;
+      t.is(await checkpoint(), first.at(-1)!.sequenceNumber, 'the batches after the first are handled, not checkpointed');
       if (fault === 'crashActor') t.true(await run.system.faults.crashActor(shardId, 'lease'));
       else t.true(await run.system.faults.killThread(shardId));
       await restarted(run);

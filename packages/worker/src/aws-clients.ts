@@ -1,8 +1,9 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
+import { dynamodbSdk, httpHandlers, kinesisSdk } from './sdk.js';
 import { addDeadlines } from './deadlines.js';
 import type { CallFaults } from './faults.js';
 import type { AwsClientConfig, FanoutConfig } from './protocol.js';
@@ -15,7 +16,7 @@ import type { AwsClientConfig, FanoutConfig } from './protocol.js';
  * by the handler too, never handed to the next call.
  */
 function httpHandler(maxSockets: number, timeoutMs: number): NodeHttpHandler {
-  return new NodeHttpHandler({
+  return new httpHandlers.NodeHttpHandler({
     httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
     httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
     ...(timeoutMs ? { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true } : {}),
@@ -34,13 +35,13 @@ interface ClientOptions {
 }
 
 export function createKinesisClient(config: AwsClientConfig, { maxSockets = 50, faults, timeoutMs = 0 }: ClientOptions = {}): KinesisClient {
-  const client = new KinesisClient({ requestHandler: httpHandler(maxSockets, timeoutMs), ...config });
+  const client = new kinesisSdk.KinesisClient({ requestHandler: httpHandler(maxSockets, timeoutMs), ...config });
   if (faults) client.middlewareStack.add(faults.middleware(), faultStep);
   return addDeadlines(client, timeoutMs);
 }
 
 export function createDynamoDBClient(config: AwsClientConfig, { maxSockets = 50, faults, timeoutMs = 0 }: ClientOptions = {}): DynamoDBClient {
-  const client = new DynamoDBClient({ requestHandler: httpHandler(maxSockets, timeoutMs), ...config });
+  const client = new dynamodbSdk.DynamoDBClient({ requestHandler: httpHandler(maxSockets, timeoutMs), ...config });
   if (faults) client.middlewareStack.add(faults.middleware(), faultStep);
   return addDeadlines(client, timeoutMs);
 }
@@ -54,7 +55,7 @@ export function createDynamoDBClient(config: AwsClientConfig, { maxSockets = 50,
  * subscription still has a connection of its own, nothing is closed while it streams, and the
  * next subscription of the shard reuses the connection.
  */
-class SubscriptionHandler extends NodeHttp2Handler {
+class SubscriptionHandler extends httpHandlers.NodeHttp2Handler {
   override handle(...[request, options]: Parameters<NodeHttp2Handler['handle']>) {
     return super.handle(request, { ...options, isEventStream: false });
   }
@@ -71,7 +72,7 @@ export function createSubscriptionClient(
   { faults, timeoutMs = 0 }: Omit<ClientOptions, 'maxSockets'> = {},
 ): KinesisClient {
   const requestHandler = new SubscriptionHandler({ maxConcurrentStreams: 1, ...(fanout.tls ? { nodeHttp2ConnectOptions: { ...fanout.tls } } : {}) });
-  const client = new KinesisClient({ ...config, ...(fanout.endpoint ? { endpoint: fanout.endpoint } : {}), requestHandler });
+  const client = new kinesisSdk.KinesisClient({ ...config, ...(fanout.endpoint ? { endpoint: fanout.endpoint } : {}), requestHandler });
   if (faults) client.middlewareStack.add(faults.middleware(), faultStep);
   return addDeadlines(client, timeoutMs);
 }

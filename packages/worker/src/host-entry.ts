@@ -1,7 +1,8 @@
 /**
  * The shard-host thread. Started by a ShardHostHandle on the main thread, it hosts the actors of
- * many shards in one ActorRuntime and talks to the main thread only through two comlink ports:
- * it exposes HostApi on parentPort and calls MainApi on the port handed over in workerData.
+ * many shards in one ActorRuntime. It exposes HostApi on parentPort and reports events through
+ * MainApi on `mainPort` (comlink both); batches leave on `batchPort` and their outcomes come back
+ * from the pool threads themselves (PoolLink).
  */
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
@@ -13,6 +14,8 @@ import { CallFaults } from './faults.js';
 import type { HostEnv } from './host-env.js';
 import { leaseAddress } from './lease/lease.js';
 import { openLeaseStore } from './lease/open-lease-store.js';
+import { PoolLink } from './pool-link.js';
+import { readGetRecordsLightly } from './reader/light-get-records.js';
 import type { HostApi, HostEvent, HostWorkerData, LeaseSnapshot, MainApi, ShardInspection, ShardStatus } from './protocol.js';
 import type { Position } from './position.js';
 import { shardKey } from './shard-address.js';
@@ -20,11 +23,11 @@ import { ShardSupervisor } from './shard-supervisor.js';
 
 if (!parentPort) throw new Error('host-entry must run in a worker thread');
 
-const { config, mainPort, callFaults } = workerData as HostWorkerData;
+const { config, mainPort, batchPort, callFaults } = workerData as HostWorkerData;
 const main = Comlink.wrap<MainApi>(comlinkEndpoint(mainPort));
 const faults = new CallFaults(callFaults.counters, callFaults.rules);
 const { kinesisMs, dynamodbMs } = config.callTimeouts;
-const kinesis = createKinesisClient(config.kinesis, { faults, timeoutMs: kinesisMs });
+const kinesis = readGetRecordsLightly(createKinesisClient(config.kinesis, { faults, timeoutMs: kinesisMs }));
 const leaseStore = await openLeaseStore(config.store, { dynamodb: config.dynamodb, faults, timeoutMs: dynamodbMs, maxConnections: 50, side: 'thread' });
 const subscriptionClient = config.retrieval.mode === 'fanout' ? createSubscriptionClient(config.kinesis, config.retrieval, { faults, timeoutMs: kinesisMs }) : undefined;
 /** By shardKey(address). */
@@ -38,7 +41,7 @@ const env: HostEnv = {
   kinesis,
   ...(subscriptionClient ? { subscriptionClient } : {}),
   leases: leaseStore.store,
-  main,
+  pool: new PoolLink(batchPort),
   report,
 };
 

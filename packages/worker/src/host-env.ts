@@ -1,7 +1,8 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { ActorRuntime } from './actor/runtime.js';
 import type { LeaseStore } from './lease/lease.js';
-import type { HostConfig, HostEvent, MainApi } from './protocol.js';
+import type { BatchRunner } from './pool-link.js';
+import type { HostConfig, HostEvent } from './protocol.js';
 
 /** What every actor in a shard-host thread shares: config, clients, the runtime and the way home. */
 export interface HostEnv {
@@ -11,6 +12,7 @@ export interface HostEnv {
   /** The HTTP/2 client for SubscribeToShard; only with enhanced fan-out. */
   readonly subscriptionClient?: KinesisClient;
   readonly leases: LeaseStore;
-  readonly main: Pick<MainApi, 'runBatch' | 'runFailed'>;
+  /** Batches go to the consumer pool through here; their outcomes come straight back. */
+  readonly pool: BatchRunner;
   report(event: HostEvent): void;
 }

@@ -15,7 +15,10 @@ export type { CallFaultMode, CallFaultRule, CallFaultSlot } from './faults.js';
 export { deserializeError, serializeError } from './errors.js';
 export { comparePositions, laterPosition } from './position.js';
 export type { Position } from './position.js';
-export { packRecords, transferablesOf } from './batch-codec.js';
+export { packRecords, payloadBytes, sequenceNumberAt, sliceRecords, transferablesOf, unpackRecords } from './batch-codec.js';
+export { readGetRecordsLightly, recordPage } from './reader/light-get-records.js';
+export { scanGetRecords } from './reader/get-records-scan.js';
+export { CheckpointPace } from './lease/checkpoint-pace.js';
 
 /** File URLs of the two thread entries, for the main thread to start. */
 export const hostEntryUrl = new URL('./host-entry.js', import.meta.url);

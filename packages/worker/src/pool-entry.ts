@@ -2,6 +2,8 @@
  * The consumer pool thread (run by Piscina): loads the user's consumer module once, unpacks each
  * transferred batch into messages and runs handleMessage / handleBatch / handleFailed.
  * Failures come back as data, so the caller can tell a throwing handleBatch from a dead thread.
+ * A batch's outcome goes straight to the shard host that sent it (the task's `replyTo` port),
+ * and to the main thread as the task's result, which it only observes.
  */
 import { threadId, workerData } from 'node:worker_threads';
 import { unpackRecords } from './batch-codec.js';
@@ -54,11 +56,23 @@ function fenced(task: BatchTask | FailedTask): BatchOutcome | undefined {
 }
 
 export default async function run(task: PoolTask): Promise<BatchOutcome | DescribeOutcome> {
+  if (task.kind === 'describe') {
+    try {
+      const consumer = await loadConsumer();
+      return { ok: true, capabilities: { handleMessage: !!consumer.handleMessage, handleFailed: !!consumer.handleFailed } };
+    } catch (error) {
+      return { ok: false, error: serializeError(error) };
+    }
+  }
+  const outcome = await handle(task);
+  task.replyTo?.postMessage(outcome);
+  task.replyTo?.close();
+  return outcome;
+}
+
+async function handle(task: BatchTask | FailedTask): Promise<BatchOutcome> {
   try {
     const consumer = await loadConsumer();
-    if (task.kind === 'describe') {
-      return { ok: true, capabilities: { handleMessage: !!consumer.handleMessage, handleFailed: !!consumer.handleFailed } };
-    }
     const refused = fenced(task);
     if (refused) return refused;
     const ctx: ConsumerContext = { shardId: task.info.shardId, streamName: task.info.streamName, threadId };

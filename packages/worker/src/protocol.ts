@@ -1,7 +1,8 @@
 /**
  * Every message that crosses a thread boundary, in one place for both sides:
- * main thread <-> shard-host threads (comlink over MessagePorts) and main thread -> consumer pool.
- * Everything here must survive structured clone: plain data only, no functions, no classes.
+ * main thread <-> shard-host threads (comlink over MessagePorts for control and events, a plain
+ * port for batches), main thread -> consumer pool, and consumer pool -> shard host (outcomes).
+ * Everything here must survive structured clone: plain data and ports only, no functions, no classes.
  */
 import type { PackedRecords } from './batch-codec.js';
 import type { BatchInfo, ConsumerCapabilities } from './consumer.js';
@@ -147,8 +148,6 @@ export interface HostApi {
 
 /** Exposed by the main thread to every shard-host thread. */
 export interface MainApi {
-  runBatch(task: BatchTask): Promise<BatchOutcome>;
-  runFailed(task: FailedTask): Promise<BatchOutcome>;
   report(event: HostEvent): void;
 }
 
@@ -165,6 +164,8 @@ export interface BatchTask {
   deaggregation: Deaggregation;
   /** The shard's LeaseFence buffer: the pool thread starts the batch only while it is open. */
   fence?: SharedArrayBuffer;
+  /** The pool thread posts the task's BatchOutcome here, straight to the shard host that sent it. */
+  replyTo?: MessagePort;
 }
 
 export interface FailedTask {
@@ -174,6 +175,7 @@ export interface FailedTask {
   deaggregation: Deaggregation;
   error: SerializedError;
   fence?: SharedArrayBuffer;
+  replyTo?: MessagePort;
 }
 
 export interface DescribeTask {
@@ -186,14 +188,31 @@ export type PoolTask = DescribeTask | BatchTask | FailedTask;
 /** `fenced`: not started at all, since the lease was not renewed in time (LEASE_EXPIRED); not a failed attempt. */
 export type BatchOutcome = { ok: true; lastSubSequenceNumber?: number } | { ok: false; error: SerializedError; poolDied?: boolean; fenced?: boolean };
 
+/**
+ * The batch path (see pool-link.ts and the core's consumer-pool.ts), on each host's `batchPort`:
+ * a host submits a task, whose `replyTo` port travels with it to the pool thread that runs it;
+ * the main thread answers on `batchPort` only for a task the pool thread could not answer for
+ * (its thread died or was ended, it timed out, it never started).
+ */
+export interface SubmitMessage {
+  id: number;
+  task: BatchTask | FailedTask;
+}
+
+export interface OutcomeMessage {
+  id: number;
+  outcome: BatchOutcome;
+}
+
 export type DescribeOutcome = { ok: true; capabilities: ConsumerCapabilities } | { ok: false; error: SerializedError };
 
 export type { HostEvent, ShardStopReason } from './events.js';
 
-/** workerData of a shard-host thread; `mainPort` carries the MainApi. */
+/** workerData of a shard-host thread; `mainPort` carries the MainApi, `batchPort` the batch path. */
 export interface HostWorkerData {
   config: HostConfig;
   mainPort: MessagePort;
+  batchPort: MessagePort;
   /** Shared with every thread: see faults.ts. */
   callFaults: { counters: SharedArrayBuffer; rules: CallFaultSlot[] };
 }

@@ -4,7 +4,8 @@
  * The protobuf wire format is protobufjs's job; this file only knows the message shapes.
  */
 import { createHash } from 'node:crypto';
-import protobuf from 'protobufjs';
+import { createRequire } from 'node:module';
+import type { Type } from 'protobufjs';
 import { KinesisClientError } from '../errors.js';
 
 const KPL_MAGIC = Uint8Array.of(0xf3, 0x89, 0x9a, 0xc2);
@@ -13,7 +14,7 @@ const DIGEST_BYTES = 16;
 const MAX_RECORD_BYTES = 1024 * 1024;
 
 // the KPL's published message shapes; proto2, so optional fields have explicit presence
-const { root } = protobuf.parse(`
+const SCHEMA = `
   syntax = "proto2";
   message AggregatedRecord {
     repeated string partition_key_table = 1;
@@ -30,8 +31,14 @@ const { root } = protobuf.parse(`
     required bytes data = 3;
     repeated Tag tags = 4;
   }
-`);
-const AggregatedRecord = root.lookupType('AggregatedRecord');
+`;
+let aggregatedRecord: Type | undefined;
+/**
+ * protobufjs is loaded when the first aggregate turns up, not when a pool thread starts: most
+ * streams carry none, and it costs each thread tens of milliseconds of CPU.
+ */
+const AggregatedRecord = (): Type =>
+  (aggregatedRecord ??= (createRequire(import.meta.url)('protobufjs') as typeof import('protobufjs')).parse(SCHEMA).root.lookupType('AggregatedRecord'));
 
 interface DecodedRecord {
   partitionKeyIndex: number | { toNumber(): number };
@@ -69,7 +76,7 @@ export function deaggregate(data: Uint8Array): UserRecord[] | undefined {
   if (!md5(body).equals(digest)) return undefined;
   let decoded: DecodedAggregate;
   try {
-    decoded = AggregatedRecord.decode(body) as unknown as DecodedAggregate;
+    decoded = AggregatedRecord().decode(body) as unknown as DecodedAggregate;
   } catch {
     return undefined;
   }
@@ -105,7 +112,8 @@ export function aggregate(records: readonly UserRecord[]): { PartitionKey: strin
     if (i === undefined) table.set(key, (i = table.size));
     return i;
   };
-  const message = AggregatedRecord.fromObject({
+  const type = AggregatedRecord();
+  const message = type.fromObject({
     records: records.map((r) => ({
       partitionKeyIndex: intern(pkIndex, r.partitionKey),
       ...(r.explicitHashKey === undefined ? {} : { explicitHashKeyIndex: intern(ehkIndex, r.explicitHashKey) }),
@@ -114,7 +122,7 @@ export function aggregate(records: readonly UserRecord[]): { PartitionKey: strin
   }) as unknown as DecodedAggregate;
   message.partitionKeyTable = [...pkIndex.keys()];
   message.explicitHashKeyTable = [...ehkIndex.keys()];
-  const body = AggregatedRecord.encode(message as never).finish();
+  const body = type.encode(message as never).finish();
   const data = new Uint8Array(KPL_MAGIC.length + body.byteLength + DIGEST_BYTES);
   data.set(KPL_MAGIC, 0);
   data.set(body, KPL_MAGIC.length);

@@ -6,13 +6,16 @@ import type { LeaseSnapshot } from '../protocol.js';
 import type { ReaderMessage } from '../reader/reader-actor.js';
 import type { SubscriptionMessage } from '../reader/subscription-reader.js';
 import { anchorFor, laterPosition, startFrom, type Position } from '../position.js';
+import type { TimerHandle } from '../clock.js';
+import { CheckpointPace } from './checkpoint-pace.js';
 import { EXPIRED, beforeDeadline, processNow, type LeaseFence } from './fence.js';
 import { SHARD_END, type HeldWrite } from './lease.js';
 
 export type LeaseMessage =
   | { type: 'acquire' }
   | { type: 'renew' }
-  | { type: 'checkpoint'; sequenceNumber: string; subSequenceNumber: number }
+  /** `idle`: the shard has nothing else to hand over now (see CheckpointPace). */
+  | { type: 'checkpoint'; sequenceNumber: string; subSequenceNumber: number; idle: boolean }
   | { type: 'flush' }
   | { type: 'position'; replyTo: ActorRef<ReaderMessage | SubscriptionMessage> }
   | { type: 'shardEnd'; childShardIds: string[] }
@@ -43,8 +46,9 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
     let counter = 0;
     let written: Position | undefined;
     let pending: Position | undefined;
-    let flushScheduled = false;
-    let lastFlushAt = Number.NEGATIVE_INFINITY;
+    const pace = new CheckpointPace(config.lease.checkpointIntervalMs);
+    /** The next flush, when one is due. */
+    let flushAt: { at: number; timer: TimerHandle | undefined } | undefined;
     let flushFailures = 0;
     let lastRenewedAt = ctx.clock.now();
     let held = false;
@@ -72,10 +76,16 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
       const newer = laterPosition(known, hooks.handled());
       if (!newer || newer === known) return;
       pending = newer;
-      if (!flushScheduled) {
-        flushScheduled = true;
-        ctx.send(ctx.self, { type: 'flush' });
-      }
+      flushBy(ctx.clock.now());
+    };
+
+    /** A flush at `at` at the latest: an earlier one stays, a later one is brought forward. */
+    const flushBy = (at: number) => {
+      if (flushAt && flushAt.at <= at) return;
+      if (flushAt?.timer) ctx.cancel(flushAt.timer);
+      const wait = at - ctx.clock.now();
+      flushAt = { at, timer: wait > 0 ? ctx.sendAfter(wait, { type: 'flush' }) : undefined };
+      if (wait <= 0) ctx.send(ctx.self, { type: 'flush' });
     };
 
     let renewFailures = 0;
@@ -118,9 +128,9 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
     const flush = async (): Promise<boolean> => {
       const target = pending;
       if (!target) return true;
-      lastFlushAt = ctx.clock.now();
+      const sentLocal = ctx.clock.now();
+      pace.writing(sentLocal);
       const sent = processNow();
-      const sentLocal = lastFlushAt;
       const ok = await beforeLost(ownWrite((n) => leases.checkpoint(shardId, n, me, target.sequenceNumber, target.subSequenceNumber)));
       if (ok === EXPIRED) {
         lose('checkpoint unanswered until the lease could expire');
@@ -135,7 +145,10 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
       lastRenewedAt = sentLocal;
       written = target;
       anchor = undefined;
-      if (pending === target) pending = undefined;
+      if (pending === target) {
+        pending = undefined;
+        pace.caughtUp();
+      }
       report({ type: 'checkpoint', shardId, sequenceNumber: target.sequenceNumber, subSequenceNumber: target.subSequenceNumber });
       noticeHandoff(ok);
       return true;
@@ -229,16 +242,11 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
           }
           case 'checkpoint':
             pending = { sequenceNumber: message.sequenceNumber, subSequenceNumber: message.subSequenceNumber };
-            if (!flushScheduled) {
-              flushScheduled = true;
-              // at most one checkpoint write per interval: later batches ride on the next one
-              const wait = lastFlushAt + config.lease.checkpointIntervalMs - ctx.clock.now();
-              if (wait > 0) ctx.sendAfter(wait, { type: 'flush' });
-              else ctx.send(ctx.self, { type: 'flush' });
-            }
+            // at most one checkpoint write per interval: later batches ride on the next one
+            flushBy(pace.handled(ctx.clock.now(), message.idle));
             return;
           case 'flush': {
-            flushScheduled = false;
+            flushAt = undefined;
             if (!held) return;
             try {
               await flush();
@@ -246,8 +254,7 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
             } catch (error) {
               report({ type: 'error', shardId, error: serializeError(error) });
               if (expired()) return lose('checkpoints failed for failoverMs');
-              flushScheduled = true;
-              ctx.sendAfter(backoffDelay(++flushFailures, config.batchers.backoff), { type: 'flush' });
+              flushBy(ctx.clock.now() + backoffDelay(++flushFailures, config.batchers.backoff));
             }
             return;
           }

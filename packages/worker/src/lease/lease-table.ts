@@ -6,7 +6,11 @@
  * Every write is conditional; a failed condition is reported as `false`, not thrown.
  * The DynamoDB adapter of LeaseStore (lease.ts holds the semantics in domain terms).
  */
-import {
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { dynamodbSdk } from '../sdk.js';
+import { SHARD_END, type HeldWrite, type LeaseSnapshot, type LeaseStore, type NewLease, type UnreadableRow } from './lease.js';
+
+const {
   ConditionalCheckFailedException,
   CreateTableCommand,
   DeleteItemCommand,
@@ -16,10 +20,7 @@ import {
   ResourceNotFoundException,
   ScanCommand,
   UpdateItemCommand,
-  type AttributeValue,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
-import { SHARD_END, type HeldWrite, type LeaseSnapshot, type LeaseStore, type NewLease, type UnreadableRow } from './lease.js';
+} = dynamodbSdk;
 
 export { SHARD_END, type HeldWrite, type UnreadableRow };
 

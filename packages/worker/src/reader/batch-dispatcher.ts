@@ -1,7 +1,6 @@
-import * as Comlink from 'comlink';
 import { backoffDelay } from '../backoff.js';
 import type { ActorContext } from '../actor/runtime.js';
-import { packRecords, transferablesOf, type RawRecord } from '../batch-codec.js';
+import { payloadBytes, sequenceNumberAt, sliceRecords, transferablesOf, type PackedRecords, type RecordRange } from '../batch-codec.js';
 import type { BatchInfo } from '../consumer.js';
 import { KinesisClientError, deserializeError, serializeError, type SerializedError } from '../errors.js';
 import type { HostEnv } from '../host-env.js';
@@ -33,7 +32,10 @@ export interface ReaderStats {
 }
 
 interface InFlight {
-  records: RawRecord[];
+  /** Its records, in the pages they came in; packed again for every attempt, since a send transfers what it packed. */
+  ranges: RecordRange[];
+  first: string;
+  last: string;
   attempt: number;
   millisBehindLatest: number | undefined;
   deaggregation: Deaggregation;
@@ -43,7 +45,7 @@ interface InFlight {
   fenced?: boolean;
 }
 
-const byteLength = (records: readonly RawRecord[]) => records.reduce((n, r) => n + (r.Data?.byteLength ?? 0), 0);
+const bytesOf = (ranges: readonly RecordRange[]) => ranges.reduce((n, r) => n + payloadBytes(r.page, r.start, r.end), 0);
 
 export interface DispatchHooks {
   /** False while the reader has not started or is stopping: nothing new is sent. */
@@ -63,7 +65,9 @@ export interface DispatchHooks {
  * counted as an attempt, and sent again once the lease is renewed.
  */
 export class BatchDispatcher {
-  private buffer: RawRecord[] = [];
+  /** Pages read and not yet sent, in shard order; the first may be partly sent already. */
+  private buffer: RecordRange[] = [];
+  private count = 0;
   private bytes = 0;
   private inFlight: InFlight | undefined;
   private draining = false;
@@ -88,7 +92,7 @@ export class BatchDispatcher {
   }
 
   get buffered(): number {
-    return this.buffer.length;
+    return this.count;
   }
 
   /** Payload bytes buffered: what bounds memory with large records. */
@@ -96,18 +100,32 @@ export class BatchDispatcher {
     return this.bytes;
   }
 
-  /** Records in shard order, after those already buffered. */
-  append(records: RawRecord[]): void {
-    if (this.draining || records.length === 0) return;
-    if (this.buffer.length === 0) this.buffer = records;
-    else for (const r of records) this.buffer.push(r);
-    this.setBuffered(this.bytes + byteLength(records));
+  /** A page of records in shard order, after those already buffered. */
+  append(page: PackedRecords): void {
+    if (this.draining || page.count === 0) return;
+    this.buffer.push({ page, start: 0, end: page.count });
+    this.setBuffered(this.count + page.count, this.bytes + payloadBytes(page));
   }
 
-  private setBuffered(bytes: number): void {
+  private setBuffered(count: number, bytes: number): void {
+    this.count = count;
     this.bytes = bytes;
-    this.stats.bufferedRecords = this.buffer.length;
+    this.stats.bufferedRecords = count;
     this.stats.bufferedBytes = bytes;
+  }
+
+  /** Up to `size` records off the front of the buffer. */
+  private take(size: number): RecordRange[] {
+    const ranges: RecordRange[] = [];
+    for (let left = size; left > 0 && this.buffer.length > 0; ) {
+      const head = this.buffer[0]!;
+      const end = Math.min(head.end, head.start + left);
+      ranges.push({ page: head.page, start: head.start, end });
+      left -= end - head.start;
+      head.start = end;
+      if (head.start === head.end) this.buffer.shift();
+    }
+    return ranges;
   }
 
   lease(message: LeaseMessage): void {
@@ -117,15 +135,17 @@ export class BatchDispatcher {
 
   dispatch(): void {
     if (this.inFlight || this.draining || !this.hooks.active()) return;
-    if (this.buffer.length === 0) return this.hooks.onEmpty();
-    const size = this.env.config.batchers.batchSize;
-    const records = this.buffer.length <= size ? this.buffer : this.buffer.slice(0, size);
-    this.buffer = records === this.buffer ? [] : this.buffer.slice(size);
-    this.setBuffered(this.buffer.length === 0 ? 0 : this.bytes - byteLength(records));
-    const resumeAfter = this.resumeInside?.sequenceNumber === records[0]!.SequenceNumber ? this.resumeInside : undefined;
+    if (this.count === 0) return this.hooks.onEmpty();
+    const ranges = this.take(this.env.config.batchers.batchSize);
+    const taken = ranges.reduce((n, r) => n + r.end - r.start, 0);
+    this.setBuffered(this.count - taken, this.count === taken ? 0 : this.bytes - bytesOf(ranges));
+    const lastRange = ranges[ranges.length - 1]!;
+    const first = sequenceNumberAt(ranges[0]!.page, ranges[0]!.start);
+    const resumeAfter = this.resumeInside?.sequenceNumber === first ? this.resumeInside : undefined;
     this.resumeInside = undefined;
     const deaggregation = { hashKeyRange: this.hashKeyRange, resumeAfter };
-    this.inFlight = { records, attempt: 1, millisBehindLatest: this.stats.millisBehindLatest, deaggregation };
+    const last = sequenceNumberAt(lastRange.page, lastRange.end - 1);
+    this.inFlight = { ranges, first, last, attempt: 1, millisBehindLatest: this.stats.millisBehindLatest, deaggregation };
     this.send(this.inFlight);
   }
 
@@ -144,13 +164,13 @@ export class BatchDispatcher {
     this.draining = true;
     this.drained = done;
     this.buffer = [];
-    this.setBuffered(0);
+    this.setBuffered(0, 0);
     if (!this.inFlight) this.finishDrain();
   }
 
   terminate(): void {
     this.buffer = [];
-    this.setBuffered(0);
+    this.setBuffered(0, 0);
     this.finishDrain();
   }
 
@@ -164,8 +184,8 @@ export class BatchDispatcher {
     return {
       shardId: this.shardId,
       streamName: this.env.config.streamName,
-      firstSequenceNumber: flight.records[0]!.SequenceNumber!,
-      lastSequenceNumber: flight.records[flight.records.length - 1]!.SequenceNumber!,
+      firstSequenceNumber: flight.first,
+      lastSequenceNumber: flight.last,
       attempt: flight.attempt,
       millisBehindLatest: flight.millisBehindLatest,
     };
@@ -173,12 +193,10 @@ export class BatchDispatcher {
 
   private send(flight: InFlight): void {
     if (!this.fence.open(processNow())) return this.hold(flight);
-    const records = packRecords(flight.records);
+    const records = sliceRecords(flight.ranges);
     const task = { records, info: this.batchInfo(flight), deaggregation: flight.deaggregation, fence: this.fence.buffer };
     const viaHandleFailed = flight.failedWith !== undefined;
-    const run = viaHandleFailed
-      ? this.env.main.runFailed(Comlink.transfer({ kind: 'failed', ...task, error: flight.failedWith! }, transferablesOf(records)))
-      : this.env.main.runBatch(Comlink.transfer({ kind: 'batch', ...task }, transferablesOf(records)));
+    const run = this.env.pool.run(viaHandleFailed ? { kind: 'failed', ...task, error: flight.failedWith! } : { kind: 'batch', ...task }, transferablesOf(records));
     // noted at once, not through the mailbox: a success counts even when this reader's incarnation has ended meanwhile
     const noted = run.then((outcome) => {
       if (outcome.ok) this.stats.handled = laterPosition(this.stats.handled, this.positionOf(flight, outcome.lastSubSequenceNumber));
@@ -192,7 +210,7 @@ export class BatchDispatcher {
   }
 
   private positionOf(flight: InFlight, lastSubSequenceNumber: number | undefined): Position {
-    return { sequenceNumber: flight.records[flight.records.length - 1]!.SequenceNumber!, subSequenceNumber: lastSubSequenceNumber ?? 0 };
+    return { sequenceNumber: flight.last, subSequenceNumber: lastSubSequenceNumber ?? 0 };
   }
 
   /** The lease is not known renewed in time: the batch waits, and starts once it is (or is dropped with the shard when it is lost). */
@@ -200,7 +218,7 @@ export class BatchDispatcher {
     if (!flight.fenced) {
       flight.fenced = true;
       const error = new KinesisClientError('LEASE_EXPIRED', `shard ${this.shardId}: lease not renewed within failoverMs - safetyMarginMs; batch held until it is`, {
-        details: { shardId: this.shardId, firstSequenceNumber: flight.records[0]!.SequenceNumber },
+        details: { shardId: this.shardId, firstSequenceNumber: flight.first },
       });
       this.env.report({ type: 'error', shardId: this.shardId, error: serializeError(error) });
     }
@@ -214,7 +232,7 @@ export class BatchDispatcher {
     const batchConfig = this.env.config.batchers;
     if (outcome.ok) {
       this.inFlight = undefined;
-      this.lease({ type: 'checkpoint', ...this.positionOf(flight, outcome.lastSubSequenceNumber) });
+      this.lease({ type: 'checkpoint', ...this.positionOf(flight, outcome.lastSubSequenceNumber), idle: this.count === 0 });
       if (this.draining) return this.finishDrain();
       this.dispatch();
       this.hooks.onHandled();
@@ -248,7 +266,7 @@ export class BatchDispatcher {
     }
     throw new KinesisClientError(
       'BATCH_FAILED',
-      `handleBatch failed ${flight.attempt} times on shard ${shardId} (records ${flight.records[0]!.SequenceNumber!}..); restarting from the last checkpoint`,
+      `handleBatch failed ${flight.attempt} times on shard ${shardId} (records ${flight.first}..); restarting from the last checkpoint`,
       { cause: error, details: { shardId, attempts: flight.attempt } },
     );
   }

@@ -1,14 +1,19 @@
 import type { PollingConfig } from '../protocol.js';
-import { GetRecordsCommand, GetShardIteratorCommand, type GetRecordsCommandOutput, type ShardIteratorType } from '@aws-sdk/client-kinesis';
+import type { GetRecordsCommandOutput, ShardIteratorType } from '@aws-sdk/client-kinesis';
 import { backoffDelay } from '../backoff.js';
 import type { ActorContext, Behavior } from '../actor/runtime.js';
 import { KinesisClientError, serializeError } from '../errors.js';
 import type { HostEnv } from '../host-env.js';
 import type { LeaseFence } from '../lease/fence.js';
 import type { HashKeyRange } from '../kpl/expand.js';
+import { payloadBytes, sequenceNumberAt } from '../batch-codec.js';
 import { BatchDispatcher, type DispatchMessage, type ReaderStats } from './batch-dispatcher.js';
+import { recordPage } from './light-get-records.js';
 import { KINESIS_SHARD_LIMITS, PollPacer } from './poll-pacer.js';
 import { startPosition } from './start-position.js';
+import { kinesisSdk } from '../sdk.js';
+
+const { GetRecordsCommand, GetShardIteratorCommand } = kinesisSdk;
 
 export type { ReaderStats } from './batch-dispatcher.js';
 
@@ -102,11 +107,11 @@ export function readerActor(env: HostEnv, limits: PollingConfig, shardId: string
       fetching = false;
       fetchFailures = 0;
       if (phase !== 'reading') return;
-      const records = output.Records ?? [];
-      let bytes = 0;
-      for (const r of records) bytes += r.Data?.byteLength ?? 0;
-      batches.append(records);
-      if (records.length > 0) lastReceived = records[records.length - 1]!.SequenceNumber;
+      const page = recordPage(output);
+      const records = page.count;
+      const bytes = payloadBytes(page);
+      batches.append(page);
+      if (records > 0) lastReceived = sequenceNumberAt(page, records - 1);
       stats.millisBehindLatest = output.MillisBehindLatest;
       iterator = output.NextShardIterator ?? undefined;
       iteratorAt = ctx.clock.now();
@@ -115,8 +120,8 @@ export function readerActor(env: HostEnv, limits: PollingConfig, shardId: string
         childShardIds = (output.ChildShards ?? []).map((c) => c.ShardId!).filter(Boolean);
       }
       // a full page means more is waiting even where the service reports MillisBehindLatest 0 (kinesalite does)
-      const behind = records.length > 0 && ((output.MillisBehindLatest ?? 0) > 0 || records.length >= limits.getRecordsLimit);
-      pacer.received({ records: records.length, bytes, behind });
+      const behind = records > 0 && ((output.MillisBehindLatest ?? 0) > 0 || records >= limits.getRecordsLimit);
+      pacer.received({ records, bytes, behind });
       batches.dispatch();
       scheduleFetch();
     };

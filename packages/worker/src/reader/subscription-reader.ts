@@ -1,4 +1,4 @@
-import { GetRecordsCommand, GetShardIteratorCommand, SubscribeToShardCommand, type StartingPosition, type SubscribeToShardEvent } from '@aws-sdk/client-kinesis';
+import type { StartingPosition, SubscribeToShardEvent } from '@aws-sdk/client-kinesis';
 import { backoffDelay } from '../backoff.js';
 import type { ActorContext, Behavior } from '../actor/runtime.js';
 import type { TimerHandle } from '../clock.js';
@@ -7,8 +7,13 @@ import type { HostEnv } from '../host-env.js';
 import type { HashKeyRange } from '../kpl/expand.js';
 import type { LeaseFence } from '../lease/fence.js';
 import type { FanoutConfig } from '../protocol.js';
+import { packRecords } from '../batch-codec.js';
 import { BatchDispatcher, type DispatchMessage, type ReaderStats } from './batch-dispatcher.js';
+import { recordPage } from './light-get-records.js';
 import { startPosition } from './start-position.js';
+import { kinesisSdk } from '../sdk.js';
+
+const { GetRecordsCommand, GetShardIteratorCommand, SubscribeToShardCommand } = kinesisSdk;
 
 export type SubscriptionMessage =
   | { type: 'start'; checkpoint: string; subSequenceNumber: number; timestamp?: number }
@@ -155,7 +160,7 @@ export function subscriptionReaderActor(
         );
         stats.getRecordsCalls++;
         const out = await env.kinesis.send(new GetRecordsCommand({ ShardIterator, Limit: 1 }));
-        const ended = !out.NextShardIterator && (out.Records ?? []).length === 0;
+        const ended = !out.NextShardIterator && recordPage(out).count === 0;
         return { ended, childShardIds: (out.ChildShards ?? []).map((c) => c.ShardId!).filter(Boolean) };
       };
       ctx.pipe(
@@ -180,7 +185,7 @@ export function subscriptionReaderActor(
     const onEvent = (event: SubscribeToShardEvent) => {
       live!.lastEventAt = ctx.clock.now();
       failures = 0;
-      batches.append(event.Records ?? []);
+      batches.append(packRecords(event.Records ?? []));
       stats.millisBehindLatest = event.MillisBehindLatest;
       if (event.ContinuationSequenceNumber) {
         position = { Type: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: event.ContinuationSequenceNumber };
