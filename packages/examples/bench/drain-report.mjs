@@ -32,6 +32,28 @@ export function printDrains(drains, startup) {
     ];
   });
   table(['records', 'system config', 'bare s', 'system s', '(last handled s)', 'rate ratio', 'bare µs/rec', 'system µs/rec', '(its range)', 'CPU ratio'], rows, 2);
+  printSteadyState(drains);
+}
+
+/**
+ * CPU per record between the smallest and the largest drain of each configuration: whatever a
+ * drain pays once (start-up, and the warming-up of new threads that the start-up run does not
+ * reach) cancels out, what is left is what each further record costs.
+ */
+function printSteadyState(drains) {
+  const rows = [];
+  for (const name of new Set(drains.map((d) => d.name))) {
+    const sized = drains.filter((d) => d.name === name).sort((a, b) => a.total - b.total);
+    if (sized.length < 2) continue;
+    const [small, large] = [sized[0], sized[sized.length - 1]];
+    const records = large.total - small.total;
+    const bareUs = ((large.bare.cpuMs - small.bare.cpuMs) * 1000) / records;
+    const systemUs = ((large.system.cpuMs - small.system.cpuMs) * 1000) / records;
+    rows.push([`${fmt(small.total)} -> ${fmt(large.total)}`, name, fix(bareUs, 1), fix(systemUs, 1), fix(systemUs / bareUs)]);
+  }
+  if (rows.length === 0) return;
+  console.log('steady state: CPU of each further record, from the difference between the two drain sizes (medians)');
+  table(['records', 'system config', 'bare µs/rec', 'system µs/rec', 'CPU ratio'], rows, 2);
 }
 
 export function printStartup(configs, startup, shards) {

@@ -1,4 +1,4 @@
-import type { PackedRecords } from '../batch-codec.js';
+import { uninitialized, type PackedRecords } from '../batch-codec.js';
 
 /**
  * Reads a GetRecords answer's JSON straight into a page of packed records: payloads decoded from
@@ -246,7 +246,7 @@ function build(body: Buffer, n: number, escaped: ReadonlyMap<number, Buffer>): P
     total += length + marks[m + SEQ + 1]! - marks[m + SEQ]!;
     total += (anyEscaped && escaped.get(i)?.byteLength) || marks[m + KEY + 1]! - marks[m + KEY]!;
   }
-  const bytes = new ArrayBuffer(total);
+  const bytes = uninitialized(total);
   const out = Buffer.from(bytes);
   const bounds = new Uint32Array(3 * n + 1);
   let at = 0;
