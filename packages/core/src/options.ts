@@ -4,7 +4,9 @@ import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { KinesisClientError } from '@kinesis-client/worker';
-import { redactUrls, type StoreConfig } from '@kinesis-client/worker/lease';
+import type { StoreConfig } from '@kinesis-client/worker/lease';
+import { invalid, valueAt } from './option-errors.js';
+import { storeConfig, storeSchema } from './store-options.js';
 import type { AwsClientConfig } from '@kinesis-client/worker/internal';
 
 const ms = (fallback: number) => z.number().finite().int().min(0).default(fallback);
@@ -25,29 +27,6 @@ const MAX_TIMER_MS = 2_147_483_647;
 const plainConfig = z.record(z.string(), z.unknown()).default({});
 
 const cores = availableParallelism();
-/** PostgreSQL identifiers are at most 63 bytes. */
-const pgIdentifier = z.string().min(1).refine((v) => Buffer.byteLength(v) <= 63 && !v.includes('\0'), 'expected a PostgreSQL name of 1 to 63 bytes');
-
-/** Where leases and checkpoints live; each thread builds its own client from this plain data. */
-const storeSchema = z.discriminatedUnion(
-  'type',
-  [
-    z.strictObject({ type: z.literal('dynamodb'), tableName: z.string().min(3).max(255).optional() }),
-    z.strictObject({
-      type: z.literal('postgres'),
-      connectionString: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'expected a postgres:// or postgresql:// URL'),
-      table: pgIdentifier.optional(),
-      schema: pgIdentifier.optional(),
-    }),
-    z.strictObject({
-      type: z.literal('redis'),
-      url: z.string().regex(/^rediss?:\/\/\S+$/, 'expected a redis:// or rediss:// URL'),
-      prefix: z.string().min(1).max(512).optional(),
-    }),
-    z.strictObject({ type: z.literal('memory') }),
-  ],
-  { error: "expected { type: 'dynamodb' | 'postgres' | 'redis' | 'memory', ... }" },
-);
 /** Per shard: with 1 MiB records, 10 000 buffered records would be 10 GiB. */
 const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 
@@ -207,32 +186,6 @@ export interface ResolvedOptions extends Omit<Parsed, 'consumer' | 'lease' | 'ca
   callTimeouts: { kinesisMs: number; dynamodbMs: number };
 }
 
-function describeValue(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'function') return 'a function';
-  if (value instanceof Date) return `Date(${value.toString()})`;
-  try {
-    const s = JSON.stringify(value);
-    return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-  } catch {
-    return String(value);
-  }
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = root;
-  for (const key of path) v = v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined;
-  return v;
-}
-
-function invalid(option: string, expected: string, got: unknown): KinesisClientError {
-  // a connection string's credentials never reach a message
-  const shown = option.startsWith('store') ? redactUrls(describeValue(got)) : describeValue(got);
-  return new KinesisClientError('INVALID_OPTION', `createSystem: option "${option}" ${expected} (got ${shown})`, {
-    details: { option },
-  });
-}
-
 /**
  * Options that are each valid but contradict one another, checked once defaults are filled in.
  * Every cross-field rule lives here (the README lists them); each names the option to change.
@@ -276,23 +229,6 @@ function checkContradictions(o: ResolvedOptions, input: Record<string, unknown>)
   ];
   for (const [option, b] of backoffs) {
     if (b.baseMs > b.maxMs) throw invalid(`${option}.baseMs`, `contradicts ${option}.maxMs: the first delay exceeds the largest (baseMs must be at most maxMs)`, b.baseMs);
-  }
-}
-
-/** The store with its defaults: PostgreSQL's table and the memory store's name are the table name; Redis keys start `kcl:<table name>:`. */
-function storeConfig(given: NonNullable<Parsed['store']>, tableName: string): StoreConfig {
-  switch (given.type) {
-    case 'dynamodb':
-      return { type: 'dynamodb', tableName };
-    case 'postgres':
-      if (given.table === undefined && Buffer.byteLength(tableName) > 63) {
-        throw invalid('store.table', `must be given: the default, the table name "${tableName}", is longer than PostgreSQL's 63 bytes`, given.table);
-      }
-      return { type: 'postgres', connectionString: given.connectionString, schema: given.schema ?? 'public', table: given.table ?? tableName };
-    case 'redis':
-      return { type: 'redis', url: given.url, prefix: given.prefix ?? `kcl:${tableName}:` };
-    case 'memory':
-      return { type: 'memory', name: tableName };
   }
 }
 
