@@ -44,6 +44,24 @@ const badStores: [string, unknown, string][] = [
   ['options for memory', { type: 'memory', url: `redis://:${SECRET}@h` }, 'store.url'],
 ];
 
+test('a PostgreSQL table or a Redis key prefix that holds something else rejects createSystem with STORE_SHAPE_MISMATCH, saying what to change', async (t) => {
+  const table = uniqueName('orders').replace('-', '_');
+  await stores.exec('postgres', `CREATE TABLE ${table} (lease_key integer PRIMARY KEY, total numeric)`);
+  const { store: pg } = stores.options('postgres', 'unused') as { store: { connectionString: string } };
+  const pgError = await t.throwsAsync(startWith({ type: 'postgres', connectionString: pg.connectionString, table }));
+  t.is((pgError as { code?: string }).code, 'STORE_SHAPE_MISMATCH');
+  t.regex(pgError!.message, /store\.table/);
+  t.false(everything(pgError).includes(stores.password('postgres')), 'no password in the error');
+
+  const prefix = `${uniqueName('taken')}:`;
+  await stores.exec('redis', 'SET', `${prefix}session:1`, 'x');
+  const { store: redis } = stores.options('redis', 'unused') as { store: { url: string } };
+  const redisError = await t.throwsAsync(startWith({ type: 'redis', url: redis.url, prefix }));
+  t.is((redisError as { code?: string }).code, 'STORE_SHAPE_MISMATCH');
+  t.regex(redisError!.message, /store\.prefix/);
+  t.false(everything(redisError).includes(stores.password('redis')), 'no password in the error');
+});
+
 for (const [name, store, option] of badStores) {
   test(`INVALID_OPTION: ${name}, naming ${option} and never the password`, async (t) => {
     const error = await t.throwsAsync(startWith(store));

@@ -20,6 +20,8 @@ export interface Stores {
   leases(kind: StoreKind, app: string): Promise<LeaseStore>;
   /** The password in the store's URL. */
   password(kind: 'postgres' | 'redis'): string;
+  /** Runs SQL on the PostgreSQL server (psql) or a command on the Redis server (redis-cli); resolves to its output. */
+  exec(kind: 'postgres' | 'redis', ...command: string[]): Promise<string>;
   /** The server ends every client connection (as a restart or a failover would); resolves to how many. */
   dropConnections(kind: 'postgres' | 'redis'): Promise<number>;
 }
@@ -54,6 +56,7 @@ export function withStores(test: TestFn, aws: LocalAws, kinds: readonly StoreKin
       const url = new URL(aws.dynamodbEndpoint);
       return { host: url.hostname, port: Number(url.port) };
     },
+    exec: (kind, ...command) => (kind === 'postgres' ? postgres!.sql(command.join(' ')) : redis!.command(...command)),
     password: (kind) => (kind === 'postgres' ? postgres!.password : redis!.password),
     async dropConnections(kind) {
       const dropped =
