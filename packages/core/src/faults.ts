@@ -44,7 +44,8 @@ export interface Faults {
    */
   killThread(shard: ShardAddress | string, how?: ThreadDeath): Promise<boolean>;
   /**
-   * The next `times` calls of that SDK command, in any thread: 'throw' (default) fails each with
+   * The next `times` calls of that SDK command, in any thread (on PostgreSQL and Redis, the store
+   * operations that are that DynamoDB command: STORE_COMMANDS): 'throw' (default) fails each with
    * the AWS error name `error`; 'hang' never answers, so the call ends at its deadline
    * (`callTimeouts`) with CALL_TIMEOUT; 'slow' answers after `delayMs`, still subject to the deadline.
    */

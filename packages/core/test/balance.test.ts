@@ -119,13 +119,9 @@ const sigkill = test.macro(async (t, kind: StoreKind) => {
 });
 
 const onStore = (title: string, kind: StoreKind) => (kind === 'dynamodb' ? title : `${title} (${kind} store)`);
-for (const kind of ['dynamodb', 'postgres', 'redis'] as const) {
-  test.serial(onStore('3 workers over 12 shards converge to 4/4/4 and then stay put; no record handled twice or by two workers at once', kind), converge, kind);
-  test.serial(onStore('SIGKILL: the survivors take every lease and every record is handled; duplicates only from the dead worker’s unchecked batches', kind), sigkill, kind);
-}
 
-test.serial('graceful stop: its leases are taken by the others, and no record is handled twice', async (t) => {
-  const { cluster, drain } = await balancedThree(t);
+const gracefulStop = test.macro(async (t, kind: StoreKind) => {
+  const { cluster, drain } = await balancedThree(t, kind);
 
   const stoppedAt = Date.now();
   await cluster.stop('w3');
@@ -142,8 +138,8 @@ test.serial('graceful stop: its leases are taken by the others, and no record is
   await cluster.stopAll();
 });
 
-test.serial('a fourth worker joins: stealing moves leases to it, no shard is handled by two workers at once', async (t) => {
-  const { cluster, drain } = await balancedThree(t);
+const fourthJoins = test.macro(async (t, kind: StoreKind) => {
+  const { cluster, drain } = await balancedThree(t, kind);
 
   const joined = Date.now();
   await cluster.start(['w4']);
@@ -161,8 +157,8 @@ test.serial('a fourth worker joins: stealing moves leases to it, no shard is han
   await cluster.stopAll();
 });
 
-test.serial('shouldProcess: a worker takes only the leases it returns true for', async (t) => {
-  const { cluster, drain } = await setUp(t, 6);
+const picky = test.macro(async (t, kind: StoreKind) => {
+  const { cluster, drain } = await setUp(t, 6, {}, kind);
   const allowed = ['shardId-000000000000', 'shardId-000000000001', 'shardId-000000000002'];
   await cluster.start(['picky'], { allow: allowed });
   await cluster.waitForOwners((c) => c.get('picky') === 3 && c.get('') === 3, 30_000, 'picky on its three');
@@ -180,3 +176,11 @@ test.serial('shouldProcess: a worker takes only the leases it returns true for',
   t.deepEqual(cluster.duplicates(), []);
   await cluster.stopAll();
 });
+
+for (const kind of ['dynamodb', 'postgres', 'redis'] as const) {
+  test.serial(onStore('3 workers over 12 shards converge to 4/4/4 and then stay put; no record handled twice or by two workers at once', kind), converge, kind);
+  test.serial(onStore('SIGKILL: the survivors take every lease and every record is handled; duplicates only from the dead worker’s unchecked batches', kind), sigkill, kind);
+  test.serial(onStore('graceful stop: its leases are taken by the others, and no record is handled twice', kind), gracefulStop, kind);
+  test.serial(onStore('a fourth worker joins: stealing moves leases to it, no shard is handled by two workers at once', kind), fourthJoins, kind);
+  test.serial(onStore('shouldProcess: a worker takes only the leases it returns true for', kind), picky, kind);
+}

@@ -4,12 +4,14 @@ import { KinesisClientError, createSystem, startLoopbackProxy, type SystemOption
 import { createDynamoDBClient } from '@kinesis-client/worker/internal';
 import { putRecords, withLocalAws } from '@kinesis-client/examples/testing';
 import { eventually, fixture, isAscending, jsonRecords, sortedSeqs, startRecordingSystem, type SystemRun } from './helpers/recording.js';
+import { withStores, type StoreKind } from './helpers/stores.js';
 
 /**
  * Deadlines on AWS calls, and the fault hooks that express hung and slow calls: failCalls modes
  * 'hang' and 'slow', and the loopback proxy's half-open connection.
  */
 const aws = withLocalAws(test);
+const stores = withStores(test, aws, ['postgres', 'redis']);
 
 const fast = {
   batchers: { batchSize: 100, backoff: { baseMs: 5, maxMs: 20 } },
@@ -18,6 +20,9 @@ const fast = {
 } satisfies Partial<SystemOptions>;
 
 const start = (t: ExecutionContext, shards: number, options: Partial<SystemOptions> = {}) => startRecordingSystem(t, aws, shards, { ...fast, ...options });
+
+/** A renewal's CALL_TIMEOUT names the command: UpdateItem on DynamoDB, the store operation on PostgreSQL and Redis. */
+const renewal = (kind: StoreKind) => (kind === 'dynamodb' ? 'UpdateItem' : 'renew');
 
 const timeouts = (run: SystemRun, command: string) =>
   run.errors.filter((e) => e instanceof KinesisClientError && e.code === 'CALL_TIMEOUT' && e.details.command === command);
@@ -77,18 +82,18 @@ test.serial("slow calls ('slow') on UpdateItem and GetRecords: answered late, or
   }
 });
 
-test.serial('a hung lease renewal is cut at its deadline and renewals resume: the lease is kept', async (t) => {
+const hungRenewal = test.macro(async (t, kind: StoreKind) => {
   // renewals every 2 s, and dynamodbMs defaults to one interval: the hung renewal is cut at 4 s, retried at once
-  const run = await start(t, 1, { lease: { failoverMs: 6_000 } });
+  const run = await start(t, 1, { lease: { failoverMs: 6_000 }, ...stores.options(kind, '') });
   const lost: string[] = [];
   run.system.events.on('lease:lost', (e) => lost.push(e.shardId));
   try {
-    const table = aws.leaseTable(run.app);
+    const table = await stores.leases(kind, run.app);
     const [before] = await table.scan();
     const rule = await run.system.faults.failCalls({ command: 'UpdateItem', mode: 'hang', times: 1 });
-    await eventually(async () => (timeouts(run, 'UpdateItem').length >= 1 ? true : undefined), 30_000, 'the renewal cut at its deadline');
+    await eventually(async () => (timeouts(run, renewal(kind)).length >= 1 ? true : undefined), 30_000, 'the renewal cut at its deadline');
     t.is(rule.remaining, 0);
-    t.like(timeouts(run, 'UpdateItem')[0], { details: { command: 'UpdateItem', timeoutMs: 2_000 } });
+    t.like(timeouts(run, renewal(kind))[0], { details: { command: renewal(kind), timeoutMs: 2_000 } });
     const after = await eventually(async () => {
       const [lease] = await table.scan();
       return lease!.leaseCounter >= before!.leaseCounter + 2 ? lease : undefined;
@@ -103,16 +108,16 @@ test.serial('a hung lease renewal is cut at its deadline and renewals resume: th
   }
 });
 
-test.serial('a renewal that lands but answers after its deadline: the retry finds the row one counter further, still ours, and keeps the lease', async (t) => {
+const lateRenewal = test.macro(async (t, kind: StoreKind) => {
   // renewals every 2 s, cut at 2 s; the write lands at once and its answer comes 2.5 s late
-  const run = await start(t, 1, { lease: { failoverMs: 6_000 } });
+  const run = await start(t, 1, { lease: { failoverMs: 6_000 }, ...stores.options(kind, '') });
   const lost: string[] = [];
   run.system.events.on('lease:lost', (e) => lost.push(e.shardId));
   try {
-    const table = aws.leaseTable(run.app);
+    const table = await stores.leases(kind, run.app);
     const [before] = await table.scan();
     const rule = await run.system.faults.failCalls({ command: 'UpdateItem', mode: 'slow', delayMs: 2_500, times: 1 });
-    await eventually(async () => (timeouts(run, 'UpdateItem').length >= 1 ? true : undefined), 30_000, 'the late renewal cut at its deadline');
+    await eventually(async () => (timeouts(run, renewal(kind)).length >= 1 ? true : undefined), 30_000, 'the late renewal cut at its deadline');
     t.is(rule.remaining, 0);
     await eventually(async () => {
       const [lease] = await table.scan();
@@ -128,6 +133,12 @@ test.serial('a renewal that lands but answers after its deadline: the retry find
     await run.stop();
   }
 });
+
+for (const kind of ['dynamodb', 'postgres', 'redis'] as const) {
+  const onStore = (title: string) => (kind === 'dynamodb' ? title : `${title} (${kind} store)`);
+  test.serial(onStore('a hung lease renewal is cut at its deadline and renewals resume: the lease is kept'), hungRenewal, kind);
+  test.serial(onStore('a renewal that lands but answers after its deadline: the retry finds the row one counter further, still ours, and keeps the lease'), lateRenewal, kind);
+}
 
 test.serial('the loopback proxy: blackhole() makes a call through it hit CALL_TIMEOUT without closing the connection; restore() lets later calls through', async (t) => {
   const proxy = await startLoopbackProxy({ target: aws.dynamodbEndpoint });

@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import type { Inspection, SupervisionNode, SystemOptions } from '@kinesis-client/core';
 import { putRecords, withLocalAws } from '@kinesis-client/examples/testing';
 import { Deliveries, eventually, isAscending, jsonRecords, sortedSeqs, startRecordingSystem } from './helpers/recording.js';
+import { withStores, type StoreKind } from './helpers/stores.js';
 
 const aws = withLocalAws(test);
+const stores = withStores(test, aws, ['postgres', 'redis']);
 
 const fast = {
   batchers: { batchSize: 100, backoff: { baseMs: 5, maxMs: 20 } },
@@ -139,22 +141,30 @@ test.serial('a consumer pool thread that dies mid-batch fails that batch only; i
   }
 });
 
-test.serial('failCalls on UpdateItem during checkpoints: retried, the lease is kept, no checkpoint ever passes unhandled records', async (t) => {
+/** On PostgreSQL and Redis the same command names reach the store's operations (STORE_COMMANDS); the failure is their STORE_CALL_FAILED. */
+const failedWith = (kind: StoreKind, name: string) => (e: Error) =>
+  kind === 'dynamodb' ? e.name === name : (e as { code?: string }).code === 'STORE_CALL_FAILED' && e.message.endsWith(`failed with ${name}`);
+
+const throttledCheckpoints = test.macro(async (t, kind: StoreKind) => {
   // a slightly slow consumer spreads the checkpoints out, so the watcher sees many of them
-  const run = await start(t, 2, { lease: { checkpointIntervalMs: 0 } }, { delayMs: 10 });
+  const run = await start(t, 2, { lease: { checkpointIntervalMs: 0 }, ...stores.options(kind, '') }, { delayMs: 10 });
   const lost: string[] = [];
   run.system.events.on('lease:lost', (e) => lost.push(e.shardId));
   try {
+    const leases = await stores.leases(kind, run.app);
+    // both leases taken first: a failed take restarts its actor (no error event), a failed renewal or checkpoint is reported
+    await eventually(async () => ((await leases.scan()).filter((l) => l.leaseOwner === run.system.workerId).length === 2 ? true : undefined), 20_000, 'leases taken');
     const rule = await run.system.faults.failCalls({ command: 'UpdateItem', error: 'ProvisionedThroughputExceededException', times: 15 });
     const producing = putRecords(aws.kinesis, run.stream, jsonRecords(3_000));
-    const leases = aws.leaseTable(run.app);
     const violations: string[] = [];
     const observed = new Set<string>();
     let done = false;
     const watcher = (async () => {
       while (!done) {
+        // the handled set is read after the scan: a checkpoint the scan sees was written after its records were reported
+        const scanned = await leases.scan();
         const handled = run.deliveries.byShard();
-        for (const lease of await leases.scan()) {
+        for (const lease of scanned) {
           if (!/^\d+$/.test(lease.checkpoint)) continue;
           observed.add(lease.checkpoint);
           const seqs = handled.get(lease.leaseKey) ?? [];
@@ -170,7 +180,7 @@ test.serial('failCalls on UpdateItem during checkpoints: retried, the lease is k
     done = true;
     await watcher;
     t.is(rule.remaining, 0, 'every injected failure was consumed');
-    t.true(run.errors.filter((e) => e.name === 'ProvisionedThroughputExceededException').length >= 15, 'the failures were seen and reported');
+    t.true(run.errors.filter(failedWith(kind, 'ProvisionedThroughputExceededException')).length >= 15, 'the failures were seen and reported');
     t.true(observed.size >= 4, `the table was watched while checkpoints were written (${observed.size} distinct seen)`);
     t.deepEqual(violations, []);
     t.deepEqual(lost, [], 'throttled writes do not cost the lease');
@@ -179,6 +189,11 @@ test.serial('failCalls on UpdateItem during checkpoints: retried, the lease is k
     await run.stop();
   }
 });
+
+for (const kind of ['dynamodb', 'postgres', 'redis'] as const) {
+  const title = 'failCalls on UpdateItem during checkpoints: retried, the lease is kept, no checkpoint ever passes unhandled records';
+  test.serial(kind === 'dynamodb' ? title : `${title} (${kind} store)`, throttledCheckpoints, kind);
+}
 
 test.serial('failCalls on GetRecords: the reader backs off and carries on; arguments are checked', async (t) => {
   const run = await start(t, 1);

@@ -5,6 +5,8 @@
 import test from 'ava';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
+import { LeaseTable, STORE_COMMANDS } from '@kinesis-client/worker/lease';
+import { createDynamoDBClient } from '@kinesis-client/worker/internal';
 import { leaseStoreContract } from './helpers/lease-store-contract.js';
 
 const aws = withLocalAws(test);
@@ -23,4 +25,35 @@ test('dynamodb lease store: an unreadable row is reported by scanRows, left out 
   t.deepEqual((await store.scan()).map((l) => l.leaseKey), ['good']);
   const seen = { ...leases[0]!, leaseKey: 'bad' };
   t.false(await store.take(seen, 'worker-a'), 'a take on the counter can never hold');
+});
+
+test('dynamodb lease store: each operation first sends the command STORE_COMMANDS names, which failCalls matches on every store', async (t) => {
+  const client = createDynamoDBClient({ ...aws.clientOptions.dynamodb, region: aws.clientOptions.region });
+  const sent: string[] = [];
+  client.middlewareStack.add((next, context) => (args) => (sent.push(String(context.commandName).replace(/Command$/, '')), next(args)), { step: 'initialize' });
+  const store = new LeaseTable(client, uniqueName('commands'));
+  const first = async (run: () => Promise<unknown>) => {
+    sent.length = 0;
+    await run();
+    return sent[0];
+  };
+  const lease = { leaseKey: 's', checkpoint: 'TRIM_HORIZON', parentShardIds: [] };
+  const seen: Record<string, string | undefined> = {};
+  seen.ensure = await first(() => store.ensure());
+  seen.create = await first(() => store.create(lease));
+  seen.get = await first(() => store.get('s'));
+  seen.scan = await first(() => store.scan());
+  seen.scanRows = await first(() => store.scanRows());
+  const snapshot = (await store.get('s'))!;
+  seen.take = await first(() => store.take(snapshot, 'a'));
+  seen.renew = await first(() => store.renew('s', 1, 'a'));
+  seen.checkpoint = await first(() => store.checkpoint('s', 2, 'a', '1', 0));
+  seen.addChildShardIds = await first(() => store.addChildShardIds('s', ['c']));
+  seen.requestHandoff = await first(() => store.requestHandoff('s', 'a', 'b'));
+  seen.withdrawHandoff = await first(() => store.withdrawHandoff('s', 'b'));
+  seen.handoff = await first(() => store.handoff('s', 'a', 'b'));
+  seen.release = await first(() => store.release('s', 'a'));
+  seen.deleteFinished = await first(() => store.deleteFinished('s'));
+  client.destroy();
+  t.deepEqual(seen, { ...STORE_COMMANDS });
 });

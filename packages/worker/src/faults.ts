@@ -3,7 +3,8 @@
  * until their deadline, or answer late — in whichever thread makes them. The counters live in one
  * SharedArrayBuffer that every thread maps, so "the next N" holds across threads without any
  * message on the hot path; the rules themselves (which command, what happens) are plain data sent
- * to each thread once.
+ * to each thread once. The PostgreSQL and Redis lease stores answer to them through `around`, by
+ * the DynamoDB command name of each operation (STORE_COMMANDS, lease.ts).
  */
 
 /** What an injected call does: throw an AWS error, never answer (until its deadline), or answer after delayMs. */
@@ -99,6 +100,21 @@ export class CallFaults {
       }
     }
     return undefined;
+  }
+
+  /**
+   * `call` as the PostgreSQL and Redis stores make it, with the fault a rule for `command` claims:
+   * 'throw' fails before anything is sent, 'hang' never settles, 'slow' settles `delayMs` after
+   * the answer. The store runs this inside its call deadline (store-errors.ts `withDeadline`), which
+   * cuts a hang or a late answer with CALL_TIMEOUT as it cuts a real one and turns a thrown error
+   * into its retried STORE_CALL_FAILED. With no rule for the command it is one map lookup.
+   */
+  around<T>(command: string, call: () => Promise<T>): Promise<T> {
+    const rule = this.claim(command);
+    if (!rule) return call();
+    if (rule.mode === 'throw') return Promise.reject(injectedAwsError(rule.error ?? 'InternalFailure', rule.command));
+    if (rule.mode === 'hang') return new Promise<T>(() => undefined);
+    return call().then((output) => new Promise<T>((resolve) => setTimeout(() => resolve(output), rule.delayMs ?? 0).unref()));
   }
 
   /**

@@ -116,3 +116,29 @@ export interface LeaseStore {
   /** Deletes a lease only at SHARD_END. false: gone already or not finished. */
   deleteFinished(leaseKey: string): Promise<boolean>;
 }
+
+/**
+ * The command name of each store operation, as `system.faults.failCalls` matches it, on every
+ * store: the DynamoDB command the operation is (lease-table.ts sends exactly these; `ensure` starts
+ * with DescribeTable). So `failCalls({ command: 'UpdateItem' })` fails the same operations
+ * (take, renew, checkpoint, release, the handoff writes) whether the leases are in DynamoDB,
+ * PostgreSQL or Redis, and a fault test runs unchanged on each.
+ */
+export const STORE_COMMANDS = {
+  ensure: 'DescribeTable',
+  scan: 'Scan',
+  scanRows: 'Scan',
+  get: 'GetItem',
+  create: 'PutItem',
+  take: 'UpdateItem',
+  renew: 'UpdateItem',
+  checkpoint: 'UpdateItem',
+  addChildShardIds: 'UpdateItem',
+  release: 'UpdateItem',
+  requestHandoff: 'UpdateItem',
+  withdrawHandoff: 'UpdateItem',
+  handoff: 'UpdateItem',
+  deleteFinished: 'DeleteItem',
+} as const satisfies Record<keyof LeaseStore, string>;
+
+export type StoreOperation = keyof typeof STORE_COMMANDS;

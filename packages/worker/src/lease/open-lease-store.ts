@@ -15,7 +15,7 @@ export interface OpenStoreOptions {
   dynamodb: AwsClientConfig;
   /** Each store call's deadline (callTimeouts.dynamodbMs); 0: none. */
   timeoutMs: number;
-  /** DynamoDB: makes the client answer to `system.faults.failCalls`. */
+  /** Makes the store's calls answer to `system.faults.failCalls` (DynamoDB, PostgreSQL, Redis; not memory). */
   faults?: CallFaults;
   /** Connections (DynamoDB sockets, PostgreSQL connections) this thread may open. */
   maxConnections?: number;
@@ -31,21 +31,22 @@ export interface OpenedStore {
 
 export async function openLeaseStore(config: StoreConfig, options: OpenStoreOptions): Promise<OpenedStore> {
   const { timeoutMs, maxConnections = 8 } = options;
+  const faults = options.faults ? { faults: options.faults } : {};
   switch (config.type) {
     case 'dynamodb': {
       const [{ LeaseTable }, { createDynamoDBClient }] = await Promise.all([import('./lease-table.js'), import('../aws-clients.js')]);
-      const client = createDynamoDBClient(options.dynamodb, { maxSockets: maxConnections, timeoutMs, ...(options.faults ? { faults: options.faults } : {}) });
+      const client = createDynamoDBClient(options.dynamodb, { maxSockets: maxConnections, timeoutMs, ...faults });
       return { store: new LeaseTable(client, config.tableName), close: async () => client.destroy() };
     }
     case 'postgres': {
       const { PostgresLeaseStore } = await import('./postgres-lease-store.js');
       // a PostgreSQL connection is a server process: a few per thread carry its renewals and checkpoints
-      const store = new PostgresLeaseStore(config, { timeoutMs, maxConnections: Math.min(maxConnections, 8) });
+      const store = new PostgresLeaseStore(config, { timeoutMs, maxConnections: Math.min(maxConnections, 8), ...faults });
       return { store, close: () => store.close() };
     }
     case 'redis': {
       const { RedisLeaseStore } = await import('./redis-lease-store.js');
-      const store = new RedisLeaseStore(config, { timeoutMs });
+      const store = new RedisLeaseStore(config, { timeoutMs, ...faults });
       return { store, close: () => store.close() };
     }
     case 'memory': {

@@ -6,7 +6,8 @@
  * Loaded only by open-lease-store.ts, when `store.type` is 'postgres'.
  */
 import pg from 'pg';
-import { SHARD_END, type HeldWrite, type LeaseSnapshot, type LeaseStore, type NewLease, type UnreadableRow } from './lease.js';
+import type { CallFaults } from '../faults.js';
+import { SHARD_END, STORE_COMMANDS, type HeldWrite, type LeaseSnapshot, type LeaseStore, type NewLease, type StoreOperation, type UnreadableRow } from './lease.js';
 import { LATEST_VERSION, LEASE_COLUMNS, MIGRATIONS, TABLE_COMMENT_PREFIX, qualified, quoteIdent, tableProblem, versionOf } from './postgres-schema.js';
 import type { StoreConfig } from './store-config.js';
 import { callError, shapeError, startError, withDeadline } from './store-errors.js';
@@ -19,6 +20,8 @@ export interface PostgresStoreOptions {
   timeoutMs: number;
   /** Connections this thread may open. */
   maxConnections: number;
+  /** Makes each call answer to `system.faults.failCalls`, by its STORE_COMMANDS name. */
+  faults?: CallFaults;
 }
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -74,7 +77,7 @@ export class PostgresLeaseStore implements LeaseStore {
    * `work` on a pooled connection, within the deadline (connecting included). A connection whose
    * call timed out or failed at the socket is destroyed, never handed to the next call.
    */
-  private async withClient<T>(command: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  private async withClient<T>(command: StoreOperation, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     let client: pg.PoolClient | undefined;
     let timedOut = false;
     const destroy = (c: pg.PoolClient) => (c as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
@@ -88,8 +91,9 @@ export class PostgresLeaseStore implements LeaseStore {
       client = c;
       return work(c);
     };
+    const { faults } = this.options;
     try {
-      const out = await withDeadline(run(), this.options.timeoutMs, command, () => {
+      const out = await withDeadline(faults ? faults.around(STORE_COMMANDS[command], run) : run(), this.options.timeoutMs, command, () => {
         timedOut = true;
         if (client) destroy(client);
       });
@@ -102,7 +106,7 @@ export class PostgresLeaseStore implements LeaseStore {
     }
   }
 
-  private async query(command: string, sql: string, values: unknown[] = []): Promise<pg.QueryResult<Row>> {
+  private async query(command: StoreOperation, sql: string, values: unknown[] = []): Promise<pg.QueryResult<Row>> {
     try {
       return await this.withClient(command, (client) => client.query<Row>(sql, values));
     } catch (error) {
@@ -110,7 +114,7 @@ export class PostgresLeaseStore implements LeaseStore {
     }
   }
 
-  private transaction<T>(command: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  private transaction<T>(command: StoreOperation, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     return this.withClient(command, async (client) => {
       await client.query('BEGIN');
       try {
@@ -205,7 +209,7 @@ export class PostgresLeaseStore implements LeaseStore {
   }
 
   /** An owner's write: RETURNING handoff_to shows a handoff request without another read. */
-  private async ownerWrite(command: string, set: string, leaseKey: string, counter: number, owner: string, more: unknown[] = []): Promise<false | HeldWrite> {
+  private async ownerWrite(command: StoreOperation, set: string, leaseKey: string, counter: number, owner: string, more: unknown[] = []): Promise<false | HeldWrite> {
     const { rows } = await this.query(
       command,
       `UPDATE ${this.table} SET lease_counter = lease_counter + 1${set} WHERE lease_key = $1 AND lease_counter = $2 AND lease_owner = $3 RETURNING handoff_to`,
@@ -237,7 +241,7 @@ export class PostgresLeaseStore implements LeaseStore {
     return rowCount === 1;
   }
 
-  private async update(command: string, sql: string, values: unknown[]): Promise<boolean> {
+  private async update(command: StoreOperation, sql: string, values: unknown[]): Promise<boolean> {
     const { rowCount } = await this.query(command, `UPDATE ${this.table} SET ${sql}`, values);
     return rowCount === 1;
   }

@@ -9,7 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createClient } from '@redis/client';
-import { SHARD_END, type HeldWrite, type LeaseSnapshot, type LeaseStore, type NewLease, type UnreadableRow } from './lease.js';
+import type { CallFaults } from '../faults.js';
+import { SHARD_END, STORE_COMMANDS, type HeldWrite, type LeaseSnapshot, type LeaseStore, type NewLease, type StoreOperation, type UnreadableRow } from './lease.js';
 import { SCRIPTS, type ScriptName } from './redis-scripts.js';
 import type { StoreConfig } from './store-config.js';
 import { callError, shapeError, startError, withDeadline } from './store-errors.js';
@@ -21,6 +22,8 @@ type Reply = unknown;
 export interface RedisStoreOptions {
   /** Each call's deadline, connecting included (callTimeouts.dynamodbMs); 0: none. */
   timeoutMs: number;
+  /** Makes each call answer to `system.faults.failCalls`, by its STORE_COMMANDS name. */
+  faults?: CallFaults;
 }
 
 const FORMAT = 'kinesis-client-leases';
@@ -140,14 +143,15 @@ export class RedisLeaseStore implements LeaseStore {
     }
   }
 
-  private async send(command: string, args: string[]): Promise<Reply> {
+  private async send(command: StoreOperation, args: string[]): Promise<Reply> {
     let client: Client | undefined;
     const work = async () => {
       client = await this.connection();
       return client.sendCommand(args);
     };
+    const { faults } = this.options;
     try {
-      return await withDeadline(work(), this.options.timeoutMs, command, () => this.drop(client ?? this.connecting?.client));
+      return await withDeadline(faults ? faults.around(STORE_COMMANDS[command], work) : work(), this.options.timeoutMs, command, () => this.drop(client ?? this.connecting?.client));
     } catch (error) {
       if (!client?.isReady) this.drop(client);
       throw callError(this.config, command, error);
