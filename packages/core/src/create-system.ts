@@ -34,8 +34,9 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   // no lease's expiry waits on the coordinator's store calls (scans, lease rows, handoff
   // requests), so they get the longer deadline: bounded, but not cut when the store is merely slow
   const mainStoreMs = dynamodbMs && kinesisMs ? Math.max(dynamodbMs, kinesisMs) : dynamodbMs;
-  const kinesis = createKinesisClient(options.kinesis, { maxSockets: 8, faults: faults.local, timeoutMs: kinesisMs });
+  // the store first: if it cannot be opened, nothing else has been made that would need closing
   const store = await openLeaseStore(options.store, { dynamodb: options.dynamodb, faults: faults.local, timeoutMs: mainStoreMs, maxConnections: 8, side: 'main' });
+  const kinesis = createKinesisClient(options.kinesis, { maxSockets: 8, faults: faults.local, timeoutMs: kinesisMs });
   const leases = store.store;
   const pool = new ConsumerPool(options.consumerUrl, options.processors.concurrency, options.batchers.timeoutMs);
   let tree: SystemTree | undefined;
