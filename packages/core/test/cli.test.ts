@@ -4,7 +4,7 @@
  * and `status` (tables and --json) matching the lease table. reset and release: cli-leases.test.ts.
  */
 import test from 'ava';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createStream, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
@@ -74,6 +74,7 @@ test('status matches the lease table of a running two-worker application, as tab
 
   const config = join(tmpdir(), `${appName}.json`);
   writeFileSync(config, JSON.stringify({ appName, streamName, consumer: './consumer.js', lease: { failoverMs: FAILOVER_MS } }));
+  t.teardown(() => rmSync(config, { force: true }));
   const run = await runCli(['status', '--config', config, '--json'], awsEnv(aws));
   t.is(run.code, 0, run.stderr);
   const report = JSON.parse(run.stdout) as import('../src/cli/status.js').StatusReport;
