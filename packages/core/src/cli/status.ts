@@ -103,7 +103,8 @@ export function statusReport(input: StatusInput): StatusReport {
       if (owned?.renewal === 'expired') w.expired++;
       workers.set(lease.leaseOwner, w);
     }
-    if (lease && owned?.renewal === 'expired') expired.push(shardId);
+    // a finished lease is nobody's work: its owner need not renew it
+    if (lease && lease.checkpoint !== SHARD_END && owned?.renewal === 'expired') expired.push(shardId);
     const lag = input.lags.get(shardId);
     return {
       shardId,
