@@ -5,6 +5,7 @@
 import test from 'ava';
 import type { Shard } from '@aws-sdk/client-kinesis';
 import type { LeaseSnapshot } from '@kinesis-client/worker/lease';
+import { lease } from './helpers/leases.js';
 import { LeaseExpiry } from '../src/lease-taker.js';
 import { lagStart } from '../src/cli/lag.js';
 import { statusReport, type StatusInput } from '../src/cli/status.js';
@@ -22,19 +23,6 @@ test('parseTarget: sentinels (any case), sequence numbers, ISO times as AT_TIMES
   }
 });
 
-const lease = (leaseKey: string, extra: Partial<LeaseSnapshot> = {}): LeaseSnapshot => ({
-  leaseKey,
-  leaseOwner: undefined,
-  leaseCounter: 1,
-  checkpoint: 'TRIM_HORIZON',
-  checkpointSubSequenceNumber: 0,
-  ownerSwitchesSinceCheckpoint: 0,
-  parentShardIds: [],
-  childShardIds: [],
-  startingHashKey: undefined,
-  endingHashKey: undefined,
-  ...extra,
-});
 const shard = (id: string, extra: Partial<Shard> = {}): Shard => ({ ShardId: id, SequenceNumberRange: { StartingSequenceNumber: '1' }, ...extra });
 
 test('statusReport: shard states, owner renewal by the takers’ expiry rule, workers and the summary', (t) => {
