@@ -23,7 +23,12 @@ test('parseTarget: sentinels (any case), sequence numbers, ISO times as AT_TIMES
   }
 });
 
-const shard = (id: string, extra: Partial<Shard> = {}): Shard => ({ ShardId: id, SequenceNumberRange: { StartingSequenceNumber: '1' }, ...extra });
+const shard = (id: string, extra: Partial<Shard> = {}): Shard => ({
+  ShardId: id,
+  HashKeyRange: { StartingHashKey: '0', EndingHashKey: '1' },
+  SequenceNumberRange: { StartingSequenceNumber: '1' },
+  ...extra,
+});
 
 test('statusReport: shard states, owner renewal by the takers’ expiry rule, workers and the summary', (t) => {
   const failoverMs = 10_000;
