@@ -2,7 +2,8 @@
  * `kinesis-client release`, `watch` and expired leases in `status` (docs/cli.md), on the
  * PostgreSQL store, against a running application of two worker processes: a released lease goes
  * to the worker below its target within one take cycle (with stealing off, it would never move);
- * `watch` redraws it live and ends on Ctrl-C; a lease whose owner stopped renewing shows expired.
+ * `watch` redraws it live and ends on Ctrl-C; a lease whose owner stopped renewing shows expired
+ * (PostgreSQL and Redis).
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
@@ -19,7 +20,7 @@ import type { StatusReport } from '../src/cli/status.js';
 const FAILOVER_MS = 3_000;
 const TAKE_INTERVAL_MS = 2 * FAILOVER_MS;
 const aws = withLocalAws(test);
-const stores = withStores(test, aws, ['postgres']);
+const stores = withStores(test, aws, ['postgres', 'redis']);
 
 test('release --shard moves a lease to the other worker within one take cycle, release --worker frees all of a worker; watch shows it live and ends on Ctrl-C', async (t) => {
   const streamName = uniqueName('cli-release');
@@ -72,12 +73,12 @@ test('release --shard moves a lease to the other worker within one take cycle, r
   t.regex(nothing.stderr, /worker "w9" holds no lease/);
 });
 
-test('status lists leases whose owner stopped renewing as expired (PostgreSQL store, from a config file)', async (t) => {
+const expired = test.macro(async (t, kind: 'postgres' | 'redis') => {
   const streamName = uniqueName('cli-expired');
   await createStream(aws.kinesis, streamName, 3);
   const appName = `${streamName}-app`;
-  const store = stores.options('postgres', appName).store as { type: 'postgres'; connectionString: string };
-  const leases = await stores.leases('postgres', appName);
+  const store = stores.options(kind, appName).store!;
+  const leases = await stores.leases(kind, appName);
   const cluster = new Cluster(t, { streamName, appName, clientOptions: aws.clientOptions, lease: { failoverMs: FAILOVER_MS }, store }, leases);
   await cluster.start(['w1']);
   await cluster.waitForOwners((c) => c.get('w1') === 3, 30_000, 'w1 holding all three');
@@ -92,13 +93,17 @@ test('status lists leases whose owner stopped renewing as expired (PostgreSQL st
   t.teardown(() => rmSync(config, { force: true }));
   const run = await runCli(['status', '--config', config, '--json', '--sample', '1500'], awsEnv(aws));
   t.is(run.code, 0, run.stderr);
-  t.false(run.stdout.includes(stores.password('postgres')), 'no password in the output');
+  t.false(run.stdout.includes(stores.password(kind)), 'no password in the output');
   const report = JSON.parse(run.stdout) as StatusReport;
   t.deepEqual(report.expired, [a!.leaseKey, b!.leaseKey]);
   t.deepEqual(report.workers, [{ workerId: 'ghost', leases: 2, expired: 2 }]);
   t.like(report.summary, { leases: 3, held: 2, free: 1, expired: 2, workers: 1 });
-  t.regex(report.store, /^PostgreSQL table "public"\."cli-expired-[0-9a-f]+-app" at postgres:\/\/127\.0\.0\.1:\d+\/\w+$/);
+  t.regex(report.store, kind === 'postgres' ? /^PostgreSQL table "public"\."cli-expired-[0-9a-f]+-app" at postgres:\/\/127\.0\.0\.1:\d+\/\w+$/ : /^Redis prefix "kcl:cli-expired-[0-9a-f]+-app:" at redis:\/\/127\.0\.0\.1:\d+$/);
   const text = await runCli(['status', '--config', config, '--sample', '1500', '--skip-lag'], awsEnv(aws));
   t.regex(text.stdout, new RegExp(`^${a!.leaseKey}\\s+open\\s+-\\s+ghost\\s+EXPIRED`, 'm'));
   t.regex(text.stdout, new RegExp(`expired \\(any worker may take them\\): ${a!.leaseKey}, ${b!.leaseKey}`));
 });
+
+for (const kind of ['postgres', 'redis'] as const) {
+  test(`status lists leases whose owner stopped renewing as expired (${kind} store, from a config file)`, expired, kind);
+}
