@@ -17,7 +17,8 @@ import { Cluster } from './helpers/workers.js';
 import { awsEnv, runCli, sleep, until } from './helpers/cli.js';
 import type { StatusReport } from '../src/cli/status.js';
 
-const FAILOVER_MS = 3_000;
+// generous, so a loaded machine's late renewals expire nothing: only a release may move a lease
+const FAILOVER_MS = 5_000;
 const TAKE_INTERVAL_MS = 2 * FAILOVER_MS;
 const aws = withLocalAws(test);
 const stores = withStores(test, aws, ['postgres', 'redis']);
