@@ -96,7 +96,7 @@ test('reset refuses while a live worker holds the lease (LEASE_HELD, exit 5, not
   const forced = await cli('reset', '--shard', shardId, '--to', 'TRIM_HORIZON', '--force');
   t.is(forced.code, 0, forced.stderr);
   t.log(forced.stdout);
-  t.regex(forced.stdout, new RegExp(`reset ${shardId} \\(lease taken from live worker ${held.leaseOwner}\\)`));
+  t.regex(forced.stdout, new RegExp(`reset ${shardId} \\(--force: lease taken from worker ${held.leaseOwner}\\)`));
   t.regex(forced.stdout, /after: {2}TRIM_HORIZON, owner -/);
   await until(() => (handledSince(from).get(shardId)?.length ?? 0) >= last.length, 60_000, 'the shard replayed from its start');
   t.deepEqual(sorted(handledSince(from).get(shardId)!), last, 'every record of the shard handled again');

@@ -42,7 +42,7 @@ async function run(i: Invocation, session: Session, print: (text: string) => voi
       const done = await reset({ leases: session.leases, shardId: i.shard!, appName: options.appName, target: i.target!, force: i.force, failoverMs: options.lease.failoverMs, me: i.me });
       if (i.json) print(JSON.stringify(done, null, 2));
       else {
-        print(`reset ${done.shardId}${done.forcedFrom ? ` (lease taken from live worker ${done.forcedFrom})` : ''} in ${duration(performance.now() - started)}`);
+        print(`reset ${done.shardId}${done.forcedFrom ? ` (--force: lease taken from worker ${done.forcedFrom})` : ''} in ${duration(performance.now() - started)}`);
         print(`  before: ${position(done.before)}`);
         print(`  after:  ${position(done.after)}`);
         print('  free for any worker now; the next owner starts from the new position');

@@ -73,6 +73,22 @@ export interface ResetInput {
   me: string;
 }
 
+/**
+ * Takes the lease at the counter read. A live owner renews between the read and the take, so
+ * --force reads again and retries a few times; each take is still conditional, so it never
+ * overwrites a write it did not see. Without --force the owner was judged gone: a failed take
+ * means someone else wrote the lease.
+ */
+async function takeLease(leases: LeaseStore, lease: LeaseSnapshot, me: string, force: boolean): Promise<LeaseSnapshot> {
+  let current = lease;
+  for (let attempt = 1; ; attempt++) {
+    if (await leases.take(current, me)) return current;
+    const fresh = await leases.get(current.leaseKey);
+    if (!force || attempt >= 10 || !fresh) throw changed(current.leaseKey, 'it was taken');
+    current = fresh;
+  }
+}
+
 /** The writes of a lease the CLI holds at `counter`. */
 async function writePosition(leases: LeaseStore, shardId: string, counter: number, me: string, target: ResetTarget): Promise<void> {
   // 2. the checkpoint, as the owner (it removes any anchor: a sentinel's anchor is written next)
@@ -87,8 +103,6 @@ async function writePosition(leases: LeaseStore, shardId: string, counter: numbe
 
 export async function reset({ leases, shardId, appName, target, force, failoverMs, me }: ResetInput): Promise<ResetResult> {
   let current = await lease(leases, shardId, appName);
-  const before = view(current);
-  let forcedFrom: string | undefined;
   if (current.leaseOwner) {
     const watched = force ? { lease: current, live: true } : await watchOwner(leases, current, failoverMs);
     current = watched.lease;
@@ -99,10 +113,12 @@ export async function reset({ leases, shardId, appName, target, force, failoverM
         { details: { shardId, owner: current.leaseOwner } },
       );
     }
-    if (force && current.leaseOwner) forcedFrom = current.leaseOwner;
   }
   // 1. take: conditional on the counter read; a live owner's next renewal or checkpoint now fails
-  if (!(await leases.take(current, me))) throw changed(shardId, 'it was taken');
+  current = await takeLease(leases, current, me, force);
+  // as it was when taken
+  const before = view(current);
+  const forcedFrom = force ? current.leaseOwner : undefined;
   try {
     await writePosition(leases, shardId, current.leaseCounter + 1, me, target);
   } finally {
