@@ -102,8 +102,10 @@ export function coordinator(deps: CoordinatorDeps) {
       const host = index === undefined ? undefined : deps.hosts.at(index);
       if (!host || stopping) return;
       held.add(lease.leaseKey, host.index);
-      // handled here before (a thread that died, say) but not checkpointed: resume after what was handled
-      const handled = deps.handled(lease.leaseKey);
+      // handled here before (a thread that died, say) but not checkpointed: resume after what was
+      // handled, while the row is still ours. A row someone else wrote since (a lease lost, an
+      // operator's reset) is where its new position is: memory must not carry this worker past it.
+      const handled = lease.leaseOwner === me ? deps.handled(lease.leaseKey) : undefined;
       const row = { sequenceNumber: lease.checkpoint, subSequenceNumber: lease.checkpointSubSequenceNumber };
       const resume = handled && comparePositions(handled, row) > 0 ? handled : undefined;
       try {

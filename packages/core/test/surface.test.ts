@@ -33,7 +33,12 @@ test('the public entries share one error class with the internals', async (t) =>
 for (const name of ['worker', 'core', 'examples']) {
   test(`every exports entry of @kinesis-client/${name} is built and shipped`, (t) => {
     const dir = new URL(`${name}/`, packages);
-    const manifest = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { exports: Record<string, Record<string, string>>; files?: string[]; private?: boolean };
+    const manifest = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as {
+      exports: Record<string, Record<string, string>>;
+      bin?: Record<string, string>;
+      files?: string[];
+      private?: boolean;
+    };
     const shipped = (path: string) => manifest.private || (manifest.files ?? []).some((f) => path.replace(/^\.\//, '').startsWith(`${f.replace(/\/$/, '')}/`));
     for (const [subpath, conditions] of Object.entries(manifest.exports)) {
       t.truthy(conditions.default, `${subpath} has a default`);
@@ -42,6 +47,11 @@ for (const name of ['worker', 'core', 'examples']) {
         t.true(shipped(target), `${subpath} (${condition}): ${target} is in "files"`);
       }
       if (conditions.types) t.is(conditions.types.replace(/\.d\.ts$/, '.js'), conditions.default, `${subpath}: its types sit beside its code`);
+    }
+    for (const [command, target] of Object.entries(manifest.bin ?? {})) {
+      t.true(existsSync(new URL(target, dir)), `bin ${command}: ${target} exists`);
+      t.true(shipped(target), `bin ${command}: ${target} is in "files"`);
+      t.true(readFileSync(new URL(target, dir), 'utf8').startsWith('#!/usr/bin/env node\n'), `bin ${command}: ${target} starts with a shebang`);
     }
   });
 }

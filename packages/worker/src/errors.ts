@@ -26,6 +26,9 @@ export const ErrorCodes = {
   AWS_CALL_FAILED: 'A Kinesis or DynamoDB call failed',
   CALL_TIMEOUT: 'A Kinesis or lease-store call did not answer within its deadline (callTimeouts); it was aborted',
   SYSTEM_STOPPED: 'The system is stopping or stopped',
+  APPLICATION_NOT_FOUND: 'kinesis-client CLI: the application has no leases in the store (no table, or never started)',
+  LEASE_HELD: 'kinesis-client CLI: reset refused, a live worker holds the lease (use --force to take it)',
+  LEASE_CHANGED: 'kinesis-client CLI: another worker wrote the lease between the read and the write; nothing more was written',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -116,11 +116,19 @@ test('a poison aggregate (an explicit hash key that is not a number) passes thro
   t.is(badRange.messages.length, 2, 'a lease row with an unreadable hash range filters nothing rather than failing every batch');
 });
 
+const none = { anchor: undefined, initial: undefined };
+
 test('startPosition: sentinels as they are; a sequence number AT_SEQUENCE_NUMBER, skipping through its sub-sequence number', (t) => {
-  t.deepEqual(startPosition('TRIM_HORIZON', 0, undefined), { type: 'TRIM_HORIZON' });
-  t.deepEqual(startPosition('LATEST', 0, undefined), { type: 'LATEST' });
-  t.deepEqual(startPosition('SHARD_END', 0, undefined), { type: 'SHARD_END' });
-  t.deepEqual(startPosition('AT_TIMESTAMP', 0, 5), { type: 'AT_TIMESTAMP', timestamp: new Date(5) });
-  t.deepEqual(startPosition('123', 0, undefined), { type: 'AT_SEQUENCE_NUMBER', sequenceNumber: '123', skipThrough: { sequenceNumber: '123', subSequenceNumber: 0 } });
-  t.deepEqual(startPosition('123', 4, undefined), { type: 'AT_SEQUENCE_NUMBER', sequenceNumber: '123', skipThrough: { sequenceNumber: '123', subSequenceNumber: 4 } });
+  t.deepEqual(startPosition('TRIM_HORIZON', 0, none), { type: 'TRIM_HORIZON' });
+  t.deepEqual(startPosition('LATEST', 0, none), { type: 'LATEST' });
+  t.deepEqual(startPosition('SHARD_END', 0, none), { type: 'SHARD_END' });
+  t.deepEqual(startPosition('AT_TIMESTAMP', 0, { anchor: undefined, initial: 5 }), { type: 'AT_TIMESTAMP', timestamp: new Date(5) });
+  t.deepEqual(startPosition('123', 0, none), { type: 'AT_SEQUENCE_NUMBER', sequenceNumber: '123', skipThrough: { sequenceNumber: '123', subSequenceNumber: 0 } });
+  t.deepEqual(startPosition('123', 4, none), { type: 'AT_SEQUENCE_NUMBER', sequenceNumber: '123', skipThrough: { sequenceNumber: '123', subSequenceNumber: 4 } });
+});
+
+test("startPosition: AT_TIMESTAMP reads from the lease's own anchor (a reset to a time, a first owner's take) before the configured initial timestamp", (t) => {
+  t.deepEqual(startPosition('AT_TIMESTAMP', 0, { anchor: 7_000, initial: 5 }), { type: 'AT_TIMESTAMP', timestamp: new Date(7_000) });
+  t.deepEqual(startPosition('AT_TIMESTAMP', 0, { anchor: 7_000, initial: undefined }), { type: 'AT_TIMESTAMP', timestamp: new Date(7_000) });
+  t.deepEqual(startPosition('AT_TIMESTAMP', 0, { anchor: undefined, initial: 5 }), { type: 'AT_TIMESTAMP', timestamp: new Date(5) });
 });

@@ -162,7 +162,8 @@ export function readerActor(env: HostEnv, limits: PollingConfig, shardId: string
       // LATEST is taken once: a fresh iterator later (nothing read yet) starts from the anchor
       startedFrom = timestamp === undefined ? checkpoint : 'AT_TIMESTAMP';
       startedFromSub = subSequenceNumber;
-      const start = startPosition(checkpoint, subSequenceNumber, config.initialTimestamp);
+      startedFromTimestamp = timestamp;
+      const start = startPosition(checkpoint, subSequenceNumber, { anchor: timestamp, initial: config.initialTimestamp });
       switch (start.type) {
         case 'SHARD_END':
           phase = 'ended';

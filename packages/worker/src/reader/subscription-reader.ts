@@ -227,7 +227,7 @@ export function subscriptionReaderActor(
     };
 
     const onStart = (checkpoint: string, subSequenceNumber: number, timestamp: number | undefined) => {
-      const start = startPosition(checkpoint, subSequenceNumber, timestamp ?? config.initialTimestamp);
+      const start = startPosition(checkpoint, subSequenceNumber, { anchor: timestamp, initial: config.initialTimestamp });
       if (start.type === 'SHARD_END') {
         phase = 'ended';
         batches.lease({ type: 'shardEnd', childShardIds: [] });
