@@ -8,7 +8,8 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { DataPointType, MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
+import { metrics as otel } from '@opentelemetry/api';
+import { AggregationTemporality, DataPointType, MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
 import type { SystemOptions } from '@kinesis-client/core';
 import { putRecords, withLocalAws } from '@kinesis-client/examples/testing';
 import { eventually, jsonRecords, startRecordingSystem } from './helpers/recording.js';
@@ -17,12 +18,16 @@ const aws = withLocalAws(test);
 
 /** Collected when the test asks, so what it checks is what was recorded up to that moment. */
 class ManualReader extends MetricReader {
+  constructor(temporality = AggregationTemporality.CUMULATIVE) {
+    super({ aggregationTemporalitySelector: () => temporality });
+  }
+
   protected override async onForceFlush(): Promise<void> {}
   protected override async onShutdown(): Promise<void> {}
 }
 
-function meter() {
-  const reader = new ManualReader();
+function meter(temporality?: AggregationTemporality) {
+  const reader = new ManualReader(temporality);
   const provider = new MeterProvider({ readers: [reader] });
   return {
     provider,
@@ -151,4 +156,20 @@ test('every documented metric is recorded with its attributes during a drain and
   t.true(total(recorded, 'kinesis_client.checkpoint.writes') > 0);
   t.is(total(recorded, 'kinesis_client.lease.held'), (await system.status()).length, 'leases held: the shards it runs now');
   t.is(total(await b.collect(), 'kinesis_client.lease.held'), 1, 'the second worker holds one lease');
+});
+
+test('without the meterProvider option the metrics go to the global meter provider, and stop removes the gauges', async (t) => {
+  // delta: a gauge nobody observes any more has no point in the next collection
+  const global = meter(AggregationTemporality.DELTA);
+  t.true(otel.setGlobalMeterProvider(global.provider), 'this process had no global provider yet');
+  t.teardown(() => otel.disable());
+  const run = await startRecordingSystem(t, aws, 1, { retrieval: { idleMs: 200 } });
+  await putRecords(aws.kinesis, run.stream, jsonRecords(30));
+  await run.deliveries.waitFor(() => run.deliveries.count >= 30);
+  let consumed = 0;
+  await eventually(async () => ((consumed += total(await global.collect(), 'messaging.client.consumed.messages')) >= 30 ? true : undefined), 10_000, 'records counted');
+  t.is(total(await global.collect(), 'kinesis_client.lease.held'), 0, 'held, unchanged since the last collection');
+  t.is((await global.collect()).get('kinesis_client.lease.held')?.dataPoints.length, 1, 'observed while running');
+  await run.stop();
+  t.is((await global.collect()).get('kinesis_client.lease.held')?.dataPoints.length ?? 0, 0, 'a stopped system reports no leases held');
 });
