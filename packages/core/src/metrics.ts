@@ -13,27 +13,25 @@ import type { SystemEvents } from './events.js';
 
 export const METER_NAME = '@kinesis-client/core';
 
-type Kind = 'counter' | 'histogram' | 'gauge' | 'updowncounter';
-
-/** Every metric, by role: its name, instrument, unit and description. */
+/** Every metric, by role: its name, unit and description (docs/metrics.md adds the instrument and attributes). */
 export const METRICS = {
-  consumed: { name: 'messaging.client.consumed.messages', kind: 'counter', unit: '{message}', description: 'Records handed to a handleBatch call that succeeded' },
-  processDuration: { name: 'messaging.process.duration', kind: 'histogram', unit: 's', description: 'Duration of a successful handleBatch call (handleMessage included)' },
-  behindLatest: { name: 'kinesis_client.shard.time_behind_latest', kind: 'gauge', unit: 'ms', description: 'MillisBehindLatest of the shard’s last GetRecords page (or fan-out event)' },
-  bufferedRecords: { name: 'kinesis_client.shard.buffered.records', kind: 'gauge', unit: '{record}', description: 'Records read from the shard and not yet handled' },
-  bufferedBytes: { name: 'kinesis_client.shard.buffered.bytes', kind: 'gauge', unit: 'By', description: 'Payload bytes of the buffered records' },
-  leasesHeld: { name: 'kinesis_client.lease.held', kind: 'updowncounter', unit: '{lease}', description: 'Leases this worker holds (shards running on its threads)' },
-  leasesTaken: { name: 'kinesis_client.lease.taken', kind: 'counter', unit: '{lease}', description: 'Leases this worker took (free, expired, or handed to it)' },
-  leasesLost: { name: 'kinesis_client.lease.lost', kind: 'counter', unit: '{lease}', description: 'Leases this worker lost without releasing them (a renewal or checkpoint condition failed, or it could not renew for failoverMs)' },
-  leasesStolen: { name: 'kinesis_client.lease.stolen', kind: 'counter', unit: '{lease}', description: 'Leases this worker handed over to another worker that asked for them' },
-  checkpoints: { name: 'kinesis_client.checkpoint.writes', kind: 'counter', unit: '{checkpoint}', description: 'Checkpoints written to the lease store (SHARD_END included)' },
-  checkpointFailures: { name: 'kinesis_client.checkpoint.failures', kind: 'counter', unit: '{checkpoint}', description: 'Checkpoint writes that failed (store error or deadline); retried with backoff' },
-  throttles: { name: 'kinesis_client.shard.throttled_calls', kind: 'counter', unit: '{call}', description: 'GetRecords or GetShardIterator calls throttled by Kinesis' },
-  iteratorRenewals: { name: 'kinesis_client.shard.iterator_renewals', kind: 'counter', unit: '{iterator}', description: 'Shard iterators replaced: expired, or unused past retrieval.iteratorMaxAgeMs' },
-  batchAttempts: { name: 'kinesis_client.batch.attempts', kind: 'counter', unit: '{attempt}', description: 'handleBatch attempts that finished, successful or not' },
-  batchFailures: { name: 'kinesis_client.batch.failures', kind: 'counter', unit: '{attempt}', description: 'handleBatch attempts that failed (threw, timed out, or their pool thread died)' },
-  actorRestarts: { name: 'kinesis_client.actor.restarts', kind: 'counter', unit: '{restart}', description: 'Restarts of actors and shard-host threads after a crash' },
-} as const satisfies Record<string, { name: string; kind: Kind; unit: string; description: string }>;
+  consumed: { name: 'messaging.client.consumed.messages', unit: '{message}', description: 'Records handed to a handleBatch call that succeeded' },
+  processDuration: { name: 'messaging.process.duration', unit: 's', description: 'Duration of a successful handleBatch call (handleMessage included)' },
+  behindLatest: { name: 'kinesis_client.shard.time_behind_latest', unit: 'ms', description: 'MillisBehindLatest of the shard’s last GetRecords page (or fan-out event)' },
+  bufferedRecords: { name: 'kinesis_client.shard.buffered.records', unit: '{record}', description: 'Records read from the shard and not yet handled' },
+  bufferedBytes: { name: 'kinesis_client.shard.buffered.bytes', unit: 'By', description: 'Payload bytes of the buffered records' },
+  leasesHeld: { name: 'kinesis_client.lease.held', unit: '{lease}', description: 'Leases this worker holds (shards running on its threads)' },
+  leasesTaken: { name: 'kinesis_client.lease.taken', unit: '{lease}', description: 'Leases this worker took (free, expired, or handed to it)' },
+  leasesLost: { name: 'kinesis_client.lease.lost', unit: '{lease}', description: 'Leases this worker lost without releasing them (a renewal or checkpoint condition failed, or it could not renew for failoverMs)' },
+  leasesStolen: { name: 'kinesis_client.lease.stolen', unit: '{lease}', description: 'Leases this worker handed over to another worker that asked for them' },
+  checkpoints: { name: 'kinesis_client.checkpoint.writes', unit: '{checkpoint}', description: 'Checkpoints written to the lease store (SHARD_END included)' },
+  checkpointFailures: { name: 'kinesis_client.checkpoint.failures', unit: '{checkpoint}', description: 'Checkpoint writes that failed (store error or deadline); retried with backoff' },
+  throttles: { name: 'kinesis_client.shard.throttled_calls', unit: '{call}', description: 'GetRecords or GetShardIterator calls throttled by Kinesis' },
+  iteratorRenewals: { name: 'kinesis_client.shard.iterator_renewals', unit: '{iterator}', description: 'Shard iterators replaced: expired, or unused past retrieval.iteratorMaxAgeMs' },
+  batchAttempts: { name: 'kinesis_client.batch.attempts', unit: '{attempt}', description: 'handleBatch attempts that finished, successful or not' },
+  batchFailures: { name: 'kinesis_client.batch.failures', unit: '{attempt}', description: 'handleBatch attempts that failed (threw, timed out, or their pool thread died)' },
+  actorRestarts: { name: 'kinesis_client.actor.restarts', unit: '{restart}', description: 'Restarts of actors and shard-host threads after a crash' },
+} as const satisfies Record<string, { name: string; unit: string; description: string }>;
 
 export interface MetricsDeps {
   events: Emitter<SystemEvents>;
