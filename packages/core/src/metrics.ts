@@ -50,8 +50,19 @@ export function recordMetrics(deps: MetricsDeps): () => void {
     'messaging.destination.name': deps.streamName,
     'messaging.consumer.group.name': deps.appName,
   };
-  const shard = (shardId: string, extra: Attributes = {}): Attributes => ({ ...base, 'messaging.destination.partition.id': shardId, ...extra });
-  const processing = (shardId: string) => shard(shardId, { 'messaging.operation.name': 'process' });
+  // per shard, made once: the counters of every batch reuse them
+  const perShard = new Map<string, { shard: Attributes; processing: Attributes }>();
+  const sets = (shardId: string) => {
+    let found = perShard.get(shardId);
+    if (!found) {
+      const attributes = { ...base, 'messaging.destination.partition.id': shardId };
+      found = { shard: attributes, processing: { ...attributes, 'messaging.operation.name': 'process' } };
+      perShard.set(shardId, found);
+    }
+    return found;
+  };
+  const shard = (shardId: string, extra?: Attributes): Attributes => (extra ? { ...sets(shardId).shard, ...extra } : sets(shardId).shard);
+  const processing = (shardId: string) => sets(shardId).processing;
   const errorType = (error: Error) => {
     const code = (error as { code?: unknown }).code;
     return typeof code === 'string' ? code : error.name || 'Error';
