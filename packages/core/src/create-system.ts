@@ -7,7 +7,9 @@ import { createEmitter } from './events.js';
 import { FaultInjector } from './faults.js';
 import { hostConfig } from './host-config.js';
 import { inspectTree } from './inspect.js';
+import { logEvents } from './logging.js';
 import { createMainApi } from './main-api.js';
+import { recordMetrics } from './metrics.js';
 import { resolveOptions, type SystemOptions } from './options.js';
 import { preflight, type Preflight } from './preflight.js';
 import { ShardHosts } from './shard-hosts.js';
@@ -27,6 +29,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   const options = resolveOptions(input);
   const { events, open: openEvents } = createEmitter();
   const bridge = new EventBridge(events);
+  logEvents({ events, logger: options.logger, workerId: options.workerId, streamName: options.streamName, store: options.store });
   const onError = (error: unknown, shardId?: string) => bridge.error(error, shardId);
   let hosts: ShardHosts | undefined;
   const faults = new FaultInjector(options.streamName, () => hosts);
@@ -40,6 +43,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   const leases = store.store;
   const pool = new ConsumerPool(options.consumerUrl, options.processors.concurrency, options.batchers.timeoutMs);
   let tree: SystemTree | undefined;
+  const stopMetrics = recordMetrics({ events, meterProvider: options.meterProvider, streamName: options.streamName, appName: options.appName, status: async () => hosts?.status() ?? [] });
   const main = createMainApi({ pool, events, bridge, onShardStopped: (shardId, reason) => tree?.toCoordinator({ type: 'shardStopped', shardId, reason }) });
 
   const shutdown = (timeoutMs: number) =>
@@ -58,6 +62,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
         terminateThreads: async () => hosts?.terminateAll(),
         releaseLeft: () => releaseOrphans(leases, options.workerId).catch(onError),
         close: async () => {
+          stopMetrics();
           const left = await pool.close();
           kinesis.destroy();
           await store.close();

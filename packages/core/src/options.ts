@@ -8,6 +8,8 @@ import type { StoreConfig } from '@kinesis-client/worker/lease';
 import { invalid, valueAt } from './option-errors.js';
 import { storeConfig, storeSchema } from './store-options.js';
 import type { AwsClientConfig } from '@kinesis-client/worker/internal';
+import type { MeterProvider } from '@opentelemetry/api';
+import type { Logger } from './logging.js';
 
 const ms = (fallback: number) => z.number().finite().int().min(0).default(fallback);
 const positiveMs = (fallback: number) => z.number().finite().int().min(1).default(fallback);
@@ -84,6 +86,18 @@ const optionsSchema = z.strictObject({
   shouldProcess: z
     .custom<(shardId: string, workerId: string) => boolean>((v) => typeof v === 'function', {
       error: 'expected a function (shardId, workerId) => boolean',
+    })
+    .optional(),
+  /** Main thread only: events from every thread reach it there (logging.ts). */
+  logger: z
+    .custom<Logger>((v) => !!v && typeof v === 'object' && ['child', 'debug', 'info', 'warn', 'error'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function'), {
+      error: 'expected a pino-compatible logger: an object with child, debug, info, warn and error functions',
+    })
+    .optional(),
+  /** The OpenTelemetry MeterProvider the metrics go to (metrics.ts); default: the global one of @opentelemetry/api. */
+  meterProvider: z
+    .custom<MeterProvider>((v) => !!v && typeof v === 'object' && typeof (v as Record<string, unknown>).getMeter === 'function', {
+      error: 'expected an OpenTelemetry MeterProvider (an object with getMeter)',
     })
     .optional(),
   processors: z.strictObject({ concurrency: count(cores, 256) }).prefault({}),

@@ -30,6 +30,10 @@ export type EventPayloads<E> = {
   };
   'batch:failed': { shardId: string; attempt: number; error: E; poolDied: boolean };
   checkpoint: { shardId: string; sequenceNumber: string; subSequenceNumber: number };
+  /** A checkpoint write threw (the store failed or timed out); retried with backoff. Its `error` event follows. */
+  'checkpoint:failed': { shardId: string; error: E };
+  /** The reader replaced its shard iterator: it expired (ExpiredIteratorException) or sat unused past iteratorMaxAgeMs. */
+  'iterator:renewed': { shardId: string; reason: 'expired' | 'aged' };
   /** `id` is the actor's id (`<streamName>/<shardId>/reader`, `coordinator`, `shard-host-1`); `actor` its role. */
   'actor:crashed': { id: string; actor: string; shardId?: string; error: E };
   'actor:restarted': { id: string; actor: string; shardId?: string; restarts: number };
@@ -53,6 +57,8 @@ export const HOST_EVENTS = {
   'shard:throttled': 'plain',
   'shard:stopped': 'error',
   checkpoint: 'plain',
+  'checkpoint:failed': 'error',
+  'iterator:renewed': 'plain',
   'actor:crashed': 'error',
   'actor:restarted': 'plain',
   'supervisor:escalated': 'error',

@@ -252,6 +252,7 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
               await flush();
               flushFailures = 0;
             } catch (error) {
+              report({ type: 'checkpoint:failed', shardId, error: serializeError(error) });
               report({ type: 'error', shardId, error: serializeError(error) });
               if (expired()) return lose('checkpoints failed for failoverMs');
               flushBy(ctx.clock.now() + backoffDelay(++flushFailures, config.batchers.backoff));

@@ -91,6 +91,7 @@ export function readerActor(env: HostEnv, limits: PollingConfig, shardId: string
       if (ctx.clock.now() - iteratorAt > limits.iteratorMaxAgeMs) {
         // paused by a slow consumer for minutes: a fresh iterator, right after what we already hold
         iterator = undefined;
+        env.report({ type: 'iterator:renewed', shardId, reason: 'aged' });
         return resumeAfterLastReceived();
       }
       fetching = true;
@@ -147,6 +148,7 @@ export function readerActor(env: HostEnv, limits: PollingConfig, shardId: string
       fetchFailures++;
       if (name === 'ExpiredIteratorException' && phase === 'reading') {
         iterator = undefined;
+        env.report({ type: 'iterator:renewed', shardId, reason: 'expired' });
         return resumeAfterLastReceived();
       }
       if (fetchFailures > 5) {
