@@ -6,8 +6,11 @@ import { EventBridge } from './event-bridge.js';
 import { createEmitter } from './events.js';
 import { FaultInjector } from './faults.js';
 import { hostConfig } from './host-config.js';
+import { startHttpServer, type HttpEndpoint } from './http/server.js';
+import { StateSource } from './http/state-source.js';
 import { inspectTree } from './inspect.js';
 import { createMainApi } from './main-api.js';
+import { Monitor } from './monitor.js';
 import { resolveOptions, type SystemOptions } from './options.js';
 import { preflight, type Preflight } from './preflight.js';
 import { ShardHosts } from './shard-hosts.js';
@@ -30,6 +33,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   const onError = (error: unknown, shardId?: string) => bridge.error(error, shardId);
   let hosts: ShardHosts | undefined;
   const faults = new FaultInjector(options.streamName, () => hosts);
+  const monitor = new Monitor({ events, stallMs: options.health.stallMs, threads: options.shardHosts.threads, hosts: () => hosts });
   const { kinesisMs, dynamodbMs } = options.callTimeouts;
   // no lease's expiry waits on the coordinator's store calls (scans, lease rows, handoff
   // requests), so they get the longer deadline: bounded, but not cut when the store is merely slow
@@ -37,7 +41,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   // the store first: if it cannot be opened, nothing else has been made that would need closing
   const store = await openLeaseStore(options.store, { dynamodb: options.dynamodb, faults: faults.local, timeoutMs: mainStoreMs, maxConnections: 8, side: 'main' });
   const kinesis = createKinesisClient(options.kinesis, { maxSockets: 8, faults: faults.local, timeoutMs: kinesisMs });
-  const leases = store.store;
+  const leases = monitor.watch(store.store);
   const pool = new ConsumerPool(options.consumerUrl, options.processors.concurrency, options.batchers.timeoutMs);
   let tree: SystemTree | undefined;
   const main = createMainApi({ pool, events, bridge, onShardStopped: (shardId, reason) => tree?.toCoordinator({ type: 'shardStopped', shardId, reason }) });
@@ -58,6 +62,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
         terminateThreads: async () => hosts?.terminateAll(),
         releaseLeft: () => releaseOrphans(leases, options.workerId).catch(onError),
         close: async () => {
+          await endpoint?.close();
           const left = await pool.close();
           kinesis.destroy();
           await store.close();
@@ -67,8 +72,24 @@ export async function createSystem(input: SystemOptions): Promise<System> {
       timeoutMs,
     );
 
+  const inspect = async (snapshot = leases.scan()) =>
+    inspectTree({
+      workerId: options.workerId,
+      streamName: options.streamName,
+      root: tree!.root,
+      hosts: tree!.hostSupervisor,
+      coordinatorThread: 0,
+      threads: await hosts!.inspect(),
+      pool: { threads: options.processors.concurrency, deaths: main.poolDeaths() },
+      leases: await snapshot,
+    });
+  const source = new StateSource({ ...options, kinesis, leases, inspect: (l) => inspect(Promise.resolve(l)), monitor });
+  let endpoint: HttpEndpoint | undefined;
+  let stopPromise: Promise<StopResult> | undefined;
   let started: Preflight;
   try {
+    // first: a port in use rejects before any thread starts
+    if (options.http) endpoint = await startHttpServer(options.http, { health: () => monitor.health(), state: () => (monitor.running ? source.read() : undefined), observer: monitor.observer });
     started = await preflight(options, kinesis, pool, leases);
     const { capabilities, consumerArn } = started;
     hosts = new ShardHosts({
@@ -95,12 +116,12 @@ export async function createSystem(input: SystemOptions): Promise<System> {
       },
     });
     await tree.start();
+    monitor.started();
   } catch (error) {
     await shutdown(DEFAULT_STOP_TIMEOUT_MS).catch(() => undefined);
     throw error;
   }
 
-  let stopPromise: Promise<StopResult> | undefined;
   const system: System = {
     workerId: options.workerId,
     tableName: options.tableName,
@@ -108,18 +129,9 @@ export async function createSystem(input: SystemOptions): Promise<System> {
     events,
     faults,
     status: () => hosts!.status(),
-    async inspect() {
-      return inspectTree({
-        workerId: options.workerId,
-        streamName: options.streamName,
-        root: tree!.root,
-        hosts: tree!.hostSupervisor,
-        coordinatorThread: 0,
-        threads: await hosts!.inspect(),
-        pool: { threads: options.processors.concurrency, deaths: main.poolDeaths() },
-        leases: await leases.scan(),
-      });
-    },
+    http: endpoint && { url: endpoint.url, port: endpoint.port },
+    inspect: () => inspect(),
+    health: () => monitor.health(),
     stop(stopOptions) {
       let timeoutMs: number;
       try {
@@ -127,6 +139,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
       } catch (error) {
         return Promise.reject(error);
       }
+      monitor.stopped();
       stopPromise ??= shutdown(timeoutMs).then((result) => {
         events.emit('stopped', { workerId: options.workerId });
         return result;

@@ -26,6 +26,7 @@ export const ErrorCodes = {
   AWS_CALL_FAILED: 'A Kinesis or DynamoDB call failed',
   CALL_TIMEOUT: 'A Kinesis or lease-store call did not answer within its deadline (callTimeouts); it was aborted',
   SYSTEM_STOPPED: 'The system is stopping or stopped',
+  HTTP_LISTEN_FAILED: 'The http option names a port that cannot be listened on (in use, or privileged)',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
