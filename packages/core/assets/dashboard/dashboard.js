@@ -16,9 +16,10 @@ function h(tag, attrs = {}, ...children) {
 
 /** A stable colour per worker id. */
 function colour(workerId) {
-  let n = 0;
-  for (const ch of workerId) n = (n * 31 + ch.charCodeAt(0)) >>> 0;
-  return `hsl(${n % 360} 60% 42%)`;
+  // FNV-1a, then the golden ratio: ids that differ in one character still get far-apart hues
+  let n = 2166136261;
+  for (const ch of workerId) n = Math.imul(n ^ ch.charCodeAt(0), 16777619) >>> 0;
+  return `hsl(${Math.round(((n * 0.618033988749895) % 1) * 360)} 55% 40%)`;
 }
 
 const short = (shardId) => shardId.replace(/^shardId-0*(\d)/, 's$1');
@@ -129,9 +130,12 @@ function renderGraph() {
   }
 }
 
+/** Shard actors are named `<stream>/<shardId>/<role>`: the stream is in the header already. */
+const nodeName = (id) => (id.startsWith(`${state.streamName}/`) ? id.slice(state.streamName.length + 1) : id);
+
 function treeNode(n) {
-  const label = h('span', {},
-    h('strong', {}, n.id), ` ${n.kind}`, n.strategy ? ` ${n.strategy}` : '', ' · ',
+  const label = h('span', { title: n.id },
+    h('strong', {}, nodeName(n.id)), ` ${n.kind}`, n.strategy ? ` ${n.strategy}` : '', ' · ',
     h('span', { class: `st-${n.state}` }, n.state), ` · incarnation ${n.incarnation}`,
     n.restarts ? h('span', { class: 'restarts' }, ` · ${n.restarts} restart${n.restarts === 1 ? '' : 's'}`) : ' · 0 restarts',
     n.lastError ? h('span', { class: 'muted', title: n.lastError.message }, ` · last: ${n.lastError.code ?? n.lastError.name}`) : '');
