@@ -2,8 +2,9 @@
 /**
  * The servers the lease-store tests start (PostgreSQL and Redis) and the browser the dashboard
  * test drives (Chromium, through playwright-core) come from the operating system's packages. Run
- * before the tests (`pnpm test` and .ci/run do): when one is missing, it installs the Debian packages as root with apt-get; where it cannot, it fails naming the package
- * to install. The tests themselves fail the same way: they are never skipped.
+ * before the tests (`pnpm test` and .ci/run do): when one is missing, it installs the Debian
+ * packages as root with apt-get; where it cannot, it fails naming the package to install. The
+ * tests themselves fail the same way: they are never skipped.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
