@@ -7,7 +7,7 @@ import test from 'ava';
 import { createServer } from 'node:net';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { createSystem, type DashboardState } from '@kinesis-client/core';
-import { createStream, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
+import { createStream, listenEvents, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
 import { fixture, startRecordingSystem } from './helpers/recording.js';
 
 const aws = withLocalAws(test);
@@ -16,25 +16,6 @@ const get = async (url: string, init?: RequestInit) => {
   const res = await fetch(url, init);
   return { status: res.status, type: res.headers.get('content-type'), body: await res.text() };
 };
-
-/** The first `event` frame of that name from an SSE stream, with the ms it took. */
-async function firstEvent(url: string, name: string, signal: AbortSignal): Promise<unknown> {
-  const res = await fetch(url, { signal });
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error('stream ended');
-    buffer += value;
-    for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-      const frame = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const event = /^event: (.*)$/m.exec(frame)?.[1];
-      const data = /^data: (.*)$/m.exec(frame)?.[1];
-      if (event === name && data) return JSON.parse(data);
-    }
-  }
-}
 
 test.serial('http: loopback, health probes, /state, /events, the dashboard page; closed on stop()', async (t) => {
   const run = await startRecordingSystem(t, aws, 3, { http: { port: 0 }, shardHosts: { threads: 1 } });
@@ -65,9 +46,9 @@ test.serial('http: loopback, health probes, /state, /events, the dashboard page;
   t.is((await get(`${base}nope`)).status, 404);
   t.is((await get(`${base}state`, { method: 'POST' })).status, 405);
 
-  const abort = new AbortController();
-  const streamed = (await firstEvent(`${base}events`, 'state', abort.signal)) as DashboardState;
-  abort.abort();
+  const events = listenEvents(`${base}events`);
+  const streamed = (await events.first('state')).data as DashboardState;
+  await events.close();
   t.is(streamed.shards.length, 3);
 
   // the lease store fails one scan: not ready until a store call succeeds again

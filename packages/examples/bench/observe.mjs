@@ -15,7 +15,7 @@
 import { parseArgs } from 'node:util';
 import { metrics } from '@opentelemetry/api';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { createStream, startLocalAws } from '@kinesis-client/examples/testing';
+import { createStream, listenEvents, startLocalAws } from '@kinesis-client/examples/testing';
 import { benchSystem, systemDrain } from './bench-system.mjs';
 import { median } from './drain-parts.mjs';
 import { preload, settle, sleep } from './measure.mjs';
@@ -26,27 +26,6 @@ const { values } = parseArgs({ options: { records: { type: 'string', default: '4
 const total = Number(values.records);
 const SHARDS = 4;
 const fmt = (n, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-
-/** Reads an SSE stream; every frame with its arrival time (performance.now()). */
-function listen(url) {
-  const frames = [];
-  const abort = new AbortController();
-  const done = (async () => {
-    const res = await fetch(url, { signal: abort.signal });
-    let buffer = '';
-    for await (const chunk of res.body.pipeThrough(new TextDecoderStream())) {
-      buffer += chunk;
-      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-        const frame = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const event = /^event: (.*)$/m.exec(frame)?.[1];
-        const data = /^data: (.*)$/m.exec(frame)?.[1];
-        if (event && data) frames.push({ at: performance.now(), event, data: JSON.parse(data) });
-      }
-    }
-  })().catch(() => undefined); // ended by abort() or by the system's stop()
-  return { frames, close: () => (abort.abort(), done) };
-}
 
 /** Runs `fn` with a global MeterProvider whose in-memory reader collects every second; the data points it collected. */
 async function withMeterProvider(fn) {
@@ -86,7 +65,7 @@ for (let round = 1; round <= Number(values.rounds); round++) {
   await settle();
   let client;
   const run = await withMeterProvider(async () => {
-    const drain = await systemDrain(aws, 'bench-observe', app(), last, { http: { port: 0 } }, (system) => (client = listen(`${system.http.url}events`)));
+    const drain = await systemDrain(aws, 'bench-observe', app(), last, { http: { port: 0 } }, (system) => (client = listenEvents(`${system.http.url}events`)));
     await client.close();
     return drain;
   });
@@ -101,7 +80,7 @@ await createStream(kinesis, 'bench-observe-moves', SHARDS);
 const lease = { lease: { failoverMs: 3_000 }, shardHosts: { threads: 1 } };
 const movesApp = app();
 const a = await benchSystem(aws, 'bench-observe-moves', { appName: movesApp, workerId: 'worker-a', http: { port: 0 }, ...lease });
-const client = listen(`${a.http.url}events`);
+const client = listenEvents(`${a.http.url}events`);
 const moves = [];
 for (const type of ['lease:acquired', 'lease:released']) a.events.on(type, (e) => moves.push({ at: performance.now(), type, shardId: e.shardId }));
 for (let i = 0; i < Number(values.moves); i++) {
