@@ -61,7 +61,11 @@ test.serial('http: loopback, health probes, /state, /events, the dashboard page;
   t.is((await get(`${base}state`)).status, 200);
   t.is((await get(`${base}readyz`)).status, 200);
 
+  // a dashboard left open does not hold stop() up: its stream is ended
+  const open = listenEvents(`${base}events`);
+  await open.first('state');
   await run.system.stop();
+  await t.throwsAsync(open.first('never sent'), { message: /ended without/ }, 'stop() ended the event stream');
   await t.throwsAsync(() => fetch(`${base}healthz`), undefined, 'the server is closed by stop()');
 });
 
