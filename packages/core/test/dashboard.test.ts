@@ -32,6 +32,9 @@ test.serial('the dashboard shows every shard and owner, and follows a lease move
 
   const browser = await launchChromium(t);
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => message.type() === 'error' && pageErrors.push(message.text()));
   await page.goto(b.system.http!.url);
   await page.waitForSelector('#shards tbody tr');
 
@@ -57,6 +60,11 @@ test.serial('the dashboard shows every shard and owner, and follows a lease move
   t.true(await page.isVisible('#tree [data-node="coordinator"]'), 'the supervision tree');
   t.true(await page.isVisible('#workers [data-worker="worker-a"]'), 'the other worker, from the store');
 
+  // a restart shows in the supervision tree with its count
+  const mine = Object.entries(shown).find(([, owner]) => owner === 'worker-b')![0]!;
+  t.true(await b.system.faults.crashActor(mine, 'reader'));
+  await page.waitForSelector(`#tree [data-node="${stream}/${mine}/reader"] .restarts`, { timeout: 15_000 });
+  t.regex((await page.textContent(`#tree [data-node="${stream}/${mine}/reader"] .restarts`))!, /1 restart\b/);
   await page.waitForFunction(() => [...document.querySelectorAll('#shards tbody td.num')].some((td) => Number(td.textContent!.replace(/,/g, '')) > 0), undefined, { timeout: 15_000 });
   await new Promise((r) => setTimeout(r, 6_000)); // a few seconds of records/s for the screenshot's charts
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
@@ -75,4 +83,5 @@ test.serial('the dashboard shows every shard and owner, and follows a lease move
   );
   t.log(`page showed the last move ${Date.now() - Math.max(...acquired)} ms after worker-b's last lease:acquired`);
   await page.waitForSelector('#workers [data-worker="worker-a"]', { state: 'detached' });
+  t.deepEqual(pageErrors, [], 'no script error, nothing refused by the content security policy');
 });

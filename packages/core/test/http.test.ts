@@ -1,14 +1,63 @@
 /**
  * The `http` option against the local services: loopback by default, /healthz and /readyz (503
  * with the reasons), /state from ListShards and the lease store, /events (server-sent events),
- * a port in use rejecting createSystem with HTTP_LISTEN_FAILED, and the server closed on stop().
+ * a port in use rejecting createSystem with HTTP_LISTEN_FAILED, and the server closed on stop();
+ * and the pure join behind /state (buildState).
  */
 import test from 'ava';
 import { createServer } from 'node:net';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { createSystem, type DashboardState } from '@kinesis-client/core';
 import { createStream, listenEvents, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
+import type { LeaseSnapshot } from '@kinesis-client/worker/lease';
+import { buildState } from '../src/http/state.js';
 import { fixture, startRecordingSystem } from './helpers/recording.js';
+
+test('buildState joins ListShards, the lease store and this worker: the graph, owners, leases per worker', (t) => {
+  const shard = (id: string, parent?: string, adjacent?: string, closed = false) => ({
+    ShardId: id,
+    ParentShardId: parent,
+    AdjacentParentShardId: adjacent,
+    SequenceNumberRange: { StartingSequenceNumber: '1', EndingSequenceNumber: closed ? '9' : undefined },
+  });
+  const lease = (leaseKey: string, leaseOwner: string | undefined, checkpoint = 'TRIM_HORIZON', parentShardIds: string[] = []): LeaseSnapshot => ({
+    leaseKey,
+    leaseOwner,
+    leaseCounter: 3,
+    checkpoint,
+    checkpointSubSequenceNumber: 0,
+    ownerSwitchesSinceCheckpoint: 0,
+    parentShardIds,
+    childShardIds: [],
+    startingHashKey: undefined,
+    endingHashKey: undefined,
+  });
+  const health = { live: true, ready: true, reasons: [] };
+  const state = buildState({
+    at: 1,
+    workerId: 'me',
+    appName: 'app',
+    streamName: 'st',
+    health,
+    listed: [shard('s-0', undefined, undefined, true), shard('s-1', undefined, undefined, true), shard('s-2', 's-0', 's-1'), shard('s-3')],
+    leases: [lease('s-0', 'other', 'SHARD_END'), lease('s-1', 'other', 'SHARD_END'), lease('s-2', 'me', '42', ['s-0', 's-1']), lease('s-3', undefined), lease('s-gone', 'other', '7')],
+    inspection: { workerId: 'me', tree: { id: 'root', kind: 'supervisor', incarnation: 1, state: 'running', restarts: 0, threadId: 0 }, shards: [{ streamName: 'st', shardId: 's-2', threadId: 5, millisBehindLatest: 120 } as never] },
+    errors: [],
+    rate: (id) => (id === 's-2' ? 10 : 0),
+    millisBehind: () => undefined,
+    series: { endsAt: 0, perShard: {} },
+  });
+  t.deepEqual(state.shards.map((s) => [s.shardId, s.open, s.parentShardIds, s.childShardIds, s.owner]), [
+    ['s-0', false, [], ['s-2'], 'other'],
+    ['s-1', false, [], ['s-2'], 'other'],
+    ['s-2', true, ['s-0', 's-1'], [], 'me'],
+    ['s-3', true, [], [], undefined],
+    ['s-gone', undefined, [], [], 'other'],
+  ]);
+  t.like(state.shards[2], { checkpoint: '42', threadId: 5, millisBehindLatest: 120, recordsPerSecond: 10 });
+  t.deepEqual(state.workers, [{ workerId: 'me', leases: 1, self: true }, { workerId: 'other', leases: 1, self: false }], 'finished leases not counted');
+  t.is(state.freeLeases, 1);
+});
 
 const aws = withLocalAws(test);
 

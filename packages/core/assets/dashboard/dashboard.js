@@ -9,7 +9,12 @@ const $ = (id) => document.getElementById(id);
 /** An element with attributes and children (strings become text nodes). */
 function h(tag, attrs = {}, ...children) {
   const el = tag.startsWith('svg:') ? document.createElementNS(SVG, tag.slice(4)) : document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null && v !== false) el.setAttribute(k, String(v));
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    // through the CSSOM: the page's content security policy refuses style attributes
+    if (k === 'style') el.style.cssText = String(v);
+    else el.setAttribute(k, String(v));
+  }
   for (const c of children.flat()) if (c !== undefined && c !== null) el.append(c instanceof Node ? c : String(c));
   return el;
 }

@@ -80,10 +80,14 @@ export async function startHttpServer(options: HttpOptions, deps: HttpDeps): Pro
       }
       case '/events':
         return events().add(res);
+      case '/favicon.ico':
+        // browsers ask for one; nothing to show
+        return void res.writeHead(204).end();
     }
     const file = files.get(path);
     if (!file) return json(res, 404, { error: `no ${path} here: try /, /healthz, /readyz, /state or /events` });
-    res.writeHead(200, { 'content-type': file.type, 'cache-control': 'no-cache' });
+    // the page loads nothing but its own files and its own /events
+    res.writeHead(200, { 'content-type': file.type, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'self'" });
     res.end(req.method === 'HEAD' ? undefined : file.body);
   };
 
