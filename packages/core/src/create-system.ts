@@ -1,4 +1,4 @@
-import { openLeaseStore } from '@kinesis-client/worker/lease';
+import { openLeaseStore, type LeaseSnapshot } from '@kinesis-client/worker/lease';
 import { ActorRuntime, systemClock } from '@kinesis-client/worker/actor';
 import { createKinesisClient } from '@kinesis-client/worker/internal';
 import { ConsumerPool } from './consumer-pool.js';
@@ -72,7 +72,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
       timeoutMs,
     );
 
-  const inspect = async (snapshot = leases.scan()) =>
+  const inspect = async (read?: LeaseSnapshot[]) =>
     inspectTree({
       workerId: options.workerId,
       streamName: options.streamName,
@@ -81,11 +81,10 @@ export async function createSystem(input: SystemOptions): Promise<System> {
       coordinatorThread: 0,
       threads: await hosts!.inspect(),
       pool: { threads: options.processors.concurrency, deaths: main.poolDeaths() },
-      leases: await snapshot,
+      leases: read ?? (await leases.scan()),
     });
-  const source = new StateSource({ ...options, kinesis, leases, inspect: (l) => inspect(Promise.resolve(l)), monitor });
+  const source = new StateSource({ ...options, kinesis, leases, inspect, monitor });
   let endpoint: HttpEndpoint | undefined;
-  let stopPromise: Promise<StopResult> | undefined;
   let started: Preflight;
   try {
     // first: a port in use rejects before any thread starts
@@ -122,6 +121,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
     throw error;
   }
 
+  let stopPromise: Promise<StopResult> | undefined;
   const system: System = {
     workerId: options.workerId,
     tableName: options.tableName,
