@@ -1,4 +1,4 @@
-import { openLeaseStore } from '@kinesis-client/worker/lease';
+import { openLeaseStore, type LeaseSnapshot } from '@kinesis-client/worker/lease';
 import { ActorRuntime, systemClock } from '@kinesis-client/worker/actor';
 import { createKinesisClient } from '@kinesis-client/worker/internal';
 import { ConsumerPool } from './consumer-pool.js';
@@ -6,10 +6,13 @@ import { EventBridge } from './event-bridge.js';
 import { createEmitter } from './events.js';
 import { FaultInjector } from './faults.js';
 import { hostConfig } from './host-config.js';
+import { startHttpServer, type HttpEndpoint } from './http/server.js';
+import { StateSource } from './http/state-source.js';
 import { inspectTree } from './inspect.js';
 import { logEvents } from './logging.js';
 import { createMainApi } from './main-api.js';
 import { recordMetrics } from './metrics.js';
+import { Monitor } from './monitor.js';
 import { resolveOptions, type SystemOptions } from './options.js';
 import { preflight, type Preflight } from './preflight.js';
 import { ShardHosts } from './shard-hosts.js';
@@ -33,6 +36,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   const onError = (error: unknown, shardId?: string) => bridge.error(error, shardId);
   let hosts: ShardHosts | undefined;
   const faults = new FaultInjector(options.streamName, () => hosts);
+  const monitor = new Monitor({ events, stallMs: options.health.stallMs, threads: options.shardHosts.threads, hosts: () => hosts });
   const { kinesisMs, dynamodbMs } = options.callTimeouts;
   // no lease's expiry waits on the coordinator's store calls (scans, lease rows, handoff
   // requests), so they get the longer deadline: bounded, but not cut when the store is merely slow
@@ -40,7 +44,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   // the store first: if it cannot be opened, nothing else has been made that would need closing
   const store = await openLeaseStore(options.store, { dynamodb: options.dynamodb, faults: faults.local, timeoutMs: mainStoreMs, maxConnections: 8, side: 'main' });
   const kinesis = createKinesisClient(options.kinesis, { maxSockets: 8, faults: faults.local, timeoutMs: kinesisMs });
-  const leases = store.store;
+  const leases = monitor.watch(store.store);
   const pool = new ConsumerPool(options.consumerUrl, options.processors.concurrency, options.batchers.timeoutMs);
   let tree: SystemTree | undefined;
   const stopMetrics = recordMetrics({ events, meterProvider: options.meterProvider, streamName: options.streamName, appName: options.appName, status: async () => hosts?.status() ?? [] });
@@ -63,6 +67,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
         releaseLeft: () => releaseOrphans(leases, options.workerId).catch(onError),
         close: async () => {
           stopMetrics();
+          await endpoint?.close();
           const left = await pool.close();
           kinesis.destroy();
           await store.close();
@@ -72,8 +77,23 @@ export async function createSystem(input: SystemOptions): Promise<System> {
       timeoutMs,
     );
 
+  const inspect = async (read?: LeaseSnapshot[]) =>
+    inspectTree({
+      workerId: options.workerId,
+      streamName: options.streamName,
+      root: tree!.root,
+      hosts: tree!.hostSupervisor,
+      coordinatorThread: 0,
+      threads: await hosts!.inspect(),
+      pool: { threads: options.processors.concurrency, deaths: main.poolDeaths() },
+      leases: read ?? (await leases.scan()),
+    });
+  const source = new StateSource({ ...options, kinesis, leases, inspect, monitor });
+  let endpoint: HttpEndpoint | undefined;
   let started: Preflight;
   try {
+    // first: a port in use rejects before any thread starts
+    if (options.http) endpoint = await startHttpServer(options.http, { health: () => monitor.health(), state: () => (monitor.running ? source.read() : undefined), observer: monitor.observer });
     started = await preflight(options, kinesis, pool, leases);
     const { capabilities, consumerArn } = started;
     hosts = new ShardHosts({
@@ -100,6 +120,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
       },
     });
     await tree.start();
+    monitor.started();
   } catch (error) {
     await shutdown(DEFAULT_STOP_TIMEOUT_MS).catch(() => undefined);
     throw error;
@@ -113,18 +134,9 @@ export async function createSystem(input: SystemOptions): Promise<System> {
     events,
     faults,
     status: () => hosts!.status(),
-    async inspect() {
-      return inspectTree({
-        workerId: options.workerId,
-        streamName: options.streamName,
-        root: tree!.root,
-        hosts: tree!.hostSupervisor,
-        coordinatorThread: 0,
-        threads: await hosts!.inspect(),
-        pool: { threads: options.processors.concurrency, deaths: main.poolDeaths() },
-        leases: await leases.scan(),
-      });
-    },
+    http: endpoint && { url: endpoint.url, port: endpoint.port },
+    inspect: () => inspect(),
+    health: () => monitor.health(),
     stop(stopOptions) {
       let timeoutMs: number;
       try {
@@ -132,6 +144,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
       } catch (error) {
         return Promise.reject(error);
       }
+      monitor.stopped();
       stopPromise ??= shutdown(timeoutMs).then((result) => {
         events.emit('stopped', { workerId: options.workerId });
         return result;

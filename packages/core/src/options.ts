@@ -167,6 +167,19 @@ const optionsSchema = z.strictObject({
         .optional(),
     })
     .prefault({}),
+  /** The optional HTTP endpoint: health probes, the state as JSON, server-sent events and the dashboard. Loopback unless `host` says otherwise. */
+  http: z
+    .strictObject({
+      port: z.number().int().min(0).max(65_535),
+      host: z.string().min(1).default('127.0.0.1'),
+    })
+    .optional(),
+  health: z
+    .strictObject({
+      /** A held shard with records waiting and no batch handled for this long makes the worker not ready (NO_PROGRESS). */
+      stallMs: positiveMs(300_000),
+    })
+    .prefault({}),
   supervision: z
     .strictObject({
       /** Each shard's lease and reader actors (rest_for_one); past the limit the shard is released and retried later. */

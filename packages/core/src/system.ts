@@ -2,6 +2,7 @@ import type { Emitter } from 'mitt';
 import type { ShardStatus } from '@kinesis-client/worker/internal';
 import type { SystemEvents } from './events.js';
 import type { Faults } from './faults.js';
+import type { Health } from './health.js';
 import type { Inspection } from './inspect.js';
 import type { StopOptions, StopResult } from './stop.js';
 
@@ -14,6 +15,10 @@ export interface System {
   readonly events: Emitter<SystemEvents>;
   /** Fault injection through the system's own paths: crash actors, kill threads, fail AWS calls. */
   readonly faults: Faults;
+  /** With the `http` option: where the endpoint listens (the port the system chose, for `port: 0`). */
+  readonly http: { url: string; port: number } | undefined;
+  /** Whether this worker is live and ready, and the reasons when not (stable codes); what `/healthz` and `/readyz` answer. */
+  health(): Health;
   /** What each shard-host thread is running now. */
   status(): Promise<ShardStatus[]>;
   /** The live supervision tree, and each shard's lease owner, checkpoint and lag. */

@@ -49,6 +49,10 @@ const badOptions: [string, (o: Record<string, unknown>) => void, string][] = [
   ['polling options beside fan-out', (o) => (o.retrieval = { mode: 'fanout', consumerName: 'c', idleMs: 200 }), 'retrieval.idleMs'],
   ['the old top-level polling option', (o) => (o.polling = { idleMs: 200 }), 'polling'],
   ['fan-out renewal faster than Kinesis allows', (o) => (o.retrieval = { mode: 'fanout', consumerName: 'c', subscriptionMs: 1_000 }), 'retrieval.subscriptionMs'],
+  ['http without a port', (o) => (o.http = { host: '127.0.0.1' }), 'http.port'],
+  ['http port out of range', (o) => (o.http = { port: 70_000 }), 'http.port'],
+  ['http host empty', (o) => (o.http = { port: 0, host: '' }), 'http.host'],
+  ['health.stallMs zero', (o) => (o.health = { stallMs: 0 }), 'health.stallMs'],
   // contradictory options: each valid alone
   ['renewIntervalMs not below failoverMs', (o) => (o.lease = { failoverMs: 3_000, renewIntervalMs: 3_000 }), 'lease.renewIntervalMs'],
   ['failoverMs too short for any renewal', (o) => (o.lease = { failoverMs: 1 }), 'lease.failoverMs'],

@@ -7,11 +7,15 @@ export async function benchSystem(aws, streamName, extra = {}) {
   return (await startSystem({ aws, stream: streamName, app: appName, consumer, options })).system;
 }
 
-/** Cold drain: from the createSystem call until every shard's last record (`last`: shard -> sequence number) is checkpointed. */
-export async function systemDrain(aws, streamName, appName, last, extra, onProgress = () => {}) {
+/**
+ * Cold drain: from the createSystem call until every shard's last record (`last`: shard -> sequence
+ * number) is checkpointed. `onStarted(system)` runs once createSystem has resolved, inside the time.
+ */
+export async function systemDrain(aws, streamName, appName, last, extra, onStarted = () => {}) {
   const cpu0 = cpuMs();
   const started = performance.now();
   const system = await benchSystem(aws, streamName, { appName, ...extra });
+  onStarted(system);
   let handled = 0;
   let lastHandledMs = 0;
   system.events.on('batch:handled', (e) => {
@@ -26,7 +30,6 @@ export async function systemDrain(aws, streamName, appName, last, extra, onProgr
     });
   });
   const result = { ms: performance.now() - started, cpuMs: cpuMs() - cpu0, lastHandledMs, handled };
-  onProgress(result);
   await system.stop();
   return result;
 }

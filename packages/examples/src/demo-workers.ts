@@ -26,10 +26,13 @@ export interface WorkerSetup {
   consumer?: string;
   /** createSystem's `store` option; DynamoDB when absent. */
   store?: unknown;
+  /** Serve the dashboard on this port (0: a free one); its URL is reported. */
+  httpPort?: number;
 }
 
 export type WorkerReport =
   | { type: 'ready' }
+  | { type: 'dashboard'; url: string }
   | { type: 'handled'; count: number }
   | { type: 'lease'; event: 'acquired' | 'released' | 'lost'; shardId: string; at: number }
   | { type: 'error'; message: string }
@@ -48,7 +51,9 @@ async function runWorker(setup: WorkerSetup): Promise<void> {
     lease: { failoverMs: setup.failoverMs },
     processors: { concurrency: 1 },
     shardHosts: { threads: 1 },
+    ...(setup.httpPort === undefined ? {} : { http: { port: setup.httpPort } }),
   });
+  if (system.http) report({ type: 'dashboard', url: system.http.url });
   system.events.on('batch:handled', (e) => report({ type: 'handled', count: e.count }));
   for (const event of ['acquired', 'released', 'lost'] as const) {
     system.events.on(`lease:${event}`, (e) => report({ type: 'lease', event, shardId: e.shardId, at: Date.now() }));
@@ -82,10 +87,12 @@ export interface WorkersDemoOptions {
   durationS: number;
   killAfterS: number;
   store: DemoStoreKind;
+  /** The dashboard's port, served by the first worker (0: a free one). */
+  port: number;
 }
 
 /** The parent side. */
-export async function runWorkersDemo({ workers, shardCount, rate, durationS, killAfterS, store: storeKind }: WorkersDemoOptions): Promise<void> {
+export async function runWorkersDemo({ workers, shardCount, rate, durationS, killAfterS, store: storeKind, port }: WorkersDemoOptions): Promise<void> {
   const streamName = 'demo-orders';
   console.log('starting local Kinesis (kinesalite) and DynamoDB (dynalite) on loopback...');
   const aws = await startLocalAws();
@@ -104,6 +111,9 @@ export async function runWorkersDemo({ workers, shardCount, rate, durationS, kil
     if (m.type === 'handled') {
       handled += m.count;
       handledThisSecond += m.count;
+    } else if (m.type === 'dashboard') {
+      // owners come from the lease store, so this one page shows every worker
+      console.log(`dashboard: ${m.url} (served by ${workerId}; shows all ${workers} workers)`);
     } else if (m.type === 'error') {
       errors++;
       console.error(`${workerId} error: ${m.message}`);
@@ -112,7 +122,8 @@ export async function runWorkersDemo({ workers, shardCount, rate, durationS, kil
   const workerIds = Array.from({ length: workers }, (_, i) => `worker-${i + 1}`);
   await Promise.all(
     workerIds.map(async (workerId) => {
-      const child = await cluster.start(workerId, { workerId, streamName, appName: APP_NAME, clientOptions: aws.clientOptions, failoverMs: FAILOVER_MS, ...(store.option ? { store: store.option } : {}) });
+      const dashboard = workerId === workerIds[0] ? { httpPort: port } : {};
+      const child = await cluster.start(workerId, { workerId, streamName, appName: APP_NAME, clientOptions: aws.clientOptions, failoverMs: FAILOVER_MS, ...dashboard, ...(store.option ? { store: store.option } : {}) });
       console.log(`${workerId} started (pid ${child.pid})`);
     }),
   );

@@ -4,6 +4,7 @@
  *
  *   node dist/demo.js [--duration SECONDS] [--shards N] [--rate RECORDS_PER_SECOND] [--reshard]
  *                     [--workers N [--kill-after SECONDS]] [--store dynamodb|postgres|redis|memory]
+ *                     [--port N]
  *
  * --duration 0 (the default) runs until Ctrl-C. --reshard splits a shard after a few seconds,
  * merges its two children a few seconds later, splits the merged shard, and so on while the
@@ -12,6 +13,8 @@
  * over 12 shards unless --shards says otherwise, and prints which worker holds which shard.
  * --store keeps the leases in DynamoDB (the default: local dynalite), a private PostgreSQL or Redis
  * server the demo starts (see demo-store.ts), or this process's memory (one worker only).
+ * The live dashboard (the `http` option) is served on loopback at --port (default 0: a free port)
+ * and its URL printed; with --workers, the first worker serves it and it shows them all.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -33,6 +36,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '1' },
     'kill-after': { type: 'string', default: '0' },
     store: { type: 'string', default: 'dynamodb' },
+    port: { type: 'string', default: '0' },
   },
 });
 const storeKind = values.store as DemoStoreKind;
@@ -45,7 +49,8 @@ const workers = Number(values.workers);
 const shardCount = Number(values.shards ?? (workers > 1 ? 12 : 4));
 const rate = Number(values.rate);
 const killAfterS = Number(values['kill-after']);
-for (const [name, v] of [['duration', durationS], ['shards', shardCount], ['rate', rate], ['workers', workers], ['kill-after', killAfterS]] as const) {
+const port = Number(values.port);
+for (const [name, v] of [['duration', durationS], ['shards', shardCount], ['rate', rate], ['workers', workers], ['kill-after', killAfterS], ['port', port]] as const) {
   if (!Number.isFinite(v) || v < 0) {
     console.error(`--${name} must be a non-negative number`);
     process.exit(2);
@@ -61,7 +66,7 @@ if (workers > 1 && values.reshard) {
 }
 
 if (workers > 1) {
-  await runWorkersDemo({ workers, shardCount, rate, durationS, killAfterS, store: storeKind });
+  await runWorkersDemo({ workers, shardCount, rate, durationS, killAfterS, store: storeKind, port });
 } else {
   const streamName = 'demo-orders';
 
@@ -79,8 +84,9 @@ if (workers > 1) {
     stream: streamName,
     app: 'demo-billing',
     consumer: new URL('./consumer.js', import.meta.url),
-    options: { lease: { failoverMs: 10_000 }, ...(store.option ? { store: store.option } : {}) },
+    options: { lease: { failoverMs: 10_000 }, http: { port }, ...(store.option ? { store: store.option } : {}) },
   });
+  console.log(`dashboard: ${system.http!.url}`);
 
   let handled = 0;
   let handledThisSecond = 0;

@@ -3,13 +3,16 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 
 /** Runs the demo as a user would (plain node, built output); resolves to its exit and output. */
-async function runDemo(args: string[]) {
+async function runDemo(args: string[], onOutput?: (out: string) => void) {
   const child = spawn(process.execPath, [new URL('../dist/demo.js', import.meta.url).pathname, ...args], {
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout.on('data', (d) => (out += d));
+  child.stdout.on('data', (d) => {
+    out += d;
+    onOutput?.(out);
+  });
   child.stderr.on('data', (d) => (out += d));
   const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
   const [code, signal] = await once(child, 'exit');
@@ -23,6 +26,7 @@ test('the demo consumes, stops after --duration, releases its leases and exits b
   t.is(signal, null, `the demo exited on its own\n${out}`);
   t.is(code, 0, out);
   t.regex(out, /\[\s+\d+s\]\s+[\d,]+ rec\/s \| handled [\d,]+ of [\d,]+ \| leases 4 \| behind /, 'progress lines');
+  t.regex(out, /dashboard: http:\/\/127\.0\.0\.1:\d+\//, 'the dashboard URL');
   const handled = Number(/handled\s+([\d,]+) records in/.exec(out)?.[1]?.replace(/,/g, '') ?? 0);
   t.true(handled > 0, 'records were handled');
   t.regex(out, /leases held after stop: 0/);
@@ -44,7 +48,22 @@ test('--reshard: a split and a merge while producing, and the progress line foll
 });
 
 test('--workers 3 --kill-after: three worker processes share the shards, the survivors take over a killed one, 0 leases left', async (t) => {
-  const { code, signal, out } = await runDemo(['--workers', '3', '--kill-after', '6', '--duration', '25', '--rate', '500']);
+  // the first worker's dashboard shows all three, from the lease store
+  let seen: Promise<string[]> | undefined;
+  const { code, signal, out } = await runDemo(['--workers', '3', '--kill-after', '6', '--duration', '25', '--rate', '500'], (sofar) => {
+    const url = /dashboard: (http:\S+)/.exec(sofar)?.[1];
+    if (!url || seen || !/worker-3 started/.test(sofar)) return;
+    seen = (async () => {
+      for (let i = 0; i < 20; i++) {
+        const state = (await (await fetch(`${url}state`)).json()) as { workers: { workerId: string; leases: number }[] };
+        const holding = state.workers.filter((w) => w.leases > 0).map((w) => w.workerId);
+        if (holding.length === 3) return holding;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      return [];
+    })();
+  });
+  t.deepEqual(await seen, ['worker-1', 'worker-2', 'worker-3'], 'the dashboard shows every worker holding leases');
   t.is(signal, null, out);
   t.is(code, 0, out);
   t.regex(out, /stream demo-orders: 12 shards; .* 3 worker processes/);

@@ -29,6 +29,7 @@ export const ErrorCodes = {
   APPLICATION_NOT_FOUND: 'kinesis-client CLI: the application has no leases in the store (no table, or never started)',
   LEASE_HELD: 'kinesis-client CLI: reset refused, a live worker holds the lease (use --force to take it)',
   LEASE_CHANGED: 'kinesis-client CLI: another worker wrote the lease between the read and the write; nothing more was written',
+  HTTP_LISTEN_FAILED: 'The http option names a port that cannot be listened on (in use, or privileged)',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -29,3 +29,4 @@ export { postgresBin, startLocalPostgres, withPostgres, type LocalPostgres } fro
 export { startLocalRedis, withRedis, type LocalRedis } from './redis.js';
 export { createStream, putRecords, uniqueName } from './streams.js';
 export { startSystem, type SystemRun, type SystemSpec } from './system.js';
+export { listenEvents, type SseClient, type SseFrame } from './sse.js';

@@ -1,0 +1,87 @@
+/**
+ * The dashboard in a real headless browser: two workers of one application on one stream (with a
+ * split, so the graph has a parent and two children); the page of one of them loads, shows every
+ * shard and its owner as the lease store has it, and follows a lease move: the other worker stops
+ * gracefully, this one takes its leases, and the page shows the new owner. Saves docs/dashboard.png.
+ */
+import test from 'ava';
+import { fileURLToPath } from 'node:url';
+import type { DashboardState } from '@kinesis-client/core';
+import { CountingProducer, createStream, putRecords, splitShard, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
+import { launchChromium } from './helpers/browser.js';
+import { jsonRecords, startRecordingSystem } from './helpers/recording.js';
+
+const aws = withLocalAws(test);
+const SCREENSHOT = fileURLToPath(new URL('../../../docs/dashboard.png', import.meta.url));
+
+const ownersOnPage = (page: import('playwright-core').Page) =>
+  page.$$eval('#shards tbody tr', (rows) => Object.fromEntries(rows.map((r) => [r.getAttribute('data-shard'), r.querySelector('td.owner')!.getAttribute('data-owner')])));
+
+test.serial('the dashboard shows every shard and owner, and follows a lease move', async (t) => {
+  const stream = uniqueName('stream');
+  const app = uniqueName('app');
+  await createStream(aws.kinesis, stream, 3);
+  await putRecords(aws.kinesis, stream, jsonRecords(300));
+  await splitShard(aws.kinesis, stream, 'shardId-000000000000');
+  const options = { lease: { failoverMs: 3_000 }, shardHosts: { threads: 1 }, processors: { concurrency: 1 } };
+  const a = await startRecordingSystem(t, aws, { stream, app }, { ...options, workerId: 'worker-a' });
+  const b = await startRecordingSystem(t, aws, { stream, app }, { ...options, workerId: 'worker-b', http: { port: 0 } });
+  const producer = new CountingProducer(aws.kinesis, stream, { perTick: 20, tickMs: 100 });
+  producer.start();
+  t.teardown(() => producer.stop());
+
+  const browser = await launchChromium(t);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => message.type() === 'error' && pageErrors.push(message.text()));
+  await page.goto(b.system.http!.url);
+  await page.waitForSelector('#shards tbody tr');
+
+  const state = (await (await fetch(`${b.system.http!.url}state`)).json()) as DashboardState;
+  t.is(state.shards.length, 5, 'three shards, one split into two');
+  t.deepEqual(state.shards.find((s) => s.shardId === 'shardId-000000000000')!.childShardIds, ['shardId-000000000003', 'shardId-000000000004']);
+  await page.waitForFunction((n) => document.querySelectorAll('#shards tbody tr').length === n, state.shards.length);
+  const ids = await page.$$eval('#shards tbody tr', (rows) => rows.map((r) => r.getAttribute('data-shard')));
+  t.deepEqual(ids.sort(), state.shards.map((s) => s.shardId).sort(), 'every shard has a row');
+
+  // both workers hold open shards once a take cycle or two has balanced them; the page shows both
+  await page.waitForFunction(
+    () => {
+      const owners = [...document.querySelectorAll('#shards tbody tr:not(.closed) td.owner')].map((td) => td.getAttribute('data-owner'));
+      return owners.length === 4 && owners.includes('worker-a') && owners.includes('worker-b');
+    },
+    undefined,
+    { timeout: 30_000 },
+  );
+  const stored = new Map((await aws.leaseTable(app).scan()).map((l) => [l.leaseKey, l.leaseOwner ?? '']));
+  const shown = await ownersOnPage(page);
+  for (const [shardId, owner] of Object.entries(shown)) if (stored.has(shardId!)) t.is(owner, stored.get(shardId!), `${shardId}: the page shows the stored owner`);
+  t.true(await page.isVisible('#tree [data-node="coordinator"]'), 'the supervision tree');
+  t.true(await page.isVisible('#workers [data-worker="worker-a"]'), 'the other worker, from the store');
+
+  // a restart shows in the supervision tree with its count
+  const mine = Object.entries(shown).find(([, owner]) => owner === 'worker-b')![0]!;
+  t.true(await b.system.faults.crashActor(mine, 'reader'));
+  await page.waitForSelector(`#tree [data-node="${stream}/${mine}/reader"] .restarts`, { timeout: 15_000 });
+  t.regex((await page.textContent(`#tree [data-node="${stream}/${mine}/reader"] .restarts`))!, /1 restart\b/);
+  await page.waitForFunction(() => [...document.querySelectorAll('#shards tbody td.num')].some((td) => Number(td.textContent!.replace(/,/g, '')) > 0), undefined, { timeout: 15_000 });
+  await new Promise((r) => setTimeout(r, 6_000)); // a few seconds of records/s for the screenshot's charts
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+  // worker-a stops gracefully: worker-b takes its leases and the page shows it
+  const acquired: number[] = [];
+  b.system.events.on('lease:acquired', () => acquired.push(Date.now()));
+  await a.system.stop();
+  await page.waitForFunction(
+    () => {
+      const owners = [...document.querySelectorAll('#shards tbody tr:not(.closed) td.owner')].map((td) => td.getAttribute('data-owner'));
+      return owners.length === 4 && owners.every((o) => o === 'worker-b');
+    },
+    undefined,
+    { timeout: 30_000 },
+  );
+  t.log(`page showed the last move ${Date.now() - Math.max(...acquired)} ms after worker-b's last lease:acquired`);
+  await page.waitForSelector('#workers [data-worker="worker-a"]', { state: 'detached' });
+  t.deepEqual(pageErrors, [], 'no script error, nothing refused by the content security policy');
+});
