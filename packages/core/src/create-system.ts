@@ -1,4 +1,4 @@
-import { openLeaseStore, type LeaseSnapshot } from '@kinesis-client/worker/lease';
+import { openLeaseStore } from '@kinesis-client/worker/lease';
 import { ActorRuntime, systemClock } from '@kinesis-client/worker/actor';
 import { createKinesisClient } from '@kinesis-client/worker/internal';
 import { ConsumerPool } from './consumer-pool.js';
@@ -6,13 +6,9 @@ import { EventBridge } from './event-bridge.js';
 import { createEmitter } from './events.js';
 import { FaultInjector } from './faults.js';
 import { hostConfig } from './host-config.js';
-import { startHttpServer, type HttpEndpoint } from './http/server.js';
-import { StateSource } from './http/state-source.js';
-import { inspectTree } from './inspect.js';
-import { logEvents } from './logging.js';
+import { inspector } from './inspect.js';
 import { createMainApi } from './main-api.js';
-import { recordMetrics } from './metrics.js';
-import { Monitor } from './monitor.js';
+import { Observability } from './observability.js';
 import { resolveOptions, type SystemOptions } from './options.js';
 import { preflight, type Preflight } from './preflight.js';
 import { ShardHosts } from './shard-hosts.js';
@@ -32,11 +28,10 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   const options = resolveOptions(input);
   const { events, open: openEvents } = createEmitter();
   const bridge = new EventBridge(events);
-  logEvents({ events, logger: options.logger, workerId: options.workerId, streamName: options.streamName, store: options.store });
   const onError = (error: unknown, shardId?: string) => bridge.error(error, shardId);
   let hosts: ShardHosts | undefined;
   const faults = new FaultInjector(options.streamName, () => hosts);
-  const monitor = new Monitor({ events, stallMs: options.health.stallMs, threads: options.shardHosts.threads, hosts: () => hosts });
+  const observed = new Observability(options, events, () => hosts);
   const { kinesisMs, dynamodbMs } = options.callTimeouts;
   // no lease's expiry waits on the coordinator's store calls (scans, lease rows, handoff
   // requests), so they get the longer deadline: bounded, but not cut when the store is merely slow
@@ -44,10 +39,9 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   // the store first: if it cannot be opened, nothing else has been made that would need closing
   const store = await openLeaseStore(options.store, { dynamodb: options.dynamodb, faults: faults.local, timeoutMs: mainStoreMs, maxConnections: 8, side: 'main' });
   const kinesis = createKinesisClient(options.kinesis, { maxSockets: 8, faults: faults.local, timeoutMs: kinesisMs });
-  const leases = monitor.watch(store.store);
+  const leases = observed.watch(store.store);
   const pool = new ConsumerPool(options.consumerUrl, options.processors.concurrency, options.batchers.timeoutMs);
   let tree: SystemTree | undefined;
-  const stopMetrics = recordMetrics({ events, meterProvider: options.meterProvider, streamName: options.streamName, appName: options.appName, status: async () => hosts?.status() ?? [] });
   const main = createMainApi({ pool, events, bridge, onShardStopped: (shardId, reason) => tree?.toCoordinator({ type: 'shardStopped', shardId, reason }) });
 
   const shutdown = (timeoutMs: number) =>
@@ -66,8 +60,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
         terminateThreads: async () => hosts?.terminateAll(),
         releaseLeft: () => releaseOrphans(leases, options.workerId).catch(onError),
         close: async () => {
-          stopMetrics();
-          await endpoint?.close();
+          await observed.close();
           const left = await pool.close();
           kinesis.destroy();
           await store.close();
@@ -77,23 +70,10 @@ export async function createSystem(input: SystemOptions): Promise<System> {
       timeoutMs,
     );
 
-  const inspect = async (read?: LeaseSnapshot[]) =>
-    inspectTree({
-      workerId: options.workerId,
-      streamName: options.streamName,
-      root: tree!.root,
-      hosts: tree!.hostSupervisor,
-      coordinatorThread: 0,
-      threads: await hosts!.inspect(),
-      pool: { threads: options.processors.concurrency, deaths: main.poolDeaths() },
-      leases: read ?? (await leases.scan()),
-    });
-  const source = new StateSource({ ...options, kinesis, leases, inspect, monitor });
-  let endpoint: HttpEndpoint | undefined;
+  const inspect = inspector({ ...options, tree: () => tree, hosts: () => hosts, poolThreads: options.processors.concurrency, poolDeaths: main.poolDeaths, leases });
   let started: Preflight;
   try {
-    // first: a port in use rejects before any thread starts
-    if (options.http) endpoint = await startHttpServer(options.http, { health: () => monitor.health(), state: () => (monitor.running ? source.read() : undefined), observer: monitor.observer });
+    await observed.listen({ kinesis, leases, inspect });
     started = await preflight(options, kinesis, pool, leases);
     const { capabilities, consumerArn } = started;
     hosts = new ShardHosts({
@@ -120,7 +100,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
       },
     });
     await tree.start();
-    monitor.started();
+    observed.monitor.started();
   } catch (error) {
     await shutdown(DEFAULT_STOP_TIMEOUT_MS).catch(() => undefined);
     throw error;
@@ -134,9 +114,9 @@ export async function createSystem(input: SystemOptions): Promise<System> {
     events,
     faults,
     status: () => hosts!.status(),
-    http: endpoint && { url: endpoint.url, port: endpoint.port },
+    http: observed.http,
     inspect: () => inspect(),
-    health: () => monitor.health(),
+    health: () => observed.monitor.health(),
     stop(stopOptions) {
       let timeoutMs: number;
       try {
@@ -144,7 +124,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
       } catch (error) {
         return Promise.reject(error);
       }
-      monitor.stopped();
+      observed.monitor.stopped();
       stopPromise ??= shutdown(timeoutMs).then((result) => {
         events.emit('stopped', { workerId: options.workerId });
         return result;

@@ -1,6 +1,8 @@
-import { leaseAddress, type LeaseSnapshot } from '@kinesis-client/worker/lease';
+import { leaseAddress, type LeaseSnapshot, type LeaseStore } from '@kinesis-client/worker/lease';
 import type { ChildState, Supervisor } from '@kinesis-client/worker/actor';
 import { serializeError, shardKey, type ShardInspection, type SupervisionNode } from '@kinesis-client/worker/internal';
+import type { ShardHosts } from './shard-hosts.js';
+import type { SystemTree } from './system-tree.js';
 
 export interface ShardView {
   streamName: string;
@@ -100,4 +102,31 @@ export function inspectTree(input: InspectInput): Inspection {
     };
   });
   return { workerId: input.workerId, tree, shards };
+}
+
+export interface InspectorDeps {
+  workerId: string;
+  streamName: string;
+  tree(): SystemTree | undefined;
+  hosts(): ShardHosts | undefined;
+  poolThreads: number;
+  poolDeaths(): number;
+  leases: LeaseStore;
+}
+
+/** `system.inspect()`: asks each thread, reads the leases (unless given them) and joins it all with the main thread's tree. */
+export function inspector(deps: InspectorDeps): (read?: LeaseSnapshot[]) => Promise<Inspection> {
+  return async (read) => {
+    const tree = deps.tree()!;
+    return inspectTree({
+      workerId: deps.workerId,
+      streamName: deps.streamName,
+      root: tree.root,
+      hosts: tree.hostSupervisor,
+      coordinatorThread: 0,
+      threads: await deps.hosts()!.inspect(),
+      pool: { threads: deps.poolThreads, deaths: deps.poolDeaths() },
+      leases: read ?? (await deps.leases.scan()),
+    });
+  };
 }
