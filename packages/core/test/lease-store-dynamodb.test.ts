@@ -49,9 +49,9 @@ test('dynamodb lease store: each operation first sends the command STORE_COMMAND
   seen.renew = await first(() => store.renew('s', 1, 'a'));
   seen.checkpoint = await first(() => store.checkpoint('s', 2, 'a', '1', 0));
   seen.addChildShardIds = await first(() => store.addChildShardIds('s', ['c']));
-  seen.requestHandoff = await first(() => store.requestHandoff('s', 'a', 'b'));
-  seen.withdrawHandoff = await first(() => store.withdrawHandoff('s', 'b'));
-  seen.handoff = await first(() => store.handoff('s', 'a', 'b'));
+  seen.initiateHandoff = await first(() => store.initiateHandoff('s', 'a', 'b'));
+  seen.cancelHandoff = await first(() => store.cancelHandoff('s', 'a', 'b'));
+  seen.completeHandoff = await first(() => store.completeHandoff('s', 'a', 'b'));
   seen.release = await first(() => store.release('s', 'a'));
   seen.deleteFinished = await first(() => store.deleteFinished('s'));
   client.destroy();
