@@ -144,9 +144,9 @@ test.serial('handoff from a Java 3.x worker: it drains, checkpoints and transfer
           if (row?.checkpointOwner?.S === 'java3' && row.leaseOwner?.S !== 'java3' && !shuttingDown.has(key)) shuttingDown.set(key, Date.now());
           continue;
         }
-        // its shard consumer drains for a second, checkpoints what it handled, then transfers
+        // its shard consumer drains for two seconds, checkpoints what it handled, then transfers
         const since = shuttingDown.get(key);
-        if (since !== undefined && Date.now() - since > 1_000) {
+        if (since !== undefined && Date.now() - since > 2_000) {
           const last = handledByJava.get(key)!.at(-1)!.sequenceNumber;
           t.true(await java.checkpoint(key, counters.get(key)!, last));
           counters.set(key, counters.get(key)! + 1);
@@ -155,7 +155,8 @@ test.serial('handoff from a Java 3.x worker: it drains, checkpoints and transfer
           transferredAt.set(key, Date.now());
         }
       }
-      await new Promise((r) => setTimeout(r, 300));
+      // a renewal every failoverMs / 3, as the Java KCL's (leaseDuration / 3)
+      await new Promise((r) => setTimeout(r, FAILOVER_MS / 3));
     }
   })();
   t.teardown(async () => {
