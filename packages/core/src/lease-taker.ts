@@ -149,7 +149,7 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
  * so 10 leases over 3 workers end at 4/3/3, not stuck at 4/4/2). Nobody pushes leases: only
  * a worker that will process a lease ever asks for it. A worker that no one can see yet (it holds
  * nothing and asked for nothing) asks for at most maxStealPerCycle: two such workers joining
- * together would each count only themselves and over-ask; one request makes it visible, and its
+ * together would each count only themselves and over-ask; one handoff makes it visible, and its
  * next tick pulls the rest with everyone counted.
  *
  * Asking is the Java KCL 3.x's graceful handoff (docs/java-kcl.md): leaseOwner becomes this worker

@@ -27,7 +27,7 @@ const {
 export { SHARD_END, type HeldWrite, type UnreadableRow };
 
 /** The holder's condition (see holderOf): the checkpointOwner, or the leaseOwner while no handoff is pending. */
-const HOLDER_IS_ME = '(checkpointOwner = :me OR (leaseOwner = :me AND attribute_not_exists(checkpointOwner)))';
+const HOLDER_IS_ME = '((checkpointOwner = :me AND attribute_exists(leaseOwner)) OR (leaseOwner = :me AND attribute_not_exists(checkpointOwner)))';
 
 function isConditionFailure(error: unknown): boolean {
   return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';

@@ -46,7 +46,7 @@ function leaseFromRow(row: Row): LeaseSnapshot {
 }
 
 /** $3 holds the lease (lease.ts holderOf): the checkpoint owner, or the owner while no handoff is pending. */
-const HOLDER_IS = '(checkpoint_owner = $3 OR (lease_owner = $3 AND checkpoint_owner IS NULL))';
+const HOLDER_IS = '((checkpoint_owner = $3 AND lease_owner IS NOT NULL) OR (lease_owner = $3 AND checkpoint_owner IS NULL))';
 
 /** Children added to a set in the order first seen, as a string set would hold them. */
 const ADD_CHILDREN = `child_shard_ids || ARRAY(SELECT c FROM unnest($CHILDREN::text[]) AS u(c) WHERE c <> ALL(child_shard_ids))`;
@@ -257,7 +257,7 @@ export class PostgresLeaseStore implements LeaseStore {
       `lease_owner = CASE WHEN checkpoint_owner IS NULL THEN NULL ELSE lease_owner END,
          owner_switches_since_checkpoint = owner_switches_since_checkpoint + CASE WHEN checkpoint_owner IS NULL THEN 0 ELSE 1 END,
          checkpoint_owner = NULL, lease_counter = lease_counter + 1
-       WHERE lease_key = $1 AND lease_owner IS NOT NULL AND ${HOLDER_IS.replaceAll('$3', '$2')}`,
+       WHERE lease_key = $1 AND ${HOLDER_IS.replaceAll('$3', '$2')}`,
       [leaseKey, owner],
     );
   }
