@@ -168,7 +168,10 @@ export function coordinator(deps: CoordinatorDeps) {
       expiry.observe(table, now);
       const byKey = new Map(table.map((l) => [l.leaseKey, l]));
       // a handoff the row no longer shows is settled: completed, forced, taken by someone, or cancelled
-      for (const key of requested.keys()) if (handingTo(byKey.get(key) ?? { leaseOwner: undefined }) !== me) requested.delete(key);
+      for (const key of requested.keys()) {
+        const row = byKey.get(key);
+        if (!row || handingTo(row) !== me) requested.delete(key);
+      }
       for (const lease of table) if (handingTo(lease) === me && !requested.has(lease.leaseKey)) requested.set(lease.leaseKey, now);
       const plan = planTakes({
         leases: table,
