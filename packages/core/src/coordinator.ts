@@ -1,6 +1,6 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { KinesisClientError } from '@kinesis-client/worker';
-import { SHARD_END, leaseAddress, type LeaseSnapshot, type LeaseStore, type UnreadableRow } from '@kinesis-client/worker/lease';
+import { SHARD_END, handingTo, holderOf, leaseAddress, type LeaseSnapshot, type LeaseStore, type UnreadableRow } from '@kinesis-client/worker/lease';
 import type { ActorContext, Behavior } from '@kinesis-client/worker/actor';
 import { comparePositions, serializeError, type Position } from '@kinesis-client/worker/internal';
 import { LeaseExpiry, planTakes } from './lease-taker.js';
@@ -36,13 +36,14 @@ const EXPIRY_MARGIN_MS = 50;
  * for each shard that should be processed, decides which leases this worker takes (a child only
  * once its parents are done) and places their shards on the least busy shard-host thread.
  *
- * A full cycle runs every takeIntervalMs and may steal: it asks the owner of a lease to hand it
- * over, and the owner drains the shard, checkpoints and writes this worker's id as owner, so no
- * shard is ever read by two workers at once; it also deletes finished leases (planCleanup).
+ * A full cycle runs every takeIntervalMs and may steal: it starts a graceful handoff of a lease
+ * (the Java KCL 3.x's: leaseOwner = this worker, checkpointOwner = the holder), and the holder
+ * drains the shard, checkpoints and lets go, so no shard is ever read by two workers at once; it
+ * also deletes finished leases (planCleanup).
  * Between cycles, check ticks scan, take and pull from workers above target: one when a lease
  * seen held could have expired (so a dead worker's leases are taken within failoverMs of the last
- * renewal this worker saw, plus the scan that saw it), and a few while a handoff this worker asked
- * for is pending. A shard that ends brings a full cycle forward, so children start promptly, and
+ * renewal this worker saw, plus the scan that saw it), and a few while a handoff to this worker
+ * is pending. A shard that ends brings a full cycle forward, so children start promptly, and
  * so does a lost take race. Each tick runs to completion before the next message. Rows that
  * cannot be read are reported (LEASE_ROW_INVALID) once per change and never written.
  */
@@ -53,7 +54,7 @@ export function coordinator(deps: CoordinatorDeps) {
     const expiry = new LeaseExpiry();
     // the shards running on this worker's threads, kept by the shard hosts so it survives a restart of this actor
     const held = deps.hosts.placement;
-    /** lease key -> when this worker asked its owner to hand it over. */
+    /** lease key -> since when a handoff of it to this worker has been pending. */
     const requested = new Map<string, number>();
     let listed: Set<string> | undefined;
     let shards: ShardNode[] | undefined;
@@ -168,9 +169,12 @@ export function coordinator(deps: CoordinatorDeps) {
       const now = ctx.clock.now();
       expiry.observe(table, now);
       const byKey = new Map(table.map((l) => [l.leaseKey, l]));
-      // a request the row no longer shows is settled: handed to us, taken by someone, or withdrawn
-      for (const key of requested.keys()) if (byKey.get(key)?.handoffTo !== me) requested.delete(key);
-      for (const lease of table) if (lease.handoffTo === me && !requested.has(lease.leaseKey)) requested.set(lease.leaseKey, now);
+      // a handoff the row no longer shows is settled: completed, forced, taken by someone, or cancelled
+      for (const key of requested.keys()) {
+        const row = byKey.get(key);
+        if (!row || handingTo(row) !== me) requested.delete(key);
+      }
+      for (const lease of table) if (handingTo(lease) === me && !requested.has(lease.leaseKey)) requested.set(lease.leaseKey, now);
       const plan = planTakes({
         leases: table,
         workerId: me,
@@ -188,24 +192,25 @@ export function coordinator(deps: CoordinatorDeps) {
         requested,
         handoffTimeoutMs: options.lease.handoffTimeoutMs,
       });
-      for (const lease of plan.withdraw) requested.delete(lease.leaseKey);
+      for (const lease of plan.cancel) requested.delete(lease.leaseKey);
       await Promise.all([
-        // the owner's handoff then fails its condition, and it frees the lease for anyone instead
-        ...plan.withdraw.map((lease) => leases.withdrawHandoff(lease.leaseKey, me)),
+        // a holder still draining then finds its completion failing, and frees the lease for anyone instead
+        ...plan.cancel.map((lease) => leases.cancelHandoff(lease.leaseKey, lease.checkpointOwner!, me)),
         ...plan.release.map((lease) => giveUp(lease.leaseKey)),
         ...(full ? [cleanUp(table, now)] : []),
         ...plan.take.map(start),
         ...plan.steal.map(async (first) => {
-          // losing a request to another thief is normal: try another lease of the same victim once
+          // losing a handoff to another thief is normal: try another lease of the same victim once
           for (const lease of [first, ...(plan.alternatives.get(first.leaseOwner!)?.splice(0, 1) ?? [])]) {
             if (stopping) return;
-            if (await leases.requestHandoff(lease.leaseKey, lease.leaseOwner!, me)) return void requested.set(lease.leaseKey, now);
+            if (await leases.initiateHandoff(lease.leaseKey, lease.leaseOwner!, me)) return void requested.set(lease.leaseKey, now);
           }
         }),
       ]);
-      const others = table.filter((l) => l.leaseOwner !== me && !held.has(l.leaseKey) && l.checkpoint !== SHARD_END);
+      // a handoff to us counts: its holder may stop renewing, and the take then overtakes it
+      const others = table.filter((l) => holderOf(l) !== me && !held.has(l.leaseKey) && l.checkpoint !== SHARD_END);
       const expiryCheck = expiry.nextExpiry(others, now, options.lease.failoverMs) - now + EXPIRY_MARGIN_MS;
-      // the owner answers a request at its next renewal or checkpoint, after its in-flight batch
+      // the holder notices a handoff at its next renewal or checkpoint, and lets go after its in-flight batch
       const handoffCheck = requested.size > 0 ? Math.max(100, Math.floor(options.lease.renewIntervalMs / 2)) : Infinity;
       return Math.min(expiryCheck, handoffCheck);
     };

@@ -1,4 +1,4 @@
-import { SHARD_END, type LeaseSnapshot } from '@kinesis-client/worker/lease';
+import { SHARD_END, handingTo, holderOf, type LeaseSnapshot } from '@kinesis-client/worker/lease';
 
 /**
  * Relative lease expiry, as in the Java KCL: a lease is expired when this worker has not seen its
@@ -91,23 +91,29 @@ export interface TakeInput {
    * one of ours up; undefined (it threw) does neither, so a passing failure drops no lease.
    */
   eligible?: (shardId: string) => boolean | undefined;
-  /** Handoffs this worker asked for: lease key -> when. */
+  /** Handoffs to this worker still pending (checkpointOwner set): lease key -> since when. */
   requested?: ReadonlyMap<string, number>;
-  /** A request still pending this long is withdrawn, so this worker may ask elsewhere; never when absent. */
+  /**
+   * A handoff to this worker still pending this long, with its holder still renewing, is
+   * cancelled (given back), so this worker may balance elsewhere; never when absent.
+   */
   handoffTimeoutMs?: number;
   /** For the order of equally good choices; Math.random unless a test fixes it. */
   random?: () => number;
 }
 
 interface TakePlan {
-  /** Conditional takes on leaseCounter: free, expired, ours, or handed to us. */
+  /**
+   * Conditional takes on leaseCounter: free, expired, ours, handed to us, or a handoff to us whose
+   * holder stopped renewing (forced: the take removes checkpointOwner).
+   */
   take: LeaseSnapshot[];
-  /** Leases whose owners are asked to hand them over (they checkpoint, then assign them to us). */
+  /** Leases whose holders are asked to hand them over (initiateHandoff: they drain, checkpoint, then let go). */
   steal: LeaseSnapshot[];
-  /** Per victim, its other stealable leases: a request that lost a race to another thief tries one of these. */
+  /** Per victim, its other stealable leases: a handoff that lost a race to another thief tries one of these. */
   alternatives: Map<string, LeaseSnapshot[]>;
-  /** Requests of ours pending for handoffTimeoutMs: take them back (the owner then frees the lease instead). */
-  withdraw: LeaseSnapshot[];
+  /** Handoffs to us pending for handoffTimeoutMs while the holder renews: give them back (cancelHandoff). */
+  cancel: LeaseSnapshot[];
   /** Leases carrying our id that shouldProcess now rejects: give them up (held ones after a drain). */
   release: LeaseSnapshot[];
   /** Leases to be processed: not at SHARD_END, listed, parents done. */
@@ -132,7 +138,7 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
  * One lease-taker cycle, decided from a table scan without I/O. Only leases still to be processed
  * count (not SHARD_END, listed, every parent done). An owner is live when one of those leases was
  * renewed within failoverMs, by this worker's relative expiry; a lease with a pending handoff
- * counts for the worker it is moving to. target = ceil(leases / live workers), capped by
+ * counts for the worker it is moving to (see handingTo). target = ceil(leases / live workers), capped by
  * maxLeasesPerWorker. Leases carrying this worker's id are taken back first, then free and
  * expired ones (free first: a released lease needs no failover wait) up to target.
  *
@@ -143,12 +149,15 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
  * so 10 leases over 3 workers end at 4/3/3, not stuck at 4/4/2). Nobody pushes leases: only
  * a worker that will process a lease ever asks for it. A worker that no one can see yet (it holds
  * nothing and asked for nothing) asks for at most maxStealPerCycle: two such workers joining
- * together would each count only themselves and over-ask; one request makes it visible, and its
+ * together would each count only themselves and over-ask; one handoff makes it visible, and its
  * next tick pulls the rest with everyone counted.
  *
- * A request is only ever answered by its owner, after its in-flight batch and final checkpoint,
- * however long that takes; a live owner that never answers (a Java KCL worker) keeps the lease,
- * which moves only if it expires. A request pending for handoffTimeoutMs is withdrawn.
+ * Asking is the Java KCL 3.x's graceful handoff (docs/java-kcl.md): leaseOwner becomes this worker
+ * and checkpointOwner the holder, which drains the shard and lets go after its final checkpoint,
+ * however long its in-flight batch takes; this worker does not touch the shard meanwhile. A holder
+ * that stops renewing is overtaken once the lease expires (a forced take). A holder that keeps
+ * renewing without letting go for handoffTimeoutMs (a Java KCL 2.x worker ignores checkpointOwner)
+ * gets the lease back (cancel), and keeps it until it expires, as before the handoff.
  */
 export function planTakes(input: TakeInput): TakePlan {
   const { leases, workerId: me, held, now, failoverMs, expiry, listed } = input;
@@ -168,52 +177,59 @@ export function planTakes(input: TakeInput): TakePlan {
   const add = (owner: string, n: number) => load.set(owner, (load.get(owner) ?? 0) + n);
   const own: LeaseSnapshot[] = [];
   const free: LeaseSnapshot[] = [];
-  const expired: LeaseSnapshot[] = [];
+  const lapsed: LeaseSnapshot[] = [];
   const orphans: LeaseSnapshot[] = [];
-  const withdraw: LeaseSnapshot[] = [];
+  const cancel: LeaseSnapshot[] = [];
   const release: LeaseSnapshot[] = [];
   const stealable = new Map<string, LeaseSnapshot[]>();
   for (const lease of active) {
+    const holder = holderOf(lease);
+    const to = handingTo(lease);
     if (held.has(lease.leaseKey)) {
-      const movingTo = lease.handoffTo && lease.handoffTo !== me ? lease.handoffTo : undefined;
+      const movingTo = to && to !== me ? to : undefined;
       // already on its way out: it counts for the receiver
       if (movingTo) live.add(movingTo);
       else if (rejected(lease.leaseKey)) release.push(lease);
       add(movingTo ?? me, 1);
       continue;
     }
-    if (lease.leaseOwner === me) {
+    if (lease.leaseOwner === me && !to) {
       const ok = accepts(lease.leaseKey);
       if (ok === true) own.push(lease);
       else if (ok === false) release.push(lease);
       continue;
     }
-    if (!expiry.isExpired(lease, now, failoverMs)) {
-      const owner = lease.leaseOwner!;
-      let movingTo = lease.handoffTo;
-      live.add(owner);
+    const expired = expiry.isExpired(lease, now, failoverMs);
+    if (to === me && expired) {
+      // a handoff to us whose holder stopped renewing: the take overtakes it
+      own.push(lease);
+      continue;
+    }
+    if (!expired) {
+      let movingTo = to;
+      live.add(holder!);
       if (movingTo === me) {
         const at = input.requested?.get(lease.leaseKey);
-        // the owner answers after its batch in flight, however long; we may stop waiting, never take it
+        // the holder lets go after its batch in flight, however long; we may stop waiting, never take it
         if (input.handoffTimeoutMs !== undefined && at !== undefined && now - at >= input.handoffTimeoutMs) {
-          withdraw.push(lease);
+          cancel.push(lease);
           movingTo = undefined;
         }
       } else if (!movingTo && eligible(lease.leaseKey)) {
-        stealable.set(owner, [...(stealable.get(owner) ?? []), lease]);
+        stealable.set(holder!, [...(stealable.get(holder!) ?? []), lease]);
       }
       if (movingTo) live.add(movingTo);
-      add(movingTo ?? owner, 1);
+      add(movingTo ?? holder!, 1);
       continue;
     }
     if (!eligible(lease.leaseKey)) continue;
     const untakenFor = expiry.unchangedFor(lease, now);
     if (input.orphanAfterMs !== undefined && untakenFor !== undefined && untakenFor >= failoverMs + input.orphanAfterMs) orphans.push(lease);
-    else (lease.leaseOwner ? expired : free).push(lease);
+    else (lease.leaseOwner ? lapsed : free).push(lease);
   }
 
-  // an owner that kept a request waiting is draining that shard (or never answers): ask elsewhere
-  for (const lease of withdraw) stealable.delete(lease.leaseOwner!);
+  // a holder that kept a handoff waiting is draining that shard (or never lets go): ask elsewhere
+  for (const lease of cancel) stealable.delete(lease.checkpointOwner!);
   const target = Math.min(Math.ceil(active.length / live.size), cap);
   let mine = load.get(me)!;
   const take: LeaseSnapshot[] = [];
@@ -223,7 +239,7 @@ export function planTakes(input: TakeInput): TakePlan {
     load.set(me, mine);
   };
   for (const lease of own) if (mine < cap) takeOne(lease);
-  for (const lease of [...shuffled(free, random), ...shuffled(expired, random)]) if (mine < target) takeOne(lease);
+  for (const lease of [...shuffled(free, random), ...shuffled(lapsed, random)]) if (mine < target) takeOne(lease);
   for (const lease of shuffled(orphans, random)) if (mine < cap) takeOne(lease);
 
   const steal: LeaseSnapshot[] = [];
@@ -256,5 +272,5 @@ export function planTakes(input: TakeInput): TakePlan {
     load.set(me, mine);
   }
   const alternatives = new Map([...stealable].filter(([owner]) => steal.some((l) => l.leaseOwner === owner)).map(([owner, c]) => [owner, shuffled(c, random)]));
-  return { take, steal, alternatives, withdraw, release, active: active.length, liveWorkers: live.size, target, load };
+  return { take, steal, alternatives, cancel, release, active: active.length, liveWorkers: live.size, target, load };
 }

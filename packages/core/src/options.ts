@@ -59,7 +59,10 @@ const optionsSchema = z.strictObject({
        * many as needed); 0 turns stealing off: a worker then takes only free and expired leases.
        */
       maxStealPerCycle: z.number().int().min(0).max(1_000).default(1),
-      /** A handoff request still unanswered this long is withdrawn (the owner then frees the lease instead); default 3 x max(takeIntervalMs, failoverMs). */
+      /**
+       * A handoff to this worker still pending this long while its holder keeps renewing is cancelled (the lease goes back
+       * to the holder; one still draining then frees it instead); default 3 x max(takeIntervalMs, failoverMs).
+       */
       handoffTimeoutMs: z.number().finite().int().min(1).optional(),
       /** A finished lease whose children have all started is deleted after this long, as the Java KCL's lease cleanup does. */
       cleanupAfterMs: ms(300_000),
@@ -242,7 +245,7 @@ function checkContradictions(o: ResolvedOptions, input: Record<string, unknown>)
   if (handoffTimeoutMs <= renewIntervalMs) {
     throw invalid(
       'lease.handoffTimeoutMs',
-      `contradicts lease.renewIntervalMs: an owner notices a handoff request at its next renewal, so a request withdrawn after ${handoffTimeoutMs} ms could never be answered (handoffTimeoutMs must exceed renewIntervalMs ${renewIntervalMs})`,
+      `contradicts lease.renewIntervalMs: an owner notices a handoff at its next renewal, so a handoff cancelled after ${handoffTimeoutMs} ms could never complete (handoffTimeoutMs must exceed renewIntervalMs ${renewIntervalMs})`,
       handoffTimeoutMs,
     );
   }

@@ -1,5 +1,5 @@
 import { KinesisClientError, type BatchInfo } from '@kinesis-client/worker';
-import type { LeaseStore } from '@kinesis-client/worker/lease';
+import { handingTo, holderOf, type LeaseStore } from '@kinesis-client/worker/lease';
 
 export interface StopOptions {
   /**
@@ -63,7 +63,7 @@ export interface StopSteps {
   abandon(): BatchInfo[];
   /** Ends the shard-host threads that have not ended yet. */
   terminateThreads(): Promise<void>;
-  /** Gives back, from the main thread, leases this worker still holds and handoffs it asked for. */
+  /** Gives back, from the main thread, leases this worker still holds and handoffs to it still pending. */
   releaseLeft(): Promise<void>;
   /** Ends the pool and the clients; returns whatever the pool was still running. */
   close(): Promise<BatchInfo[]>;
@@ -94,13 +94,13 @@ export async function boundedStop(steps: StopSteps, timeoutMs: number, graceMs =
 
 /**
  * Leases of threads that died and were not replaced (the system is stopping), and leases handed
- * to this worker that it had not started yet: give them back too. Handoffs it asked for are
- * withdrawn, so their owners keep them rather than handing them to a worker that is gone.
+ * to this worker that it had not started yet: give them back too. Handoffs to it still pending
+ * are cancelled, so their holders keep them rather than handing them to a worker that is gone.
  */
 export async function releaseOrphans(leases: LeaseStore, workerId: string): Promise<void> {
-  const requests = (await leases.scan()).filter((l) => l.handoffTo === workerId);
-  await Promise.all(requests.map((l) => leases.withdrawHandoff(l.leaseKey, workerId)));
-  // after the withdrawals, so a lease handed over just before one is seen here
-  const mine = (await leases.scan()).filter((l) => l.leaseOwner === workerId);
+  const pending = (await leases.scan()).filter((l) => handingTo(l) === workerId);
+  await Promise.all(pending.map((l) => leases.cancelHandoff(l.leaseKey, l.checkpointOwner!, workerId)));
+  // after the cancellations, so a lease handed over just before one is seen here
+  const mine = (await leases.scan()).filter((l) => holderOf(l) === workerId);
   await Promise.all(mine.map((l) => leases.release(l.leaseKey, workerId)));
 }

@@ -78,9 +78,9 @@ test.serial('a handoff waits for the owner’s slow batch: batches of several fa
   await cluster.stopAll();
 });
 
-test.serial('withdrawing requests while the owner drains is safe: whether it hands over or frees the lease, it does so after its batch', async (t) => {
-  // requests are withdrawn long before the 10 s batch ends (and asked again), so the owner may find
-  // its handoff condition failing and release the lease to anyone instead
+test.serial('cancelling handoffs while the owner drains is safe: whether it hands over or frees the lease, it does so after its batch', async (t) => {
+  // handoffs are cancelled long before the 10 s batch ends (and started again), so the owner may find
+  // its completion failing its condition and release the lease to anyone instead
   const cluster = await slowBatchJoin(t, { failoverMs: FAILOVER_MS, handoffTimeoutMs: 1_500 });
   const released = cluster.events.filter((e) => e.type === 'lease:released' && e.worker === 'w1');
   t.log(`w1 released: ${released.map((e) => `${e.shardId}${e.to ? ` to ${e.to}` : ' to anyone'}`).join(', ')}`);

@@ -1,5 +1,7 @@
 import test from 'ava';
 import { createStream, putRecords, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
+import { handingTo, holderOf } from '@kinesis-client/worker/lease';
+import { JavaKclWorker } from './helpers/java-kcl.js';
 import { eventually, jsonRecords, startRecordingSystem } from './helpers/recording.js';
 
 const aws = withLocalAws(test);
@@ -44,8 +46,8 @@ test.serial('a lease taken from under its owner: the reader stops, nothing is ha
   }
 });
 
-// a worker that renews but never answers handoffs (a Java KCL worker sharing the table)
-test.serial('a live owner that ignores handoff requests keeps its leases while it renews; they are taken once it stops renewing', async (t) => {
+// a worker that renews but never answers handoffs (a Java KCL 2.x worker sharing the table: it knows no checkpointOwner)
+test.serial('a live owner that ignores handoffs keeps its leases while it renews; they are taken once it stops renewing', async (t) => {
   const stream = uniqueName('java');
   const app = uniqueName('app');
   await createStream(aws.kinesis, stream, 2);
@@ -58,11 +60,12 @@ test.serial('a live owner that ignores handoff requests keeps its leases while i
     t.true(await table.take((await table.get(key))!, 'java'));
     counters.set(key, 1);
   }
-  // renews every 500 ms, as the Java KCL would, and never looks at handoffTo
+  // renews every 500 ms with the Java KCL 2.x's write (on leaseCounter alone), and never looks at checkpointOwner
+  const java = new JavaKclWorker(aws.dynamodb, table.tableName, 'java');
   let renewing = true;
   const renewer = (async () => {
     while (renewing) {
-      for (const key of keys) if (await table.renew(key, counters.get(key)!, 'java')) counters.set(key, counters.get(key)! + 1);
+      for (const key of keys) if (await java.renew2x(key, counters.get(key)!)) counters.set(key, counters.get(key)! + 1);
       await new Promise((r) => setTimeout(r, 500));
     }
   })();
@@ -71,12 +74,12 @@ test.serial('a live owner that ignores handoff requests keeps its leases while i
   run.system.events.on('lease:acquired', (e) => acquired.push(e.shardId));
   try {
     const written = await putRecords(aws.kinesis, stream, jsonRecords(100));
-    await eventually(async () => ((await table.scan()).some((l) => l.handoffTo === run.system.workerId) ? true : undefined), 20_000, 'a handoff request');
-    // several failoverMs of the owner renewing: the request is never turned into a take
+    await eventually(async () => ((await table.scan()).some((l) => handingTo(l) === run.system.workerId) ? true : undefined), 20_000, 'a handoff to the library');
+    // several failoverMs of the owner renewing: the pending handoff is never turned into a take (it is cancelled after handoffTimeoutMs)
     await new Promise((r) => setTimeout(r, 4 * 3_000));
     t.deepEqual(acquired, [], 'nothing taken from a live owner');
     t.deepEqual(run.deliveries.batches, []);
-    t.true((await table.scan()).every((l) => l.leaseOwner === 'java'));
+    t.true((await table.scan()).every((l) => holderOf(l) === 'java'));
 
     renewing = false;
     await renewer;

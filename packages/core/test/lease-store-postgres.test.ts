@@ -51,6 +51,28 @@ test('postgres lease store: a table of another shape is refused with STORE_SHAPE
   t.regex(error!.message, /store\.table/);
 });
 
+test('postgres lease store: a v1 table (handoff_to) is migrated to v2: checkpoint_owner added, handoff_to and its leftover requests gone, the leases kept', async (t) => {
+  const c = config();
+  const table = `"public"."${(c as { table: string }).table}"`;
+  // the v1 table as an earlier version made it, with a lease and a pending request of the old protocol
+  await sql(`CREATE TABLE ${table} (
+    lease_key text PRIMARY KEY, lease_owner text, lease_counter bigint NOT NULL DEFAULT 0, checkpoint text NOT NULL,
+    checkpoint_sub_sequence_number bigint NOT NULL DEFAULT 0, owner_switches_since_checkpoint bigint NOT NULL DEFAULT 0,
+    parent_shard_ids text[] NOT NULL DEFAULT '{}', child_shard_ids text[] NOT NULL DEFAULT '{}',
+    starting_hash_key text, ending_hash_key text, handoff_to text, checkpoint_timestamp bigint)`);
+  await sql(`COMMENT ON TABLE ${table} IS 'kinesis-client lease table v1'`);
+  await sql(`INSERT INTO ${table} (lease_key, lease_owner, lease_counter, checkpoint, handoff_to) VALUES ('s', 'a', 4, '123', 'b')`);
+  const store = await open(c);
+  t.is(await store.ensure(), 'existed');
+  t.like(await store.get('s'), { leaseOwner: 'a', leaseCounter: 4, checkpoint: '123' });
+  t.is((await store.get('s'))?.checkpointOwner, undefined);
+  const names = (await sql(`SELECT column_name FROM information_schema.columns WHERE table_name = '${(c as { table: string }).table}'`)).split('\n');
+  t.true(names.includes('checkpoint_owner'));
+  t.false(names.includes('handoff_to'));
+  t.true(await store.initiateHandoff('s', 'a', 'b'), 'the new handoff works on the migrated table');
+  t.is(await (await open(c)).ensure(), 'existed', 'and is at v2 from then on');
+});
+
 test('postgres lease store: a table made by a newer version is refused', async (t) => {
   const c = config();
   await (await open(c)).ensure();

@@ -5,6 +5,9 @@ import { LeaseExpiry, planTakes, type TakeInput } from '../src/lease-taker.js';
 import { resolveOptions } from '../src/options.js';
 import { lease } from './helpers/leases.js';
 
+/** A pending handoff of `l` to `to` (the Java KCL 3.x's): leaseOwner the receiver, checkpointOwner the holder. */
+const handing = (l: LeaseSnapshot, to: string): LeaseSnapshot => ({ ...l, leaseOwner: to, checkpointOwner: l.leaseOwner });
+
 const take = (leases: LeaseSnapshot[], clock: ManualClock, expiry: LeaseExpiry, held: string[] = [], listed?: string[]) => {
   expiry.observe(leases, clock.now());
   const input = { leases, workerId: 'me', held: new Set(held), now: clock.now(), failoverMs: 10_000, expiry };
@@ -85,7 +88,8 @@ const table = (owners: (string | undefined)[], over: Partial<LeaseSnapshot> = {}
   owners.map((owner, i) => lease(`s${i}`, { leaseOwner: owner, leaseCounter: 1, ...over }));
 const plan = (leases: LeaseSnapshot[], clock: ManualClock, expiry: LeaseExpiry, extra: Partial<TakeInput> = {}) => {
   expiry.observe(leases, clock.now());
-  const held = new Set(leases.filter((l) => l.leaseOwner === 'me').map((l) => l.leaseKey));
+  // what this worker holds: leases it owns, not those still being handed to it
+  const held = new Set(leases.filter((l) => (l.checkpointOwner ?? l.leaseOwner) === 'me').map((l) => l.leaseKey));
   return planTakes({ leases, workerId: 'me', held, now: clock.now(), failoverMs: 10_000, expiry, maxStealPerCycle: 1, random: first, ...extra });
 };
 const owners = (spec: Record<string, number>) => Object.entries(spec).flatMap(([o, n]) => Array<string | undefined>(n).fill(o === 'free' ? undefined : o));
@@ -168,22 +172,22 @@ test('two below target, a victim at target may go to target - 1: 10 over 3 reach
 });
 
 test('a lease with a pending handoff counts for the worker it moves to and is not stolen twice', (t) => {
-  const rows = table(owners({ a: 6, b: 6 })).map((l, i) => (i < 2 ? { ...l, handoffTo: 'c' } : l));
+  const rows = table(owners({ a: 6, b: 6 })).map((l, i) => (i < 2 ? handing(l, 'c') : l));
   const p = plan(rows, new ManualClock(), new LeaseExpiry());
   t.is(p.liveWorkers, 4, 'the requester is alive: it just asked');
   t.is(p.load.get('c'), 2);
   t.is(p.load.get('a'), 4);
   t.is(p.steal.length, 1);
   t.is(p.steal[0]!.leaseOwner, 'b', 'a is at target once its handoff completes');
-  t.is(p.steal[0]!.handoffTo, undefined);
+  t.is(p.steal[0]!.checkpointOwner, undefined);
 });
 
-test('a lease handed to this worker is taken at once; a request is never taken from an owner that renews, however long it drains', (t) => {
+test('a lease handed to this worker is taken at once; a pending handoff is never taken from a holder that renews, however long it drains', (t) => {
   const clock = new ManualClock();
   const expiry = new LeaseExpiry();
   const handed = plan([lease('h', { leaseOwner: 'me', leaseCounter: 4 }), lease('x', { leaseOwner: 'a', leaseCounter: 1 })], clock, expiry, { held: new Set() });
   t.deepEqual(handed.take.map((l) => l.leaseKey), ['h']);
-  const asked = (counter: number) => [lease('r', { leaseOwner: 'a', leaseCounter: counter, handoffTo: 'me' }), lease('y', { leaseOwner: 'a', leaseCounter: counter })];
+  const asked = (counter: number) => [handing(lease('r', { leaseOwner: 'a', leaseCounter: counter }), 'me'), lease('y', { leaseOwner: 'a', leaseCounter: counter })];
   const requested = new Map([['r', clock.now()]]);
   const renewing = new LeaseExpiry();
   t.deepEqual(plan(asked(1), clock, renewing, { requested }).take, []);
@@ -192,39 +196,43 @@ test('a lease handed to this worker is taken at once; a request is never taken f
     clock.advance(10_000);
     const p = plan(asked(i), clock, renewing, { requested });
     t.deepEqual(p.take, [], `${(i - 1) * 10} s after the request`);
-    t.is(p.load.get('me'), 1, 'the requested lease counts for this worker meanwhile');
+    t.is(p.load.get('me'), 1, 'the lease handed to us counts for this worker meanwhile');
   }
 });
 
-test('a worker that never answers (a Java KCL worker) loses a requested lease only by expiry', (t) => {
+test('a handoff whose holder stops renewing is forced: taken once the counter stood still for failoverMs', (t) => {
   const clock = new ManualClock();
   const expiry = new LeaseExpiry();
-  const rows = [lease('r', { leaseOwner: 'java', leaseCounter: 3, handoffTo: 'me' }), lease('y', { leaseOwner: 'b', leaseCounter: 1 })];
+  const rows = [handing(lease('r', { leaseOwner: 'java', leaseCounter: 3 }), 'me'), lease('y', { leaseOwner: 'b', leaseCounter: 1 })];
   const requested = new Map([['r', clock.now()]]);
   t.deepEqual(plan(rows, clock, expiry, { requested }).take, []);
-  clock.advance(10_000);
+  clock.advance(9_999);
+  t.deepEqual(plan(rows, clock, expiry, { requested }).take, [], 'not before failoverMs');
+  clock.advance(1);
   const renewedY = rows.map((l) => (l.leaseKey === 'y' ? { ...l, leaseCounter: 2 } : l));
-  t.deepEqual(plan(renewedY, clock, expiry, { requested }).take.map((l) => l.leaseKey), ['r'], 'its counter stood still for failoverMs');
+  const forced = plan(renewedY, clock, expiry, { requested, maxLeasesPerWorker: 1 });
+  t.deepEqual(forced.take.map((l) => l.leaseKey), ['r'], 'its counter stood still for failoverMs');
+  t.is(forced.take[0]!.checkpointOwner, 'java', 'the take (on the counter seen) removes checkpointOwner');
 });
 
-test('a request pending for handoffTimeoutMs is withdrawn, and the lease counts for its owner again', (t) => {
+test('a handoff pending for handoffTimeoutMs while its holder renews is cancelled, and the lease counts for its holder again', (t) => {
   const clock = new ManualClock();
   const expiry = new LeaseExpiry();
   const rows = (counter: number) => [
-    lease('r', { leaseOwner: 'a', leaseCounter: counter, handoffTo: 'me' }),
+    handing(lease('r', { leaseOwner: 'a', leaseCounter: counter }), 'me'),
     ...table(owners({ a: 2, b: 5 })).map((l) => ({ ...l, leaseCounter: counter })),
   ];
   const requested = new Map([['r', clock.now()]]);
   const early = plan(rows(1), clock, expiry, { requested, handoffTimeoutMs: 60_000 });
-  t.deepEqual(early.withdraw, []);
-  t.is(early.load.get('me'), 1 + early.steal.length, 'the pending request counts for this worker');
+  t.deepEqual(early.cancel, []);
+  t.is(early.load.get('me'), 1 + early.steal.length, 'the pending handoff counts for this worker');
   clock.advance(60_000);
   const late = plan(rows(7), clock, expiry, { requested, handoffTimeoutMs: 60_000 });
-  t.deepEqual(late.withdraw.map((l) => l.leaseKey), ['r']);
-  t.deepEqual(late.take, [], 'withdrawn, never taken');
+  t.deepEqual(late.cancel.map((l) => l.leaseKey), ['r']);
+  t.deepEqual(late.take, [], 'cancelled, never taken');
   t.is(late.steal.length, 1, 'free to ask elsewhere in the same cycle');
   t.is(late.steal[0]!.leaseOwner, 'b', 'the most loaded');
-  const onlyA = plan(rows(7).filter((l) => l.leaseOwner === 'a'), clock, expiry, { requested, handoffTimeoutMs: 60_000 });
+  const onlyA = plan(rows(7).filter((l) => (l.checkpointOwner ?? l.leaseOwner) === 'a'), clock, expiry, { requested, handoffTimeoutMs: 60_000 });
   t.deepEqual(onlyA.steal, [], 'not another lease of the owner that kept it waiting, in the same cycle');
 });
 
@@ -287,7 +295,7 @@ test('pull: below target, a worker asks workers above target for as many as it l
   t.is(p.steal.length, 3, 'a is above target: no per-cycle cap, but half its surplus of 5 per tick');
   t.deepEqual([p.load.get('me'), p.load.get('a')], [4, 8]);
   // the next tick, with those three moving to 'me'
-  const rows = table(owners({ me: 1, a: 11 })).map((l, i) => (i >= 1 && i <= 3 ? { ...l, handoffTo: 'me' } : l));
+  const rows = table(owners({ me: 1, a: 11 })).map((l, i) => (i >= 1 && i <= 3 ? handing(l, 'me') : l));
   const next = plan(rows, new ManualClock(), new LeaseExpiry(), { pull: true, held: new Set(['s0']) });
   t.is(next.steal.length, 1, 'half of the 2 left above target');
   const two = plan(table(owners({ me: 2, b: 5, c: 5 })), new ManualClock(), new LeaseExpiry(), { pull: true });
@@ -302,8 +310,8 @@ test('pull: three workers from 12/0/0 converge without over-asking: one ask whil
   t.is(unseen.steal.length, 1, 'nobody can see this worker yet: one ask, as maxStealPerCycle');
   // both newcomers asked for one each; now everyone sees everyone
   const rows = table(owners({ a: 12 }));
-  rows[0]!.handoffTo = 'me';
-  rows[1]!.handoffTo = 'c';
+  rows[0] = handing(rows[0]!, 'me');
+  rows[1] = handing(rows[1]!, 'c');
   const next = plan(rows, new ManualClock(), new LeaseExpiry(), { pull: true, maxStealPerCycle: 0 });
   t.is(next.liveWorkers, 3);
   t.is(next.target, 4);
@@ -332,7 +340,7 @@ test('a lease of ours that shouldProcess now rejects is released, held or not', 
   const p = plan(rows, new ManualClock(), new LeaseExpiry(), { held: new Set(['held', 'ok']), eligible: (id) => id === 'ok' });
   t.deepEqual(p.release.map((l) => l.leaseKey).sort(), ['earlier', 'held']);
   t.deepEqual(p.take, [], 'the rejected one carrying our id is not taken back');
-  const moving = plan([{ ...rows[0]!, handoffTo: 'b' }], new ManualClock(), new LeaseExpiry(), { held: new Set(['held']), eligible: () => false });
+  const moving = plan([handing(rows[0]!, 'b')], new ManualClock(), new LeaseExpiry(), { held: new Set(['held']), eligible: () => false });
   t.deepEqual(moving.release, [], 'already being handed over');
   const threw = plan(rows, new ManualClock(), new LeaseExpiry(), { held: new Set(['held', 'ok']), eligible: () => undefined });
   t.deepEqual([threw.release, threw.take], [[], []], 'a shouldProcess that threw neither takes nor gives up anything');

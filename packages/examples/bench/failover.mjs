@@ -38,8 +38,9 @@ function kindOf(target, body) {
   if (expression.includes('checkpoint = :cp')) return 'checkpoint';
   if (expression === 'SET leaseCounter = :next') return 'renewal';
   if (expression.startsWith('SET leaseOwner = :me')) return 'take';
-  if (expression.startsWith('SET handoffTo')) return 'handoff request';
-  if (expression.startsWith('SET leaseOwner = :to')) return 'handoff';
+  if (expression.startsWith('SET leaseOwner = :to, checkpointOwner')) return 'handoff start';
+  if (expression.startsWith('REMOVE checkpointOwner')) return 'handoff';
+  if (expression.startsWith('SET leaseOwner = :owner REMOVE checkpointOwner')) return 'handoff cancel';
   if (expression.startsWith('REMOVE leaseOwner')) return 'release';
   return 'other';
 }

@@ -1,7 +1,7 @@
 /**
  * The semantics every LeaseStore adapter must keep, as one ava macro per rule over an adapter
  * factory: the coordinator and the lease actor rely on exactly these conditions (counter fencing,
- * owner-only writes, the handoff protocol), so a new store passes this suite before it is used.
+ * holder-only writes, the Java KCL 3.x's graceful handoff through checkpointOwner), so a new store passes this suite before it is used.
  * `leaseStoreContract(test, 'memory', () => new MemoryLeaseStore())` registers every case.
  */
 import type { TestFn } from 'ava';
@@ -41,7 +41,7 @@ const cases: Record<string, Case> = {
     t.like(lease, { leaseKey: 'k', leaseOwner: undefined, leaseCounter: 0, checkpoint: 'LATEST', checkpointSubSequenceNumber: 0, ownerSwitchesSinceCheckpoint: 0, startingHashKey: '0', endingHashKey: '99' });
     t.deepEqual([...lease.parentShardIds].sort(), ['p1', 'p2']);
     t.deepEqual(lease.childShardIds, ['c1']);
-    t.is(lease.handoffTo, undefined);
+    t.is(lease.checkpointOwner, undefined);
     t.is(lease.checkpointTimestamp, undefined);
     t.false(await store.create({ leaseKey: 'k', checkpoint: 'TRIM_HORIZON', parentShardIds: [] }));
     t.is((await must(store, 'k')).checkpoint, 'LATEST', 'the losing create wrote nothing');
@@ -86,7 +86,7 @@ const cases: Record<string, Case> = {
     t.false(await store.renew('k', 1, B), 'not the owner');
     t.false(await store.renew('k', 0, A), 'stale counter');
     t.false(await store.renew('absent', 1, A));
-    t.deepEqual(await store.renew('k', 1, A), { handoffTo: undefined });
+    t.deepEqual(await store.renew('k', 1, A), { nextOwner: undefined });
     t.like(await must(store, 'k'), { leaseOwner: A, leaseCounter: 2 });
     t.false(await store.renew('k', 1, A), 'its own old counter is stale now');
   },
@@ -95,7 +95,7 @@ const cases: Record<string, Case> = {
     await held(store, 'k', A);
     t.false(await store.checkpoint('k', 1, B, '100', 0), 'not the owner');
     t.false(await store.checkpoint('k', 0, A, '100', 0), 'stale counter');
-    t.deepEqual(await store.checkpoint('k', 1, A, '100', 7), { handoffTo: undefined });
+    t.deepEqual(await store.checkpoint('k', 1, A, '100', 7), { nextOwner: undefined });
     t.like(await must(store, 'k'), { leaseCounter: 2, checkpoint: '100', checkpointSubSequenceNumber: 7, ownerSwitchesSinceCheckpoint: 0 });
     t.truthy(await store.checkpoint('k', 2, A, '200', 0));
     t.like(await must(store, 'k'), { checkpoint: '200', checkpointSubSequenceNumber: 0 });
@@ -118,65 +118,93 @@ const cases: Record<string, Case> = {
     t.is(await store.get('absent'), undefined);
   },
 
-  'release: only by the owner; frees the lease, bumps the counter, drops a handoff request': async (t, store) => {
+  'release: only by the owner; frees the lease, bumps the counter': async (t, store) => {
     await held(store, 'k', A);
-    t.true(await store.requestHandoff('k', A, B));
     t.false(await store.release('k', B), 'not the owner');
-    t.like(await must(store, 'k'), { leaseOwner: A, leaseCounter: 1, handoffTo: B });
+    t.like(await must(store, 'k'), { leaseOwner: A, leaseCounter: 1 });
     t.true(await store.release('k', A));
     const free = await must(store, 'k');
     t.like(free, { leaseOwner: undefined, leaseCounter: 2 });
-    t.is(free.handoffTo, undefined);
     t.false(await store.renew('k', 1, A), 'the old owner is fenced out');
     t.false(await store.release('k', A), 'a free lease has no owner to release it');
+    t.false(await store.initiateHandoff('k', A, B), 'no owner to hand it over');
     t.true(await store.take(free, C));
   },
 
-  'handoff: request, see it in renewals, withdraw, hand over directly': async (t, store) => {
+  'initiateHandoff: leaseOwner = receiver, checkpointOwner = owner, counter untouched; one at a time': async (t, store) => {
     await held(store, 'k', A);
-    t.false(await store.requestHandoff('k', B, C), 'the owner named must hold the lease');
-    t.true(await store.requestHandoff('k', A, B));
-    t.false(await store.requestHandoff('k', A, C), 'one request at a time');
-    t.is((await must(store, 'k')).leaseCounter, 1, 'a request does not fence the owner');
-    t.deepEqual(await store.renew('k', 1, A), { handoffTo: B });
-    t.deepEqual(await store.checkpoint('k', 2, A, '100', 0), { handoffTo: B });
-    t.false(await store.withdrawHandoff('k', C), 'only the requester withdraws');
-    t.true(await store.withdrawHandoff('k', B));
-    t.is((await must(store, 'k')).handoffTo, undefined);
-    t.false(await store.handoff('k', A, B), 'withdrawn: no handoff');
-    t.like(await must(store, 'k'), { leaseOwner: A, leaseCounter: 3 });
-    t.true(await store.requestHandoff('k', A, B));
-    t.false(await store.handoff('k', C, B), 'only the owner hands over');
-    t.false(await store.handoff('k', A, C), 'only to the requester');
-    t.true(await store.handoff('k', A, B));
+    t.false(await store.initiateHandoff('k', B, C), 'the owner named must hold the lease');
+    t.false(await store.initiateHandoff('absent', A, B));
+    t.true(await store.initiateHandoff('k', A, B));
+    t.like(await must(store, 'k'), { leaseOwner: B, checkpointOwner: A, leaseCounter: 1 }, 'the owner is not fenced out');
+    t.false(await store.initiateHandoff('k', A, C), 'one handoff at a time');
+    t.false(await store.initiateHandoff('k', B, C), 'nor from the receiver while it is pending');
+  },
+
+  'a pending handoff: the old owner renews and checkpoints as checkpointOwner and sees the receiver; the receiver cannot': async (t, store) => {
+    await held(store, 'k', A);
+    t.true(await store.initiateHandoff('k', A, B));
+    t.deepEqual(await store.renew('k', 1, A), { nextOwner: B });
+    t.deepEqual(await store.checkpoint('k', 2, A, '100', 3), { nextOwner: B });
+    t.false(await store.renew('k', 3, B), 'the receiver does not hold it yet');
+    t.false(await store.checkpoint('k', 3, B, '200', 0), 'nor checkpoint it');
+    t.false(await store.release('k', B), 'nor release it');
+    t.like(await must(store, 'k'), { leaseOwner: B, checkpointOwner: A, leaseCounter: 3, checkpoint: '100', checkpointSubSequenceNumber: 3 });
+  },
+
+  'completeHandoff: one write removes checkpointOwner and bumps the counter; only by the old owner, only to the receiver': async (t, store) => {
+    await held(store, 'k', A);
+    t.false(await store.completeHandoff('k', A, B), 'nothing pending');
+    t.true(await store.initiateHandoff('k', A, B));
+    t.false(await store.completeHandoff('k', C, B), 'only the checkpointOwner lets go');
+    t.false(await store.completeHandoff('k', A, C), 'only to the receiver');
+    t.true(await store.completeHandoff('k', A, B));
     const moved = await must(store, 'k');
-    t.like(moved, { leaseOwner: B, leaseCounter: 4, ownerSwitchesSinceCheckpoint: 1 });
-    t.is(moved.handoffTo, undefined);
-    t.false(await store.renew('k', 3, A), 'the giver is fenced out');
+    t.like(moved, { leaseOwner: B, leaseCounter: 2, ownerSwitchesSinceCheckpoint: 2 });
+    t.is(moved.checkpointOwner, undefined, 'checkpointOwner cleared');
+    t.false(await store.renew('k', 1, A), 'the old owner is fenced out');
+    t.false(await store.completeHandoff('k', A, B), 'once');
+    t.true(await store.take(moved, B), 'the receiver takes what is now its own');
+    t.like(await must(store, 'k'), { leaseOwner: B, leaseCounter: 3, ownerSwitchesSinceCheckpoint: 2 });
   },
 
-  // the lease actor's release path: `(to && handoff(to)) || release()`
-  'a withdrawn request: the owner’s handoff fails its condition, and its release frees the lease for anyone': async (t, store) => {
-    await held(store, 's', A);
-    t.true(await store.requestHandoff('s', A, B));
-    t.false(await store.requestHandoff('s', A, C), 'one request at a time');
-    t.true(await store.withdrawHandoff('s', B));
-    t.false(await store.handoff('s', A, B), 'the request is gone');
-    t.true(await store.release('s', A));
-    const row = await must(store, 's');
-    t.is(row.leaseOwner, undefined, 'free: any worker may take it');
-    t.is(row.handoffTo, undefined);
-    t.false(await store.requestHandoff('s', A, 'x'), 'no owner to ask any more');
-  },
-
-  'handoff: a take settles a pending request': async (t, store) => {
+  'release by the checkpointOwner hands the lease to the receiver (the Java KCL 3.x evictLease)': async (t, store) => {
     await held(store, 'k', A);
-    t.true(await store.requestHandoff('k', A, B));
-    t.true(await store.take(await must(store, 'k'), C));
+    t.true(await store.initiateHandoff('k', A, B));
+    t.true(await store.release('k', A));
+    const row = await must(store, 'k');
+    t.like(row, { leaseOwner: B, leaseCounter: 2 });
+    t.is(row.checkpointOwner, undefined);
+    t.false(await store.release('k', A), 'no longer the holder');
+  },
+
+  // the lease actor's release path: `(to && completeHandoff(to)) || release()`
+  'cancelHandoff: back to the owner, counter untouched; the owner’s completion then fails and its release frees the lease': async (t, store) => {
+    await held(store, 's', A);
+    t.true(await store.initiateHandoff('s', A, B));
+    t.false(await store.cancelHandoff('s', A, C), 'only by the receiver');
+    t.false(await store.cancelHandoff('s', B, A), 'only of the handoff pending');
+    t.true(await store.cancelHandoff('s', A, B));
+    const back = await must(store, 's');
+    t.like(back, { leaseOwner: A, leaseCounter: 1 });
+    t.is(back.checkpointOwner, undefined);
+    t.deepEqual(await store.renew('s', 1, A), { nextOwner: undefined }, 'the owner that never let go keeps renewing');
+    t.false(await store.completeHandoff('s', A, B), 'cancelled: nothing to complete');
+    t.true(await store.release('s', A));
+    t.is((await must(store, 's')).leaseOwner, undefined, 'free: any worker may take it');
+  },
+
+  'a take ends a pending handoff (forced): checkpointOwner removed, the old owner fenced out': async (t, store) => {
+    await held(store, 'k', A);
+    t.true(await store.initiateHandoff('k', A, B));
+    const pending = await must(store, 'k');
+    t.true(await store.take(pending, B));
     const taken = await must(store, 'k');
-    t.like(taken, { leaseOwner: C, leaseCounter: 2 });
-    t.is(taken.handoffTo, undefined);
-    t.false(await store.handoff('k', A, B));
+    t.like(taken, { leaseOwner: B, leaseCounter: 2, ownerSwitchesSinceCheckpoint: 2 });
+    t.is(taken.checkpointOwner, undefined);
+    t.false(await store.renew('k', 1, A), 'the old owner is fenced out');
+    t.false(await store.completeHandoff('k', A, B));
+    t.false(await store.cancelHandoff('k', A, B));
   },
 
   'deleteFinished: only at SHARD_END': async (t, store) => {

@@ -9,7 +9,7 @@ import { anchorFor, laterPosition, startFrom, type Position } from '../position.
 import type { TimerHandle } from '../clock.js';
 import { CheckpointPace } from './checkpoint-pace.js';
 import { EXPIRED, beforeDeadline, processNow, type LeaseFence } from './fence.js';
-import { SHARD_END, type HeldWrite } from './lease.js';
+import { SHARD_END, holderOf, type HeldWrite } from './lease.js';
 
 export type LeaseMessage =
   | { type: 'acquire' }
@@ -19,13 +19,13 @@ export type LeaseMessage =
   | { type: 'flush' }
   | { type: 'position'; replyTo: ActorRef<ReaderMessage | SubscriptionMessage> }
   | { type: 'shardEnd'; childShardIds: string[] }
-  /** With `to`, the lease goes straight to that worker (a handoff it asked for); else it is freed. */
+  /** With `to`, the lease goes straight to that worker (the pending handoff to it is completed); else it is freed. */
   | { type: 'release'; done: (released: boolean) => void; to?: string };
 
 interface LeaseActorHooks {
   /** The lease is no longer ours (or never was: a lost race to take it): stop reading at once. */
   onLost(reason: string, wasHeld: boolean): void;
-  /** Another worker asked for the lease: drain the shard, then release it to `to`. */
+  /** A handoff of the lease to `to` is pending (this worker is its checkpointOwner): drain the shard, then hand it over. */
   onHandoff(to: string): void;
   /** SHARD_END is written: the shard's actors may stop for good. */
   onEnded(childShardIds: string[]): void;
@@ -36,8 +36,8 @@ interface LeaseActorHooks {
 /**
  * Holds one shard's lease: takes it, renews it every renewIntervalMs, writes checkpoints and
  * releases it. Writes are serialised by the mailbox, so leaseCounter never races with itself;
- * every write is conditional on leaseCounter and leaseOwner, so a worker that lost the lease
- * can never checkpoint.
+ * every write is conditional on leaseCounter and the holder (leaseOwner, or checkpointOwner while
+ * it hands the lease over), so a worker that lost the lease can never checkpoint.
  */
 export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapshot | undefined, hooks: LeaseActorHooks, fence: LeaseFence) {
   return (ctx: ActorContext<LeaseMessage>): Behavior<LeaseMessage> => {
@@ -102,7 +102,7 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
         let ok = await write(counter);
         if (!ok && uncertain) {
           const row = await leases.get(shardId);
-          if (row?.leaseOwner === me && row.leaseCounter === counter + 1) {
+          if (row && holderOf(row) === me && row.leaseCounter === counter + 1) {
             counter++;
             ok = await write(counter);
           }
@@ -115,11 +115,11 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
       }
     };
 
-    /** Every renewal and checkpoint reads back the row's handoff request: no extra reads to notice one. */
+    /** Every renewal and checkpoint reads the row back: a pending handoff is noticed without extra reads. */
     const noticeHandoff = (write: HeldWrite) => {
-      if (!write.handoffTo || write.handoffTo === me || handingOff) return;
+      if (!write.nextOwner || write.nextOwner === me || handingOff) return;
       handingOff = true;
-      hooks.onHandoff(write.handoffTo);
+      hooks.onHandoff(write.nextOwner);
     };
 
     const scheduleRenew = () => ctx.sendAfter(config.lease.renewIntervalMs, { type: 'renew' });
@@ -159,7 +159,8 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
       if (!current) {
         // a restarted incarnation: the lease may still be ours, or lost while we were down
         current = await leases.get(shardId);
-        if (!current || current.leaseOwner !== me) {
+        // still ours while we are handing it off: the renewal then notices the handoff again
+        if (!current || holderOf(current) !== me) {
           held = true;
           lose('lease changed owner while the lease actor restarted');
           return;
@@ -183,8 +184,8 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
         if (!taken) {
           // a thread of ours that died may have renewed once more after the coordinator read the row
           const fresh = await leases.get(shardId);
-          if (fresh?.leaseOwner === me) {
-            current = { ...fresh, leaseOwner: current.leaseOwner };
+          if (fresh?.leaseOwner === me && fresh.checkpointOwner === undefined) {
+            current = { ...fresh, leaseOwner: current.leaseOwner, checkpointOwner: current.checkpointOwner };
             taken = await take(current);
           }
         }
@@ -293,8 +294,8 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
             let released = false;
             try {
               if (await flush()) {
-                // the requester may have withdrawn (it is stopping): then free the lease for anyone
-                const give = async () => (message.to !== undefined && (await leases.handoff(shardId, me, message.to))) || (await leases.release(shardId, me));
+                // the receiver may have cancelled (it is stopping, or gave up waiting): then free the lease for anyone
+                const give = async () => (message.to !== undefined && (await leases.completeHandoff(shardId, me, message.to))) || (await leases.release(shardId, me));
                 released = (await beforeLost(give())) === true;
               }
             } finally {

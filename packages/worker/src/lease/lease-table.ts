@@ -2,13 +2,15 @@
  * The lease table, in the Java KCL's layout so that a table it wrote is usable as is:
  * hash key `leaseKey` (shard id); leaseOwner S, leaseCounter N, checkpoint S,
  * checkpointSubSequenceNumber N, ownerSwitchesSinceCheckpoint N, parentShardId SS,
- * childShardIds SS, startingHashKey/endingHashKey S. Empty sets and strings are never written.
- * Every write is conditional; a failed condition is reported as `false`, not thrown.
+ * childShardIds SS, startingHashKey/endingHashKey S, and the Java KCL 3.x's checkpointOwner S
+ * and entityType S. Empty sets and strings are never written. Every write is conditional, on a
+ * lease row only (IS_LEASE); a failed condition is reported as `false`, not thrown.
  * The DynamoDB adapter of LeaseStore (lease.ts holds the semantics in domain terms).
  */
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamodbSdk } from '../sdk.js';
-import { SHARD_END, type HeldWrite, type LeaseSnapshot, type LeaseStore, type NewLease, type UnreadableRow } from './lease.js';
+import { SHARD_END, holderOf, type HeldWrite, type LeaseSnapshot, type LeaseStore, type NewLease, type UnreadableRow } from './lease.js';
+import { IS_LEASE, IS_LEASE_VALUES, LEASE_OWNER_INDEX, canonical, itemFromNewLease, leaseFromItem, leaseRowProblem, notALease, type Item } from './lease-item.js';
 
 const {
   ConditionalCheckFailedException,
@@ -24,70 +26,8 @@ const {
 
 export { SHARD_END, type HeldWrite, type UnreadableRow };
 
-type Item = Record<string, AttributeValue>;
-
-const isNumber = (v: AttributeValue | undefined) => v?.N !== undefined && Number.isFinite(Number(v.N));
-
-/**
- * Why a row cannot be used as a lease, or undefined when it can. Such a row can never be taken
- * (a take's condition on leaseCounter would never hold), so it is reported and left alone rather
- * than read with made-up defaults. Optional attributes may be absent, but not of another type.
- */
-export function leaseRowProblem(item: Item): string | undefined {
-  if (!item.leaseKey?.S) return 'leaseKey is missing or not a string';
-  if (!item.leaseCounter) return 'leaseCounter is missing';
-  if (!isNumber(item.leaseCounter)) return 'leaseCounter is not a number';
-  for (const key of ['checkpoint', 'leaseOwner', 'startingHashKey', 'endingHashKey', 'handoffTo']) {
-    if (item[key] && item[key].S === undefined) return `${key} is not a string`;
-  }
-  for (const key of ['checkpointSubSequenceNumber', 'ownerSwitchesSinceCheckpoint']) {
-    if (item[key] && !isNumber(item[key])) return `${key} is not a number`;
-  }
-  for (const key of ['parentShardId', 'childShardIds']) {
-    if (item[key] && item[key].SS === undefined) return `${key} is not a string set`;
-  }
-  return undefined;
-}
-
-const canonical = (value: unknown): string =>
-  value && typeof value === 'object' && !Array.isArray(value)
-    ? `{${Object.keys(value)
-        .sort()
-        .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-        .join(',')}}`
-    : JSON.stringify(value);
-
-function leaseFromItem(item: Item): LeaseSnapshot {
-  return {
-    leaseKey: item.leaseKey?.S ?? '',
-    leaseOwner: item.leaseOwner?.S || undefined,
-    leaseCounter: Number(item.leaseCounter?.N ?? 0),
-    checkpoint: item.checkpoint?.S ?? 'TRIM_HORIZON',
-    checkpointSubSequenceNumber: Number(item.checkpointSubSequenceNumber?.N ?? 0),
-    ownerSwitchesSinceCheckpoint: Number(item.ownerSwitchesSinceCheckpoint?.N ?? 0),
-    parentShardIds: item.parentShardId?.SS ?? [],
-    childShardIds: item.childShardIds?.SS ?? [],
-    startingHashKey: item.startingHashKey?.S || undefined,
-    endingHashKey: item.endingHashKey?.S || undefined,
-    ...(item.handoffTo?.S ? { handoffTo: item.handoffTo.S } : {}),
-    ...(item.checkpointTimestamp?.N ? { checkpointTimestamp: Number(item.checkpointTimestamp.N) } : {}),
-  };
-}
-
-function itemFromNewLease(lease: NewLease): Item {
-  const item: Item = {
-    leaseKey: { S: lease.leaseKey },
-    leaseCounter: { N: '0' },
-    checkpoint: { S: lease.checkpoint },
-    checkpointSubSequenceNumber: { N: '0' },
-    ownerSwitchesSinceCheckpoint: { N: '0' },
-  };
-  if (lease.parentShardIds.length > 0) item.parentShardId = { SS: [...lease.parentShardIds] };
-  if (lease.childShardIds?.length) item.childShardIds = { SS: [...lease.childShardIds] };
-  if (lease.startingHashKey) item.startingHashKey = { S: lease.startingHashKey };
-  if (lease.endingHashKey) item.endingHashKey = { S: lease.endingHashKey };
-  return item;
-}
+/** The holder's condition (see holderOf): the checkpointOwner, or the leaseOwner while no handoff is pending. */
+const HOLDER_IS_ME = '((checkpointOwner = :me AND attribute_exists(leaseOwner)) OR (leaseOwner = :me AND attribute_not_exists(checkpointOwner)))';
 
 function isConditionFailure(error: unknown): boolean {
   return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
@@ -109,25 +49,25 @@ export class LeaseTable implements LeaseStore {
     return conditional(() => this.send(leaseKey, condition, expression, values));
   }
 
-  /** An owner's write: it reads back the row's handoffTo, so a handoff request is seen without extra reads. */
-  private async ownerUpdate(leaseKey: string, condition: string, expression: string, values: Item): Promise<false | HeldWrite> {
-    let handoffTo: string | undefined;
+  /** The holder's write: it reads the row back, so a pending handoff is seen without extra reads. */
+  private async ownerUpdate(leaseKey: string, owner: string, condition: string, expression: string, values: Item): Promise<false | HeldWrite> {
+    let nextOwner: string | undefined;
     const ok = await conditional(async () => {
-      const out = await this.send(leaseKey, condition, expression, values, true);
-      handoffTo = out.Attributes?.handoffTo?.S || undefined;
+      const row = (await this.send(leaseKey, condition, expression, values, true)).Attributes;
+      nextOwner = row?.checkpointOwner?.S === owner ? row.leaseOwner?.S : undefined;
     });
-    return ok && { handoffTo };
+    return ok && { nextOwner };
   }
 
-  private send(leaseKey: string, condition: string, expression: string, values: Item, returnHandoff = false) {
+  private send(leaseKey: string, condition: string, expression: string, values: Item, returnRow = false) {
     return this.ddb.send(
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: { leaseKey: { S: leaseKey } },
-        ConditionExpression: condition,
+        ConditionExpression: `${IS_LEASE} AND ${condition}`,
         UpdateExpression: expression,
-        ExpressionAttributeValues: values,
-        ...(returnHandoff ? { ReturnValues: 'ALL_NEW' as const } : {}),
+        ExpressionAttributeValues: { ...IS_LEASE_VALUES, ...values },
+        ...(returnRow ? { ReturnValues: 'ALL_NEW' as const } : {}),
       }),
     );
   }
@@ -137,7 +77,11 @@ export class LeaseTable implements LeaseStore {
     readonly tableName: string,
   ) {}
 
-  /** Creates the table (PAY_PER_REQUEST) if it is missing and waits until it is ACTIVE. */
+  /**
+   * Creates the table (PAY_PER_REQUEST) if it is missing, with the Java KCL 3.x's GSI on
+   * leaseOwner as 3.x creates it (it adds the index to an existing table itself), and waits until
+   * it is ACTIVE. A table without the index works as well: nothing here queries it.
+   */
   async ensure(timeoutMs = 60_000): Promise<'existed' | 'created'> {
     let created = false;
     try {
@@ -149,8 +93,21 @@ export class LeaseTable implements LeaseStore {
         await this.ddb.send(
           new CreateTableCommand({
             TableName: this.tableName,
-            AttributeDefinitions: [{ AttributeName: 'leaseKey', AttributeType: 'S' }],
+            AttributeDefinitions: [
+              { AttributeName: 'leaseKey', AttributeType: 'S' },
+              { AttributeName: 'leaseOwner', AttributeType: 'S' },
+            ],
             KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
+            GlobalSecondaryIndexes: [
+              {
+                IndexName: LEASE_OWNER_INDEX,
+                KeySchema: [
+                  { AttributeName: 'leaseOwner', KeyType: 'HASH' },
+                  { AttributeName: 'leaseKey', KeyType: 'RANGE' },
+                ],
+                Projection: { ProjectionType: 'KEYS_ONLY' },
+              },
+            ],
             BillingMode: 'PAY_PER_REQUEST',
           }),
         );
@@ -174,7 +131,11 @@ export class LeaseTable implements LeaseStore {
     return (await this.scanRows()).leases;
   }
 
-  /** The whole table: readable leases, and the rows that are not (see leaseRowProblem). */
+  /**
+   * The whole table: readable leases, and the lease rows that are not (see leaseRowProblem).
+   * Rows that are not leases (notALease: the Java KCL 3.x's worker metrics, leader lock,
+   * migration state) are neither: they are skipped.
+   */
   async scanRows(): Promise<{ leases: LeaseSnapshot[]; unreadable: UnreadableRow[] }> {
     const leases: LeaseSnapshot[] = [];
     const unreadable: UnreadableRow[] = [];
@@ -182,6 +143,7 @@ export class LeaseTable implements LeaseStore {
     do {
       const page = await this.ddb.send(new ScanCommand({ TableName: this.tableName, ConsistentRead: true, ExclusiveStartKey: start }));
       for (const item of page.Items ?? []) {
+        if (notALease(item)) continue;
         const reason = leaseRowProblem(item);
         if (reason) unreadable.push({ leaseKey: item.leaseKey?.S ?? JSON.stringify(item.leaseKey ?? null), reason, fingerprint: canonical(item) });
         else leases.push(leaseFromItem(item));
@@ -201,8 +163,8 @@ export class LeaseTable implements LeaseStore {
         new DeleteItemCommand({
           TableName: this.tableName,
           Key: { leaseKey: { S: leaseKey } },
-          ConditionExpression: 'checkpoint = :end',
-          ExpressionAttributeValues: { ':end': { S: SHARD_END } },
+          ConditionExpression: `${IS_LEASE} AND checkpoint = :end`,
+          ExpressionAttributeValues: { ...IS_LEASE_VALUES, ':end': { S: SHARD_END } },
         }),
       ),
     );
@@ -212,7 +174,7 @@ export class LeaseTable implements LeaseStore {
     const { Item } = await this.ddb.send(
       new GetItemCommand({ TableName: this.tableName, Key: { leaseKey: { S: leaseKey } }, ConsistentRead: true }),
     );
-    return Item ? leaseFromItem(Item) : undefined;
+    return Item && !notALease(Item) ? leaseFromItem(Item) : undefined;
   }
 
   /** `attribute_not_exists(leaseKey)`: losing the race to another worker is fine. */
@@ -224,14 +186,15 @@ export class LeaseTable implements LeaseStore {
   }
 
   /**
-   * Take on `leaseCounter = :n`; a change of owner counts in ownerSwitchesSinceCheckpoint. A
-   * pending handoff request is settled by the take, whoever asked. `anchor` (epoch ms), for a
-   * LATEST or AT_TIMESTAMP checkpoint, is written as checkpointTimestamp unless one is there.
+   * Take on `leaseCounter = :n`; a change of holder counts in ownerSwitchesSinceCheckpoint. A
+   * pending handoff is ended (REMOVE checkpointOwner, as the Java KCL 3.x's takeLease does), and so
+   * is an earlier version's handoffTo. `anchor` (epoch ms), for a LATEST or AT_TIMESTAMP
+   * checkpoint, is written as checkpointTimestamp unless one is there.
    */
   take(lease: LeaseSnapshot, owner: string, anchor?: number): Promise<boolean> {
-    const switching = lease.leaseOwner !== owner;
+    const switching = holderOf(lease) !== owner;
     const set = `SET leaseOwner = :me, leaseCounter = :next${anchor === undefined ? '' : ', checkpointTimestamp = if_not_exists(checkpointTimestamp, :ts)'}`;
-    return this.update(lease.leaseKey, 'leaseCounter = :n', `${set} REMOVE handoffTo${switching ? ' ADD ownerSwitchesSinceCheckpoint :one' : ''}`, {
+    return this.update(lease.leaseKey, 'leaseCounter = :n', `${set} REMOVE checkpointOwner, handoffTo${switching ? ' ADD ownerSwitchesSinceCheckpoint :one' : ''}`, {
       ':n': { N: String(lease.leaseCounter) },
       ':next': { N: String(lease.leaseCounter + 1) },
       ':me': { S: owner },
@@ -240,9 +203,9 @@ export class LeaseTable implements LeaseStore {
     });
   }
 
-  /** Renew on `leaseCounter = :n AND leaseOwner = :me`. */
+  /** Renew on `leaseCounter = :n` by the holder (HOLDER_IS_ME). */
   renew(leaseKey: string, counter: number, owner: string): Promise<false | HeldWrite> {
-    return this.ownerUpdate(leaseKey, 'leaseCounter = :n AND leaseOwner = :me', 'SET leaseCounter = :next', {
+    return this.ownerUpdate(leaseKey, owner, `leaseCounter = :n AND ${HOLDER_IS_ME}`, 'SET leaseCounter = :next', {
       ':n': { N: String(counter) },
       ':next': { N: String(counter + 1) },
       ':me': { S: owner },
@@ -250,8 +213,8 @@ export class LeaseTable implements LeaseStore {
   }
 
   /**
-   * Checkpoint on `leaseCounter = :n AND leaseOwner = :me`; it renews the lease too, as the Java
-   * KCL's does. A concrete checkpoint makes the start anchor (checkpointTimestamp) useless: removed.
+   * Checkpoint on `leaseCounter = :n` by the holder; it renews the lease too, as the Java KCL's
+   * does. A concrete checkpoint makes the start anchor (checkpointTimestamp) useless: removed.
    */
   checkpoint(
     leaseKey: string,
@@ -263,7 +226,8 @@ export class LeaseTable implements LeaseStore {
   ): Promise<false | HeldWrite> {
     return this.ownerUpdate(
       leaseKey,
-      'leaseCounter = :n AND leaseOwner = :me',
+      owner,
+      `leaseCounter = :n AND ${HOLDER_IS_ME}`,
       'SET leaseCounter = :next, checkpoint = :cp, checkpointSubSequenceNumber = :sub, ownerSwitchesSinceCheckpoint = :zero REMOVE checkpointTimestamp' +
         (childShardIds.length > 0 ? ' ADD childShardIds :children' : ''),
       {
@@ -286,38 +250,42 @@ export class LeaseTable implements LeaseStore {
     return this.update(leaseKey, 'attribute_exists(leaseKey)', 'ADD childShardIds :children', { ':children': { SS: [...childShardIds] } });
   }
 
-  /** Release on `leaseOwner = :me`: REMOVE leaseOwner so any worker may take it at once. */
-  release(leaseKey: string, owner: string): Promise<boolean> {
-    return this.update(leaseKey, 'leaseOwner = :me', 'REMOVE leaseOwner, handoffTo ADD leaseCounter :one', { ':me': { S: owner }, ':one': { N: '1' } });
+  /**
+   * As the Java KCL 3.x's evictLease: a plain owner (`leaseOwner = :me`, no handoff pending)
+   * frees the lease (REMOVE leaseOwner); a checkpointOwner removes checkpointOwner, so the lease
+   * goes to the worker it was being handed to. Counter + 1 either way.
+   */
+  async release(leaseKey: string, owner: string): Promise<boolean> {
+    const values = { ':me': { S: owner }, ':one': { N: '1' } };
+    return (
+      (await this.update(leaseKey, 'leaseOwner = :me AND attribute_not_exists(checkpointOwner)', 'REMOVE leaseOwner, handoffTo ADD leaseCounter :one', values)) ||
+      (await this.update(leaseKey, 'checkpointOwner = :me AND attribute_exists(leaseOwner)', 'REMOVE checkpointOwner, handoffTo ADD leaseCounter :one, ownerSwitchesSinceCheckpoint :one', values))
+    );
   }
 
-  /**
-   * A worker below its target asks the owner for a lease. Metadata only, like addChildShardIds:
-   * leaseCounter is left alone, so the owner keeps renewing and checkpointing until it has
-   * drained the shard; one request at a time per lease.
-   */
-  requestHandoff(leaseKey: string, owner: string, to: string): Promise<boolean> {
-    return this.update(leaseKey, 'leaseOwner = :owner AND attribute_not_exists(handoffTo)', 'SET handoffTo = :to', {
+  /** The Java KCL 3.x's initiateGracefulLeaseHandoff: its condition and update, exactly. */
+  initiateHandoff(leaseKey: string, owner: string, to: string): Promise<boolean> {
+    return this.update(leaseKey, 'attribute_exists(leaseKey) AND leaseOwner = :owner AND attribute_not_exists(checkpointOwner)', 'SET leaseOwner = :to, checkpointOwner = :owner', {
       ':owner': { S: owner },
       ':to': { S: to },
     });
   }
 
-  /** A requester that stops takes its request back, so the lease is not handed to a worker that is gone. */
-  withdrawHandoff(leaseKey: string, to: string): Promise<boolean> {
-    return this.update(leaseKey, 'handoffTo = :to', 'REMOVE handoffTo', { ':to': { S: to } });
+  /** The Java KCL 3.x's assignLease as its old owner calls it after shutdown, plus owner switches + 1. */
+  completeHandoff(leaseKey: string, owner: string, to: string): Promise<boolean> {
+    return this.update(
+      leaseKey,
+      'attribute_exists(leaseKey) AND leaseOwner = :to AND checkpointOwner = :me',
+      'REMOVE checkpointOwner, handoffTo ADD leaseCounter :one, ownerSwitchesSinceCheckpoint :one',
+      { ':me': { S: owner }, ':to': { S: to }, ':one': { N: '1' } },
+    );
   }
 
-  /**
-   * The owner, after its final checkpoint, gives the lease straight to the requester on
-   * `leaseOwner = :me AND handoffTo = :to`: never free in between, so no third worker takes it;
-   * false when the request was withdrawn meanwhile.
-   */
-  handoff(leaseKey: string, owner: string, to: string): Promise<boolean> {
-    return this.update(leaseKey, 'leaseOwner = :me AND handoffTo = :to', 'SET leaseOwner = :to REMOVE handoffTo ADD leaseCounter :one, ownerSwitchesSinceCheckpoint :one', {
-      ':me': { S: owner },
+  /** Back to the owner that never let go; counter untouched, so its renewals keep holding. */
+  cancelHandoff(leaseKey: string, owner: string, to: string): Promise<boolean> {
+    return this.update(leaseKey, 'leaseOwner = :to AND checkpointOwner = :owner', 'SET leaseOwner = :owner REMOVE checkpointOwner, handoffTo', {
+      ':owner': { S: owner },
       ':to': { S: to },
-      ':one': { N: '1' },
     });
   }
 }

@@ -31,8 +31,12 @@ export interface LeaseSnapshot {
   childShardIds: string[];
   startingHashKey: string | undefined;
   endingHashKey: string | undefined;
-  /** A worker that asked the owner to hand the lease over (after a final checkpoint). */
-  handoffTo?: string | undefined;
+  /**
+   * Set while a graceful handoff is pending (the Java KCL 3.x protocol): the worker handing the
+   * lease over, which still holds it, renews it and writes its final checkpoint; `leaseOwner` is
+   * then the worker it goes to, which must not process the shard until this is cleared.
+   */
+  checkpointOwner?: string | undefined;
   /**
    * Epoch ms: where a LATEST or AT_TIMESTAMP lease is read from by any start but its first
    * owner's first (see docs/positions.md); removed by the first concrete checkpoint.
@@ -58,8 +62,22 @@ export interface NewLease {
   endingHashKey?: string | undefined;
 }
 
-/** A renewal or checkpoint that held; `handoffTo` when another worker asked for the lease. */
-export type HeldWrite = { handoffTo: string | undefined };
+/** A renewal or checkpoint that held; `nextOwner` when a handoff of the lease to that worker is pending. */
+export type HeldWrite = { nextOwner: string | undefined };
+
+/**
+ * The worker that holds a lease: processes its shard, renews it, checkpoints it. During a pending
+ * handoff that is the checkpointOwner (the Java KCL's `actualOwner()`); a row without leaseOwner
+ * is free, whatever else it carries.
+ */
+export function holderOf(lease: Pick<LeaseSnapshot, 'leaseOwner' | 'checkpointOwner'>): string | undefined {
+  return lease.leaseOwner === undefined ? undefined : (lease.checkpointOwner ?? lease.leaseOwner);
+}
+
+/** The worker a lease is being handed to, while a handoff is pending. */
+export function handingTo(lease: Pick<LeaseSnapshot, 'leaseOwner' | 'checkpointOwner'>): string | undefined {
+  return lease.leaseOwner !== undefined && lease.checkpointOwner !== undefined ? lease.leaseOwner : undefined;
+}
 
 /** A lease row a store holds but cannot read (written by something else), by its key and why. */
 export interface UnreadableRow {
@@ -81,15 +99,18 @@ export interface LeaseStore {
   create(lease: NewLease): Promise<boolean>;
   /**
    * Only at `lease.leaseCounter` (the counter seen): owner becomes `owner`, counter + 1, a pending
-   * handoff request is settled, a change of owner adds one to ownerSwitchesSinceCheckpoint.
+   * handoff is ended (checkpointOwner removed), a change of holder adds one to ownerSwitchesSinceCheckpoint.
    * `anchor` (epoch ms) becomes checkpointTimestamp unless one is there. false: someone else
    * wrote the lease since it was read.
    */
   take(lease: LeaseSnapshot, owner: string, anchor?: number): Promise<boolean>;
-  /** Only by `owner` at `counter`: counter + 1. false: the lease was lost (taken, released, stolen). */
+  /**
+   * Only by the holder `owner` (see holderOf) at `counter`: counter + 1. false: the lease was lost
+   * (taken, released, handed over, or a handoff forced).
+   */
   renew(leaseKey: string, counter: number, owner: string): Promise<false | HeldWrite>;
   /**
-   * Only by `owner` at `counter`: sets checkpoint and sub-sequence number, resets owner switches,
+   * Only by the holder `owner` at `counter`: sets checkpoint and sub-sequence number, resets owner switches,
    * removes checkpointTimestamp, adds `childShardIds`, and renews (counter + 1). false: lost.
    */
   checkpoint(
@@ -102,17 +123,30 @@ export interface LeaseStore {
   ): Promise<false | HeldWrite>;
   /** Adds children to an existing lease; counter untouched so the owner is not fenced out. false: no such lease. */
   addChildShardIds(leaseKey: string, childShardIds: readonly string[]): Promise<boolean>;
-  /** Only by `owner`: no owner, no handoff request, counter + 1. false: not the owner. */
-  release(leaseKey: string, owner: string): Promise<boolean>;
-  /** Sets handoffTo = `to` only while `owner` holds it and no request is pending; counter untouched. */
-  requestHandoff(leaseKey: string, owner: string, to: string): Promise<boolean>;
-  /** Removes the request only if it is `to`'s. */
-  withdrawHandoff(leaseKey: string, to: string): Promise<boolean>;
   /**
-   * Only while `owner` holds it and `to` asked: owner becomes `to` directly (never free in
-   * between), request removed, counter + 1, owner switches + 1. false: withdrawn or lost.
+   * Only by the holder `owner`, counter + 1, as the Java KCL 3.x's evictLease: a plain owner frees
+   * the lease (no owner); a checkpointOwner removes checkpointOwner, so the lease is the worker's
+   * it was being handed to. false: not the holder.
    */
-  handoff(leaseKey: string, owner: string, to: string): Promise<boolean>;
+  release(leaseKey: string, owner: string): Promise<boolean>;
+  /**
+   * Starts a graceful handoff (the Java KCL 3.x's initiateGracefulLeaseHandoff), only while
+   * `owner` is leaseOwner and no handoff is pending: leaseOwner = `to`, checkpointOwner = `owner`,
+   * counter untouched, so the owner keeps renewing and checkpointing until it has drained the shard.
+   */
+  initiateHandoff(leaseKey: string, owner: string, to: string): Promise<boolean>;
+  /**
+   * The holder ends the handoff after its final checkpoint, only while checkpointOwner = `owner`
+   * and leaseOwner = `to` (the Java KCL 3.x's assignLease, as its old owner calls it):
+   * checkpointOwner removed, counter + 1, owner switches + 1. The lease is never free in between.
+   */
+  completeHandoff(leaseKey: string, owner: string, to: string): Promise<boolean>;
+  /**
+   * The receiver `to` gives a pending handoff up, only while leaseOwner = `to` and checkpointOwner
+   * = `owner`: leaseOwner = `owner` again, checkpointOwner removed, counter untouched, so an owner
+   * that ignores checkpointOwner (a Java KCL 2.x worker) keeps the lease it never stopped renewing.
+   */
+  cancelHandoff(leaseKey: string, owner: string, to: string): Promise<boolean>;
   /** Deletes a lease only at SHARD_END. false: gone already or not finished. */
   deleteFinished(leaseKey: string): Promise<boolean>;
 }
@@ -135,9 +169,9 @@ export const STORE_COMMANDS = {
   checkpoint: 'UpdateItem',
   addChildShardIds: 'UpdateItem',
   release: 'UpdateItem',
-  requestHandoff: 'UpdateItem',
-  withdrawHandoff: 'UpdateItem',
-  handoff: 'UpdateItem',
+  initiateHandoff: 'UpdateItem',
+  completeHandoff: 'UpdateItem',
+  cancelHandoff: 'UpdateItem',
   deleteFinished: 'DeleteItem',
 } as const satisfies Record<keyof LeaseStore, string>;
 

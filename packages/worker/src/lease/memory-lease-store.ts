@@ -4,7 +4,7 @@
  * in one synchronous step, so concurrent callers in one process see the same atomicity a
  * conditional write gives; nothing is shared between processes or threads.
  */
-import { SHARD_END, type HeldWrite, type LeaseSnapshot, type LeaseStore, type NewLease, type UnreadableRow } from './lease.js';
+import { SHARD_END, holderOf, type HeldWrite, type LeaseSnapshot, type LeaseStore, type NewLease, type UnreadableRow } from './lease.js';
 
 /** Copies, so a caller's snapshot never aliases the stored lease. */
 const copy = (lease: LeaseSnapshot): LeaseSnapshot => ({ ...lease, parentShardIds: [...lease.parentShardIds], childShardIds: [...lease.childShardIds] });
@@ -57,25 +57,29 @@ export class MemoryLeaseStore implements LeaseStore {
     const row = this.rows.get(lease.leaseKey);
     if (!row || row.leaseCounter !== lease.leaseCounter) return false;
     // a switch is judged against the snapshot the taker decided on, as the DynamoDB adapter does
-    if (lease.leaseOwner !== owner) row.ownerSwitchesSinceCheckpoint += 1;
+    if (holderOf(lease) !== owner) row.ownerSwitchesSinceCheckpoint += 1;
     row.leaseOwner = owner;
     row.leaseCounter += 1;
-    delete row.handoffTo;
+    delete row.checkpointOwner;
     if (anchor !== undefined && row.checkpointTimestamp === undefined) row.checkpointTimestamp = Math.floor(anchor);
     return true;
   }
 
-  /** The row when `owner` holds it at `counter`: the condition of every owner's write. */
+  /** The row when `owner` holds it (holderOf) at `counter`: the condition of every owner's write. */
   private held(leaseKey: string, counter: number, owner: string): LeaseSnapshot | undefined {
     const row = this.rows.get(leaseKey);
-    return row && row.leaseCounter === counter && row.leaseOwner === owner ? row : undefined;
+    return row && row.leaseCounter === counter && holderOf(row) === owner ? row : undefined;
+  }
+
+  private static heldWrite(row: LeaseSnapshot, owner: string): HeldWrite {
+    return { nextOwner: row.checkpointOwner === owner ? row.leaseOwner : undefined };
   }
 
   async renew(leaseKey: string, counter: number, owner: string): Promise<false | HeldWrite> {
     const row = this.held(leaseKey, counter, owner);
     if (!row) return false;
     row.leaseCounter += 1;
-    return { handoffTo: row.handoffTo || undefined };
+    return MemoryLeaseStore.heldWrite(row, owner);
   }
 
   async checkpoint(
@@ -94,7 +98,7 @@ export class MemoryLeaseStore implements LeaseStore {
     row.ownerSwitchesSinceCheckpoint = 0;
     delete row.checkpointTimestamp;
     row.childShardIds = union(row.childShardIds, childShardIds);
-    return { handoffTo: row.handoffTo || undefined };
+    return MemoryLeaseStore.heldWrite(row, owner);
   }
 
   async addChildShardIds(leaseKey: string, childShardIds: readonly string[]): Promise<boolean> {
@@ -104,36 +108,48 @@ export class MemoryLeaseStore implements LeaseStore {
     return true;
   }
 
+  /** A plain owner frees the lease; a checkpointOwner lets it go to the worker it is handed to. */
   async release(leaseKey: string, owner: string): Promise<boolean> {
     const row = this.rows.get(leaseKey);
-    if (!row || row.leaseOwner !== owner) return false;
-    row.leaseOwner = undefined;
-    delete row.handoffTo;
+    if (!row || holderOf(row) !== owner) return false;
+    if (row.checkpointOwner === owner) {
+      delete row.checkpointOwner;
+      row.ownerSwitchesSinceCheckpoint += 1;
+    } else {
+      row.leaseOwner = undefined;
+    }
     row.leaseCounter += 1;
     return true;
   }
 
-  async requestHandoff(leaseKey: string, owner: string, to: string): Promise<boolean> {
+  async initiateHandoff(leaseKey: string, owner: string, to: string): Promise<boolean> {
     const row = this.rows.get(leaseKey);
-    if (!row || row.leaseOwner !== owner || row.handoffTo !== undefined) return false;
-    row.handoffTo = to;
-    return true;
-  }
-
-  async withdrawHandoff(leaseKey: string, to: string): Promise<boolean> {
-    const row = this.rows.get(leaseKey);
-    if (!row || row.handoffTo !== to) return false;
-    delete row.handoffTo;
-    return true;
-  }
-
-  async handoff(leaseKey: string, owner: string, to: string): Promise<boolean> {
-    const row = this.rows.get(leaseKey);
-    if (!row || row.leaseOwner !== owner || row.handoffTo !== to) return false;
+    if (!row || row.leaseOwner !== owner || row.checkpointOwner !== undefined) return false;
     row.leaseOwner = to;
-    delete row.handoffTo;
+    row.checkpointOwner = owner;
+    return true;
+  }
+
+  /** The row while a handoff from `owner` to `to` is pending. */
+  private pending(leaseKey: string, owner: string, to: string): LeaseSnapshot | undefined {
+    const row = this.rows.get(leaseKey);
+    return row && row.leaseOwner === to && row.checkpointOwner === owner ? row : undefined;
+  }
+
+  async completeHandoff(leaseKey: string, owner: string, to: string): Promise<boolean> {
+    const row = this.pending(leaseKey, owner, to);
+    if (!row) return false;
+    delete row.checkpointOwner;
     row.leaseCounter += 1;
     row.ownerSwitchesSinceCheckpoint += 1;
+    return true;
+  }
+
+  async cancelHandoff(leaseKey: string, owner: string, to: string): Promise<boolean> {
+    const row = this.pending(leaseKey, owner, to);
+    if (!row) return false;
+    row.leaseOwner = owner;
+    delete row.checkpointOwner;
     return true;
   }
 

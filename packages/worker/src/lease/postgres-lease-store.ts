@@ -7,8 +7,8 @@
  */
 import pg from 'pg';
 import type { CallFaults } from '../faults.js';
-import { SHARD_END, STORE_COMMANDS, type HeldWrite, type LeaseSnapshot, type LeaseStore, type NewLease, type StoreOperation, type UnreadableRow } from './lease.js';
-import { LATEST_VERSION, LEASE_COLUMNS, MIGRATIONS, TABLE_COMMENT_PREFIX, qualified, quoteIdent, tableProblem, versionOf } from './postgres-schema.js';
+import { SHARD_END, STORE_COMMANDS, holderOf, type HeldWrite, type LeaseSnapshot, type LeaseStore, type NewLease, type StoreOperation, type UnreadableRow } from './lease.js';
+import { LATEST_VERSION, LEASE_COLUMNS, MIGRATIONS, TABLE_COMMENT_PREFIX, qualified, quoteIdent, tableProblem, tableVersion, versionOf } from './postgres-schema.js';
 import type { StoreConfig } from './store-config.js';
 import { callError, shapeError, startError, withDeadline } from './store-errors.js';
 
@@ -40,10 +40,13 @@ function leaseFromRow(row: Row): LeaseSnapshot {
     childShardIds: list(row.child_shard_ids),
     startingHashKey: text(row.starting_hash_key),
     endingHashKey: text(row.ending_hash_key),
-    ...(text(row.handoff_to) ? { handoffTo: text(row.handoff_to) } : {}),
+    ...(text(row.checkpoint_owner) ? { checkpointOwner: text(row.checkpoint_owner) } : {}),
     ...(row.checkpoint_timestamp != null ? { checkpointTimestamp: int(row.checkpoint_timestamp) } : {}),
   };
 }
+
+/** $3 holds the lease (lease.ts holderOf): the checkpoint owner, or the owner while no handoff is pending. */
+const HOLDER_IS = '((checkpoint_owner = $3 AND lease_owner IS NOT NULL) OR (lease_owner = $3 AND checkpoint_owner IS NULL))';
 
 /** Children added to a set in the order first seen, as a string set would hold them. */
 const ADD_CHILDREN = `child_shard_ids || ARRAY(SELECT c FROM unnest($CHILDREN::text[]) AS u(c) WHERE c <> ALL(child_shard_ids))`;
@@ -148,12 +151,13 @@ export class PostgresLeaseStore implements LeaseStore {
             [oid],
           );
           const comment = (await client.query<{ c: string | null }>('SELECT obj_description($1::oid, $2) AS c', [oid, 'pg_class'])).rows[0]?.c ?? null;
-          const problem = tableProblem(new Map(columns.rows.map((r) => [r.name, r.type])), key.rows.map((r) => r.name), comment);
+          const found = new Map(columns.rows.map((r) => [r.name, r.type]));
+          const problem = tableProblem(found, key.rows.map((r) => r.name), comment);
           if (problem) {
             throw shapeError(this.config, problem, 'set store.table (or store.schema) to a name of its own, or drop or rename that table');
           }
-          // a table made by hand from the documented schema counts as the first migration
-          from = Math.max(versionOf(comment), 1);
+          // a table made by hand from the documented schema counts as the migration whose columns it has
+          from = tableVersion(found, comment);
           if (from === LATEST_VERSION && versionOf(comment) === LATEST_VERSION) return 'existed';
         } else if (schema !== 'public') {
           await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
@@ -199,23 +203,23 @@ export class PostgresLeaseStore implements LeaseStore {
   async take(lease: LeaseSnapshot, owner: string, anchor?: number): Promise<boolean> {
     const { rowCount } = await this.query(
       'take',
-      `UPDATE ${this.table} SET lease_owner = $3, lease_counter = lease_counter + 1, handoff_to = NULL,
+      `UPDATE ${this.table} SET lease_owner = $3, lease_counter = lease_counter + 1, checkpoint_owner = NULL,
          owner_switches_since_checkpoint = owner_switches_since_checkpoint + $4,
          checkpoint_timestamp = COALESCE(checkpoint_timestamp, $5)
        WHERE lease_key = $1 AND lease_counter = $2`,
-      [lease.leaseKey, lease.leaseCounter, owner, lease.leaseOwner === owner ? 0 : 1, anchor === undefined ? null : Math.floor(anchor)],
+      [lease.leaseKey, lease.leaseCounter, owner, holderOf(lease) === owner ? 0 : 1, anchor === undefined ? null : Math.floor(anchor)],
     );
     return rowCount === 1;
   }
 
-  /** An owner's write: RETURNING handoff_to shows a handoff request without another read. */
+  /** The holder's write (HOLDER_IS): RETURNING shows a pending handoff without another read. */
   private async ownerWrite(command: StoreOperation, set: string, leaseKey: string, counter: number, owner: string, more: unknown[] = []): Promise<false | HeldWrite> {
     const { rows } = await this.query(
       command,
-      `UPDATE ${this.table} SET lease_counter = lease_counter + 1${set} WHERE lease_key = $1 AND lease_counter = $2 AND lease_owner = $3 RETURNING handoff_to`,
+      `UPDATE ${this.table} SET lease_counter = lease_counter + 1${set} WHERE lease_key = $1 AND lease_counter = $2 AND ${HOLDER_IS} RETURNING lease_owner, checkpoint_owner`,
       [leaseKey, counter, owner, ...more],
     );
-    return rows.length === 1 && { handoffTo: text(rows[0]!.handoff_to) };
+    return rows.length === 1 && { nextOwner: text(rows[0]!.checkpoint_owner) === owner ? text(rows[0]!.lease_owner) : undefined };
   }
 
   renew(leaseKey: string, counter: number, owner: string): Promise<false | HeldWrite> {
@@ -246,25 +250,33 @@ export class PostgresLeaseStore implements LeaseStore {
     return rowCount === 1;
   }
 
+  /** A plain owner frees the lease; a checkpoint owner lets it go to the worker it is handed to. */
   release(leaseKey: string, owner: string): Promise<boolean> {
-    return this.update('release', 'lease_owner = NULL, handoff_to = NULL, lease_counter = lease_counter + 1 WHERE lease_key = $1 AND lease_owner = $2', [leaseKey, owner]);
-  }
-
-  requestHandoff(leaseKey: string, owner: string, to: string): Promise<boolean> {
-    return this.update('requestHandoff', 'handoff_to = $3 WHERE lease_key = $1 AND lease_owner = $2 AND handoff_to IS NULL', [leaseKey, owner, to]);
-  }
-
-  withdrawHandoff(leaseKey: string, to: string): Promise<boolean> {
-    return this.update('withdrawHandoff', 'handoff_to = NULL WHERE lease_key = $1 AND handoff_to = $2', [leaseKey, to]);
-  }
-
-  handoff(leaseKey: string, owner: string, to: string): Promise<boolean> {
     return this.update(
-      'handoff',
-      `lease_owner = $3, handoff_to = NULL, lease_counter = lease_counter + 1, owner_switches_since_checkpoint = owner_switches_since_checkpoint + 1
-       WHERE lease_key = $1 AND lease_owner = $2 AND handoff_to = $3`,
+      'release',
+      `lease_owner = CASE WHEN checkpoint_owner IS NULL THEN NULL ELSE lease_owner END,
+         owner_switches_since_checkpoint = owner_switches_since_checkpoint + CASE WHEN checkpoint_owner IS NULL THEN 0 ELSE 1 END,
+         checkpoint_owner = NULL, lease_counter = lease_counter + 1
+       WHERE lease_key = $1 AND ${HOLDER_IS.replaceAll('$3', '$2')}`,
+      [leaseKey, owner],
+    );
+  }
+
+  initiateHandoff(leaseKey: string, owner: string, to: string): Promise<boolean> {
+    return this.update('initiateHandoff', 'lease_owner = $3, checkpoint_owner = $2 WHERE lease_key = $1 AND lease_owner = $2 AND checkpoint_owner IS NULL', [leaseKey, owner, to]);
+  }
+
+  completeHandoff(leaseKey: string, owner: string, to: string): Promise<boolean> {
+    return this.update(
+      'completeHandoff',
+      `checkpoint_owner = NULL, lease_counter = lease_counter + 1, owner_switches_since_checkpoint = owner_switches_since_checkpoint + 1
+       WHERE lease_key = $1 AND checkpoint_owner = $2 AND lease_owner = $3`,
       [leaseKey, owner, to],
     );
+  }
+
+  cancelHandoff(leaseKey: string, owner: string, to: string): Promise<boolean> {
+    return this.update('cancelHandoff', 'lease_owner = $2, checkpoint_owner = NULL WHERE lease_key = $1 AND checkpoint_owner = $2 AND lease_owner = $3', [leaseKey, owner, to]);
   }
 
   async deleteFinished(leaseKey: string): Promise<boolean> {

@@ -8,7 +8,7 @@
 
 export const TABLE_COMMENT_PREFIX = 'kinesis-client lease table v';
 
-/** Column name → the type `format_type` reports for it. One column per LeaseSnapshot field. */
+/** Column name → the type `format_type` reports for it, at the latest version. One column per LeaseSnapshot field. */
 export const LEASE_COLUMNS: Readonly<Record<string, string>> = {
   lease_key: 'text',
   lease_owner: 'text',
@@ -20,9 +20,25 @@ export const LEASE_COLUMNS: Readonly<Record<string, string>> = {
   child_shard_ids: 'text[]',
   starting_hash_key: 'text',
   ending_hash_key: 'text',
-  handoff_to: 'text',
   checkpoint_timestamp: 'bigint',
+  checkpoint_owner: 'text',
 };
+
+/** The columns a table at migration v1 has. */
+const V1_COLUMNS: Readonly<Record<string, string>> = Object.fromEntries([
+  ...Object.entries(LEASE_COLUMNS).filter(([name]) => name !== 'checkpoint_owner'),
+  ['handoff_to', 'text'],
+]);
+
+/**
+ * The migration an existing table is at: its comment's, or for a table made by hand (no comment)
+ * from the documented schema, the version whose columns it has.
+ */
+export function tableVersion(columns: ReadonlyMap<string, string>, comment: string | null): number {
+  const recorded = versionOf(comment);
+  if (recorded > 0) return recorded;
+  return columns.has('checkpoint_owner') ? LATEST_VERSION : 1;
+}
 
 export interface Migration {
   version: number;
@@ -52,6 +68,12 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX ${quoteIdent(`${name.table}_owner`)} ON ${table} (lease_owner)`,
     ],
   },
+  {
+    // the Java KCL 3.x's handoff (checkpoint_owner) replaces this library's own (handoff_to): a
+    // pending request of the old protocol is one nobody answers any more, so it goes with its column
+    version: 2,
+    statements: (table) => [`ALTER TABLE ${table} ADD COLUMN checkpoint_owner text`, `ALTER TABLE ${table} DROP COLUMN handoff_to`],
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -74,10 +96,10 @@ export function versionOf(comment: string | null | undefined): number {
  * its type, lease_key the primary key. Extra columns are allowed (an operator's own).
  */
 export function tableProblem(columns: ReadonlyMap<string, string>, primaryKey: readonly string[], comment: string | null): string | undefined {
-  const version = versionOf(comment);
+  const version = tableVersion(columns, comment);
   if (version > LATEST_VERSION) return `is at migration v${version}, newer than this version of kinesis-client knows (v${LATEST_VERSION})`;
   const problems: string[] = [];
-  for (const [column, type] of Object.entries(LEASE_COLUMNS)) {
+  for (const [column, type] of Object.entries(version === 1 ? V1_COLUMNS : LEASE_COLUMNS)) {
     const found = columns.get(column);
     if (found === undefined) problems.push(`column ${column} is missing`);
     else if (found !== type) problems.push(`column ${column} is ${found} (expected ${type})`);

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { createClient } from '@redis/client';
 import type { CallFaults } from '../faults.js';
-import { SHARD_END, STORE_COMMANDS, type HeldWrite, type LeaseSnapshot, type LeaseStore, type NewLease, type StoreOperation, type UnreadableRow } from './lease.js';
+import { SHARD_END, STORE_COMMANDS, holderOf, type HeldWrite, type LeaseSnapshot, type LeaseStore, type NewLease, type StoreOperation, type UnreadableRow } from './lease.js';
 import { SCRIPTS, type ScriptName } from './redis-scripts.js';
 import type { StoreConfig } from './store-config.js';
 import { callError, shapeError, startError, withDeadline } from './store-errors.js';
@@ -67,7 +67,7 @@ function leaseFromFields(leaseKey: string, f: Record<string, string>): LeaseSnap
     childShardIds: f.childShardIds ? (JSON.parse(f.childShardIds) as string[]) : [],
     startingHashKey: f.startingHashKey || undefined,
     endingHashKey: f.endingHashKey || undefined,
-    ...(f.handoffTo ? { handoffTo: f.handoffTo } : {}),
+    ...(f.checkpointOwner ? { checkpointOwner: f.checkpointOwner } : {}),
     ...(f.checkpointTimestamp ? { checkpointTimestamp: Number(f.checkpointTimestamp) } : {}),
   };
 }
@@ -84,7 +84,7 @@ const fingerprint = (kind: string, fields: Record<string, string>) =>
 /** A glob pattern matching `text` literally. */
 const globLiteral = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&');
 
-const held = (reply: Reply): false | HeldWrite => (Array.isArray(reply) && reply[0] === 1 ? { handoffTo: (reply[1] as string) || undefined } : false);
+const held = (reply: Reply): false | HeldWrite => (Array.isArray(reply) && reply[0] === 1 ? { nextOwner: (reply[1] as string) || undefined } : false);
 
 export class RedisLeaseStore implements LeaseStore {
   private client: Client | undefined;
@@ -252,7 +252,7 @@ export class RedisLeaseStore implements LeaseStore {
   }
 
   async take(lease: LeaseSnapshot, owner: string, anchor?: number): Promise<boolean> {
-    const switching = lease.leaseOwner !== owner ? '1' : '0';
+    const switching = holderOf(lease) !== owner ? '1' : '0';
     const reply = await this.script('take', [this.leaseKeyOf(lease.leaseKey)], [lease.leaseCounter, owner, switching, anchor === undefined ? '' : Math.floor(anchor)]);
     return reply === 1;
   }
@@ -273,16 +273,16 @@ export class RedisLeaseStore implements LeaseStore {
     return (await this.script('release', [this.leaseKeyOf(leaseKey)], [owner])) === 1;
   }
 
-  async requestHandoff(leaseKey: string, owner: string, to: string): Promise<boolean> {
-    return (await this.script('requestHandoff', [this.leaseKeyOf(leaseKey)], [owner, to])) === 1;
+  async initiateHandoff(leaseKey: string, owner: string, to: string): Promise<boolean> {
+    return (await this.script('initiateHandoff', [this.leaseKeyOf(leaseKey)], [owner, to])) === 1;
   }
 
-  async withdrawHandoff(leaseKey: string, to: string): Promise<boolean> {
-    return (await this.script('withdrawHandoff', [this.leaseKeyOf(leaseKey)], [to])) === 1;
+  async completeHandoff(leaseKey: string, owner: string, to: string): Promise<boolean> {
+    return (await this.script('completeHandoff', [this.leaseKeyOf(leaseKey)], [owner, to])) === 1;
   }
 
-  async handoff(leaseKey: string, owner: string, to: string): Promise<boolean> {
-    return (await this.script('handoff', [this.leaseKeyOf(leaseKey)], [owner, to])) === 1;
+  async cancelHandoff(leaseKey: string, owner: string, to: string): Promise<boolean> {
+    return (await this.script('cancelHandoff', [this.leaseKeyOf(leaseKey)], [owner, to])) === 1;
   }
 
   async deleteFinished(leaseKey: string): Promise<boolean> {

@@ -57,9 +57,9 @@ const METHODS: readonly Method[] = [
   'checkpoint',
   'addChildShardIds',
   'release',
-  'requestHandoff',
-  'withdrawHandoff',
-  'handoff',
+  'initiateHandoff',
+  'completeHandoff',
+  'cancelHandoff',
   'deleteFinished',
 ];
 
