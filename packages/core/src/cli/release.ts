@@ -5,7 +5,7 @@
  * counter, so the owner's next renewal fails and it stops the shard.
  */
 import { KinesisClientError } from '@kinesis-client/worker';
-import { SHARD_END, type LeaseSnapshot, type LeaseStore } from '@kinesis-client/worker/lease';
+import { SHARD_END, holderOf, type LeaseSnapshot, type LeaseStore } from '@kinesis-client/worker/lease';
 import { usageError } from './usage.js';
 import { lease } from './reset.js';
 
@@ -33,11 +33,11 @@ export async function release({ leases, appName, shard, worker, scan }: ReleaseI
     if (!one.leaseOwner) throw usageError(`shard "${shard}" has no owner: it is free already`);
     chosen = [one];
   } else {
-    chosen = (await scan()).filter((l) => l.leaseOwner === worker && l.checkpoint !== SHARD_END);
+    chosen = (await scan()).filter((l) => holderOf(l) === worker && l.checkpoint !== SHARD_END);
     if (chosen.length === 0) throw usageError(`worker "${worker}" holds no lease in application "${appName}" (status lists the workers)`);
   }
   const out = await Promise.all(
-    chosen.map(async (l): Promise<Released> => ({ shardId: l.leaseKey, owner: l.leaseOwner!, leaseCounter: l.leaseCounter, released: await leases.release(l.leaseKey, l.leaseOwner!) })),
+    chosen.map(async (l): Promise<Released> => ({ shardId: l.leaseKey, owner: holderOf(l)!, leaseCounter: l.leaseCounter, released: await leases.release(l.leaseKey, holderOf(l)!) })),
   );
   const lost = out.filter((r) => !r.released);
   if (shard !== undefined && lost.length > 0) {

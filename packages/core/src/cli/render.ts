@@ -70,7 +70,7 @@ export function renderStatus(report: StatusReport): string {
         r.shardId,
         r.state,
         r.parentShardIds.join(',') || '-',
-        r.owner ?? '-',
+        r.owner ? `${r.owner}${r.handingTo ? ` → ${r.handingTo}` : ''}` : '-',
         renewal(r),
         r.leaseCounter === undefined ? '-' : String(r.leaseCounter),
         ...behind(r),

@@ -6,7 +6,7 @@
  * and its lease expired once the counter stood still for failoverMs.
  */
 import type { Shard } from '@aws-sdk/client-kinesis';
-import { SHARD_END, type LeaseSnapshot } from '@kinesis-client/worker/lease';
+import { SHARD_END, handingTo, holderOf, type LeaseSnapshot } from '@kinesis-client/worker/lease';
 import { LeaseExpiry } from '../lease-taker.js';
 import { shardNode } from '../shard-graph.js';
 import { readLags, type Lag } from './lag.js';
@@ -21,7 +21,10 @@ export interface ShardRow {
   shardId: string;
   state: ShardState;
   parentShardIds: string[];
+  /** Who processes the shard: during a handoff still the old owner (its checkpointOwner). */
   owner: string | undefined;
+  /** While a handoff is pending, the worker it goes to. */
+  handingTo: string | undefined;
   /** Only for a lease with an owner. */
   renewal: Renewal | undefined;
   /** How long the counter has been seen unchanged. */
@@ -96,12 +99,13 @@ export function statusReport(input: StatusInput): StatusReport {
     const parentPending = parentShardIds.some((p) => nodes.has(p) && byKey.has(p) && byKey.get(p)!.checkpoint !== SHARD_END);
     const state: ShardState =
       lease?.checkpoint === SHARD_END ? 'ended' : parentPending ? 'waiting' : !node ? 'unlisted' : node.closed ? 'closed' : 'open';
-    const owned = lease?.leaseOwner ? renewalOf(lease, input) : undefined;
-    if (lease?.leaseOwner && lease.checkpoint !== SHARD_END) {
-      const w = workers.get(lease.leaseOwner) ?? { workerId: lease.leaseOwner, leases: 0, expired: 0 };
+    const holder = lease && holderOf(lease);
+    const owned = lease && holder ? renewalOf(lease, input) : undefined;
+    if (lease && holder && lease.checkpoint !== SHARD_END) {
+      const w = workers.get(holder) ?? { workerId: holder, leases: 0, expired: 0 };
       w.leases++;
       if (owned?.renewal === 'expired') w.expired++;
-      workers.set(lease.leaseOwner, w);
+      workers.set(holder, w);
     }
     // a finished lease is nobody's work: its owner need not renew it
     if (lease && lease.checkpoint !== SHARD_END && owned?.renewal === 'expired') expired.push(shardId);
@@ -110,7 +114,8 @@ export function statusReport(input: StatusInput): StatusReport {
       shardId,
       state,
       parentShardIds,
-      owner: lease?.leaseOwner,
+      owner: holder,
+      handingTo: lease && handingTo(lease),
       renewal: owned?.renewal,
       unchangedForMs: owned?.unchangedForMs,
       leaseCounter: lease?.leaseCounter,

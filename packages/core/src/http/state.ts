@@ -1,5 +1,5 @@
 import type { Shard } from '@aws-sdk/client-kinesis';
-import { SHARD_END, type LeaseSnapshot } from '@kinesis-client/worker/lease';
+import { SHARD_END, handingTo, holderOf, type LeaseSnapshot } from '@kinesis-client/worker/lease';
 import type { SupervisionNode } from '@kinesis-client/worker/internal';
 import type { Health } from '../health.js';
 import type { Inspection } from '../inspect.js';
@@ -79,12 +79,13 @@ export function buildState(p: StateParts): DashboardState {
       open: node ? !node.closed : undefined,
       parentShardIds: node?.parentShardIds ?? lease?.parentShardIds ?? [],
       childShardIds: [...(children.get(shardId) ?? [])].sort(),
-      owner: lease?.leaseOwner,
+      // during a handoff the old owner still processes the shard: it is shown, the new one after the arrow
+      owner: lease && holderOf(lease),
       leaseCounter: lease?.leaseCounter,
       checkpoint: lease?.checkpoint,
-      handoffTo: lease?.handoffTo,
+      handoffTo: lease && handingTo(lease),
       threadId: view?.threadId,
-      millisBehindLatest: view?.millisBehindLatest ?? (lease?.leaseOwner === p.workerId ? p.millisBehind(shardId) : undefined),
+      millisBehindLatest: view?.millisBehindLatest ?? (lease && holderOf(lease) === p.workerId ? p.millisBehind(shardId) : undefined),
       recordsPerSecond: p.rate(shardId),
     };
   });
@@ -93,8 +94,9 @@ export function buildState(p: StateParts): DashboardState {
   let freeLeases = 0;
   for (const lease of p.leases) {
     if (lease.checkpoint === SHARD_END) continue;
-    if (lease.leaseOwner === undefined) freeLeases++;
-    else counts.set(lease.leaseOwner, (counts.get(lease.leaseOwner) ?? 0) + 1);
+    const holder = holderOf(lease);
+    if (holder === undefined) freeLeases++;
+    else counts.set(holder, (counts.get(holder) ?? 0) + 1);
   }
   const workers = [...counts].map(([workerId, n]) => ({ workerId, leases: n, self: workerId === p.workerId })).sort((a, b) => a.workerId.localeCompare(b.workerId));
   return {
