@@ -31,7 +31,8 @@ export class ShardSupervisor {
   private readonly supervisor: Supervisor;
   private readonly stats: ReaderStats = { bufferedRecords: 0, bufferedBytes: 0, millisBehindLatest: undefined, getRecordsCalls: 0, getShardIteratorCalls: 0 };
   private readonly fence: LeaseFence;
-  private firstLeaseStart = true;
+  /** Whether a lease actor of this shard has held the lease yet. */
+  private acquired = false;
   private stopped = false;
   private draining: Promise<void> | undefined;
   /** Settles once the shard has stopped for any reason; a drain waits on it too (see drain). */
@@ -74,8 +75,10 @@ export class ShardSupervisor {
       role: 'lease',
       restart: 'transient',
       start: (exited) => {
-        const snapshot = this.firstLeaseStart ? this.observed : undefined;
-        this.firstLeaseStart = false;
+        // until a take has succeeded, a restarted lease actor takes again from the coordinator's
+        // snapshot (conditional on its counter, so a take that landed but whose answer was lost is
+        // found by the actor's fresh read, not made twice); after that it reads whether it still holds
+        const snapshot = this.acquired ? undefined : this.observed;
         const ref = runtime.spawn<LeaseMessage>(
           this.leaseId,
           leaseActor(env, shardId, snapshot, {
@@ -83,6 +86,7 @@ export class ShardSupervisor {
               if (wasHeld) env.report({ type: 'lease:lost', shardId, reason });
               void this.finish('lost');
             },
+            onAcquired: () => (this.acquired = true),
             onHandoff: (to) => void this.drain(to),
             onEnded: (childShardIds) => {
               env.report({ type: 'shard:ended', shardId, childShardIds });

@@ -29,6 +29,8 @@ interface LeaseActorHooks {
   onHandoff(to: string): void;
   /** SHARD_END is written: the shard's actors may stop for good. */
   onEnded(childShardIds: string[]): void;
+  /** The lease is ours (taken, or still ours after a restart). */
+  onAcquired(): void;
   /** The last position this shard handled in this process, across every incarnation of its actors. */
   handled(): Position | undefined;
 }
@@ -200,6 +202,7 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
       held = true;
       lastRenewedAt = ctx.clock.now();
       written = { sequenceNumber: current.checkpoint, subSequenceNumber: current.checkpointSubSequenceNumber };
+      hooks.onAcquired();
       report({ type: 'lease:acquired', shardId, workerId: env.config.workerId, leaseCounter: counter, checkpoint: current.checkpoint });
       scheduleRenew();
       catchUp();
