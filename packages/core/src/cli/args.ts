@@ -89,7 +89,6 @@ export interface Invocation {
   worker: string | undefined;
 }
 
-
 function number(value: string | undefined, flag: string, min: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
