@@ -8,6 +8,8 @@ export { HOST_EVENTS, supervisorEvent } from './events.js';
 export type { EventPayloads, HostEventName } from './events.js';
 export { shardKey } from './shard-address.js';
 export type { ShardAddress } from './shard-address.js';
+export { multiStreamLeaseKey, parseLeaseKey, parseStreamIdentifier, sameStream, serializeStreamIdentifier } from './stream-identifier.js';
+export type { ParsedLeaseKey, StreamIdentifier } from './stream-identifier.js';
 export { comlinkEndpoint } from './comlink-endpoint.js';
 export { createDynamoDBClient, createKinesisClient, createSubscriptionClient } from './aws-clients.js';
 export { CALL_FAULT_SLOTS, CallFaults, createCallFaultCounters } from './faults.js';

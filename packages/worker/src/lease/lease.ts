@@ -9,6 +9,7 @@
  * never overwrite its new owner's progress. A condition that does not hold is `false`, not an error.
  */
 import type { ShardAddress } from '../shard-address.js';
+import { parseLeaseKey } from '../stream-identifier.js';
 
 /** The checkpoint of a shard that has been read to its end; its children may start. */
 export const SHARD_END = 'SHARD_END';
@@ -45,11 +46,13 @@ export interface LeaseSnapshot {
 }
 
 /**
- * The shard a lease is for. A lease key is the shard id, as in the Java KCL's single-stream table,
- * so the stream is the one the system reads; a key that names its stream would be parsed here.
+ * The shard a lease is for. A single-stream key is the bare shard id (the Java KCL's single-stream
+ * table), so its stream is the application's one, `streamName`; a multi-stream key
+ * (`account:stream:epoch:shardId`) names its own stream (worker/src/stream-identifier.ts).
  */
 export function leaseAddress(lease: Pick<LeaseSnapshot, 'leaseKey'>, streamName: string): ShardAddress {
-  return { streamName, shardId: lease.leaseKey };
+  const parsed = parseLeaseKey(lease.leaseKey);
+  return { streamName: parsed.stream?.streamName ?? streamName, shardId: parsed.shardId };
 }
 
 /** A lease to create: free, counter 0, no owner switches. */
