@@ -1,5 +1,5 @@
 import type { Emitter } from 'mitt';
-import { deserializeError, laterPosition, type BatchOutcome, type Position } from '@kinesis-client/worker/internal';
+import { deserializeError, laterPosition, shardKey, type BatchOutcome, type Position, type ShardAddress } from '@kinesis-client/worker/internal';
 import type { ConsumerPool, PoolTask } from './consumer-pool.js';
 import type { SystemEvents } from './events.js';
 
@@ -24,7 +24,7 @@ export class BatchOutcomes {
 
   /** A task from a shard host; `tell` reaches that host (see ConsumerPool.run). */
   submit(task: PoolTask, tell: (outcome: BatchOutcome) => void): void {
-    const { shardId } = task.info;
+    const shardId = shardKey(task.info);
     this.inPool.set(shardId, (this.inPool.get(shardId) ?? 0) + 1);
     void this.pool.run(task, tell).then(({ outcome, durationMs }) => {
       const left = this.inPool.get(shardId)! - 1;
@@ -41,12 +41,13 @@ export class BatchOutcomes {
   }
 
   /** The last position this process handled in the shard, from the batches' own outcomes. */
-  handledIn(shardId: string): Position | undefined {
-    return this.handled.get(shardId);
+  handledIn(address: ShardAddress): Position | undefined {
+    return this.handled.get(shardKey(address));
   }
 
   /** The shard's final checkpoint is in the table (ended, released): the map stays as small as the shards held. */
-  forget(shardId: string): void {
+  forget(address: ShardAddress): void {
+    const shardId = shardKey(address);
     this.handled.delete(shardId);
     // an outcome the pool has not reported yet would bring it back
     const inPool = this.inPool.get(shardId);
@@ -57,12 +58,14 @@ export class BatchOutcomes {
     const { info } = task;
     if (outcome.ok) {
       const position = { sequenceNumber: info.lastSequenceNumber, subSequenceNumber: outcome.lastSubSequenceNumber ?? 0 };
-      this.handled.set(info.shardId, laterPosition(this.handled.get(info.shardId), position)!);
+      const key = shardKey(info);
+      this.handled.set(key, laterPosition(this.handled.get(key), position)!);
     }
     // handleFailed calls are the end of a batch's failures, already reported
     if (task.kind !== 'batch') return;
     if (outcome.ok) {
       this.events.emit('batch:handled', {
+        streamName: info.streamName,
         shardId: info.shardId,
         count: task.records.count,
         firstSequenceNumber: info.firstSequenceNumber,
@@ -74,7 +77,7 @@ export class BatchOutcomes {
     } else if (!outcome.fenced) {
       // a batch the lease fence kept from starting did not fail: it is sent again once the lease is renewed
       if (outcome.poolDied) this.poolDeaths++;
-      this.events.emit('batch:failed', { shardId: info.shardId, attempt: info.attempt, error: deserializeError(outcome.error), poolDied: !!outcome.poolDied });
+      this.events.emit('batch:failed', { streamName: info.streamName, shardId: info.shardId, attempt: info.attempt, error: deserializeError(outcome.error), poolDied: !!outcome.poolDied });
     }
   }
 }

@@ -2,11 +2,13 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { KinesisClientError } from '@kinesis-client/worker';
 import { SHARD_END, handingTo, holderOf, leaseAddress, type LeaseSnapshot, type LeaseStore, type UnreadableRow } from '@kinesis-client/worker/lease';
 import type { ActorContext, Behavior } from '@kinesis-client/worker/actor';
-import { comparePositions, serializeError, type Position } from '@kinesis-client/worker/internal';
+import { comparePositions, serializeError, type Position, type ShardAddress } from '@kinesis-client/worker/internal';
 import { LeaseExpiry, planTakes } from './lease-taker.js';
 import { listAllShards, planCleanup, planLeaseSync, shardNode, type InitialCheckpoint, type ShardNode } from './shard-graph.js';
 import type { ResolvedOptions } from './options.js';
 import type { ShardHosts } from './shard-hosts.js';
+import { singleStream, type StreamUnit } from './stream-unit.js';
+import { tableView, type TableView } from './table-view.js';
 
 export type CoordinatorMessage =
   /** A full cycle (list shards, sync the table, take, steal); `check` only scans and takes free or expired leases. */
@@ -18,13 +20,21 @@ export type CoordinatorMessage =
 
 export interface CoordinatorDeps {
   options: ResolvedOptions;
+  /** The stream this coordinator lists, syncs, cleans up and takes leases of; default: the options' single stream. */
+  stream?: StreamUnit;
+  /** Every stream of the system now, this one included: their leases count for balance. Default: this one. */
+  streams?(): readonly StreamUnit[];
+  /** Each stream's last listing (shard ids), by stream name, shared by the coordinators. */
+  listings?: Map<string, ReadonlySet<string>>;
+  /** Runs one tick at a time across the streams' coordinators, so each plans on what the others did. */
+  turn?<T>(work: () => Promise<T>): Promise<T>;
   kinesis: KinesisClient;
   leases: LeaseStore;
   /** The threads, and where each shard runs: the placement outlives a restart of the coordinator. */
   hosts: Pick<ShardHosts, 'placement' | 'at' | 'aliveIndexes'>;
-  onError(error: unknown, shardId?: string): void;
+  onError(error: unknown, where?: { streamName: string; shardId?: string }): void;
   /** The last position this process handled in a shard (from batch outcomes), if any. */
-  handled(shardId: string): Position | undefined;
+  handled(address: ShardAddress): Position | undefined;
 }
 
 const HOST_RESTART_GRACE_MS = 2_000;
@@ -32,7 +42,7 @@ const HOST_RESTART_GRACE_MS = 2_000;
 const EXPIRY_MARGIN_MS = 50;
 
 /**
- * The main thread's coordinator: discovers shards and their parent/child graph, keeps a lease row
+ * The main thread's coordinator of one stream: discovers shards and their parent/child graph, keeps a lease row
  * for each shard that should be processed, decides which leases this worker takes (a child only
  * once its parents are done) and places their shards on the least busy shard-host thread.
  *
@@ -46,11 +56,20 @@ const EXPIRY_MARGIN_MS = 50;
  * is pending. A shard that ends brings a full cycle forward, so children start promptly, and
  * so does a lost take race. Each tick runs to completion before the next message. Rows that
  * cannot be read are reported (LEASE_ROW_INVALID) once per change and never written.
+ *
+ * With several streams, each has its coordinator; their ticks take turns, and each plans over
+ * the leases of every stream (table-view.ts) but acts on its own, so balance spans the streams.
  */
 export function coordinator(deps: CoordinatorDeps) {
   return (ctx: ActorContext<CoordinatorMessage>): Behavior<CoordinatorMessage> => {
     const { options, kinesis, leases } = deps;
+    const stream = deps.stream ?? singleStream(options.streams[0]!);
+    const streams = deps.streams ?? (() => [stream]);
+    const listings = deps.listings ?? new Map<string, ReadonlySet<string>>();
+    const turn = deps.turn ?? (<T>(work: () => Promise<T>) => work());
+    const { streamName } = stream;
     const me = options.workerId;
+    const here = (shardId?: string) => (shardId === undefined ? { streamName } : { streamName, shardId });
     const expiry = new LeaseExpiry();
     // the shards running on this worker's threads, kept by the shard hosts so it survives a restart of this actor
     const held = deps.hosts.placement;
@@ -71,49 +90,52 @@ export function coordinator(deps: CoordinatorDeps) {
     };
 
     const initialCheckpoint = (): InitialCheckpoint => {
-      const p = options.initialPosition;
+      const p = stream.options.initialPosition;
       return typeof p === 'string' ? p : 'AT_TIMESTAMP';
     };
 
-    /** shouldProcess for this worker; undefined when it threw (reported), so nothing is taken or given up on it. */
-    const eligible = (shardId: string): boolean | undefined => {
+    /** shouldProcess for this worker, by lease key; undefined when it threw (reported), so nothing is taken or given up on it. */
+    const eligible = (leaseKey: string): boolean | undefined => {
       if (!options.shouldProcess) return true;
+      const shardId = stream.shardOf(leaseKey) ?? leaseKey;
       try {
-        return options.shouldProcess(shardId, me) === true;
+        return options.shouldProcess(shardId, me, streamName) === true;
       } catch (error) {
-        deps.onError(error, shardId);
+        deps.onError(error, here(shardId));
         return undefined;
       }
     };
 
-    /** Writes what planLeaseSync asks for; true when the table changed and must be read again. */
-    const syncLeases = async (shards: ShardNode[], table: LeaseSnapshot[], unreadable: ReadonlySet<string>): Promise<boolean> => {
-      const plan = planLeaseSync(shards, table, initialCheckpoint(), unreadable);
+    /** Writes what planLeaseSync asks for (on shard ids); true when the table changed and must be read again. */
+    const syncLeases = async (shards: ShardNode[], view: TableView): Promise<boolean> => {
+      const plan = planLeaseSync(shards, view.ours, initialCheckpoint(), view.unreadableOurs);
       // parents before children: a worker that scans in between must not see a child without its parents
-      for (const group of plan.create) await Promise.all(group.map((lease) => leases.create(lease)));
-      await Promise.all(plan.addChildren.map((u) => leases.addChildShardIds(u.leaseKey, u.childShardIds)));
+      for (const group of plan.create) await Promise.all(group.map((lease) => leases.create({ ...lease, leaseKey: stream.leaseKeyOf(lease.leaseKey) })));
+      await Promise.all(plan.addChildren.map((u) => leases.addChildShardIds(stream.leaseKeyOf(u.leaseKey), u.childShardIds)));
       return plan.create.length > 0 || plan.addChildren.length > 0;
     };
 
-    /** The shard a lease is for, as the shard hosts address it. */
-    const addressOf = (leaseKey: string) => leaseAddress({ leaseKey }, options.streamName);
+    /** The shard one of this stream's leases is for, as the shard hosts address it. */
+    const addressOf = (leaseKey: string): ShardAddress => ({ streamName, shardId: stream.shardOf(leaseKey) ?? leaseAddress({ leaseKey }, streamName).shardId });
 
     const start = async (lease: LeaseSnapshot) => {
       const index = held.leastBusy(deps.hosts.aliveIndexes());
       const host = index === undefined ? undefined : deps.hosts.at(index);
       if (!host || stopping) return;
       held.add(lease.leaseKey, host.index);
+      const address = addressOf(lease.leaseKey);
       // handled here before (a thread that died, say) but not checkpointed: resume after what was
       // handled, while the row is still ours. A row someone else wrote since (a lease lost, an
       // operator's reset) is where its new position is: memory must not carry this worker past it.
-      const handled = lease.leaseOwner === me ? deps.handled(lease.leaseKey) : undefined;
+      const handled = lease.leaseOwner === me ? deps.handled(address) : undefined;
       const row = { sequenceNumber: lease.checkpoint, subSequenceNumber: lease.checkpointSubSequenceNumber };
       const resume = handled && comparePositions(handled, row) > 0 ? handled : undefined;
+      const p = stream.options.initialPosition;
       try {
-        await host.api.startShard(lease, resume);
+        await host.api.startShard(lease, resume, { streamName, initialTimestamp: typeof p === 'object' ? p.timestamp.getTime() : undefined });
       } catch (error) {
         held.remove(lease.leaseKey);
-        deps.onError(error, lease.leaseKey);
+        deps.onError(error, here(address.shardId));
       }
     };
 
@@ -126,18 +148,18 @@ export function coordinator(deps: CoordinatorDeps) {
         reported.set(row.leaseKey, row.fingerprint);
         deps.onError(
           new KinesisClientError('LEASE_ROW_INVALID', `lease row "${row.leaseKey}" cannot be read (${row.reason}); it is left alone until it is fixed`, {
-            details: { leaseKey: row.leaseKey, reason: row.reason },
+            details: { leaseKey: row.leaseKey, reason: row.reason, streamName },
           }),
-          row.leaseKey,
+          here(stream.shardOf(row.leaseKey)),
         );
       }
     };
 
     /** Deletes finished leases once planCleanup allows it; a lost race (already deleted) is fine. */
-    const cleanUp = async (table: readonly LeaseSnapshot[], now: number) => {
-      const plan = planCleanup(table, shards, now, deletable, options.lease.cleanupAfterMs);
+    const cleanUp = async (ours: readonly LeaseSnapshot[], now: number) => {
+      const plan = planCleanup(ours, shards, now, deletable, options.lease.cleanupAfterMs);
       deletable = plan.eligibleSince;
-      await Promise.all(plan.delete.map((lease) => leases.deleteFinished(lease.leaseKey)));
+      await Promise.all(plan.delete.map((lease) => leases.deleteFinished(stream.leaseKeyOf(lease.leaseKey))));
     };
 
     /** A lease shouldProcess rejects: a held shard drains and releases it; one not running is released at once. */
@@ -151,7 +173,7 @@ export function coordinator(deps: CoordinatorDeps) {
       // not awaited: the drain waits for the batch in flight, and the coordinator must go on
       void host.api
         .stopShard(address)
-        .catch((error: unknown) => deps.onError(error, address.shardId))
+        .catch((error: unknown) => deps.onError(error, here(address.shardId)))
         .finally(() => releasing.delete(leaseKey));
     };
 
@@ -159,13 +181,15 @@ export function coordinator(deps: CoordinatorDeps) {
     const tick = async (full: boolean): Promise<number> => {
       const list = full || !listed;
       if (list) {
-        shards = (await listAllShards(kinesis, options.streamName)).map(shardNode);
+        shards = (await listAllShards(kinesis, streamName)).map(shardNode);
         listed = new Set(shards.map((s) => s.shardId));
+        listings.set(streamName, listed);
       }
-      let { leases: table, unreadable: rows } = await leases.scanRows();
-      const unreadable = new Set(rows.map((r) => r.leaseKey));
-      if (list && shards && (await syncLeases(shards, table, unreadable))) ({ leases: table, unreadable: rows } = await leases.scanRows());
-      reportUnreadable(rows);
+      const read = async () => tableView(await leases.scanRows(), stream, streams(), listings);
+      let view = await read();
+      if (list && shards && (await syncLeases(shards, view))) view = await read();
+      const { table } = view;
+      reportUnreadable(view.unreadableRows);
       const now = ctx.clock.now();
       expiry.observe(table, now);
       const byKey = new Map(table.map((l) => [l.leaseKey, l]));
@@ -174,7 +198,7 @@ export function coordinator(deps: CoordinatorDeps) {
         const row = byKey.get(key);
         if (!row || handingTo(row) !== me) requested.delete(key);
       }
-      for (const lease of table) if (handingTo(lease) === me && !requested.has(lease.leaseKey)) requested.set(lease.leaseKey, now);
+      for (const lease of table) if (view.mine(lease) && handingTo(lease) === me && !requested.has(lease.leaseKey)) requested.set(lease.leaseKey, now);
       const plan = planTakes({
         leases: table,
         workerId: me,
@@ -182,8 +206,10 @@ export function coordinator(deps: CoordinatorDeps) {
         now,
         failoverMs: options.lease.failoverMs,
         expiry,
-        listed,
-        unreadable: new Set(rows.map((r) => r.leaseKey)),
+        listed: view.listed,
+        mine: view.mine,
+        parentKey: view.parentKey,
+        unreadable: view.unreadable,
         maxLeasesPerWorker: options.lease.maxLeasesPerWorker,
         maxStealPerCycle: full ? options.lease.maxStealPerCycle : 0,
         pull: options.lease.maxStealPerCycle > 0,
@@ -197,7 +223,7 @@ export function coordinator(deps: CoordinatorDeps) {
         // a holder still draining then finds its completion failing, and frees the lease for anyone instead
         ...plan.cancel.map((lease) => leases.cancelHandoff(lease.leaseKey, lease.checkpointOwner!, me)),
         ...plan.release.map((lease) => giveUp(lease.leaseKey)),
-        ...(full ? [cleanUp(table, now)] : []),
+        ...(full ? [cleanUp(view.ours, now)] : []),
         ...plan.take.map(start),
         ...plan.steal.map(async (first) => {
           // losing a handoff to another thief is normal: try another lease of the same victim once
@@ -208,7 +234,7 @@ export function coordinator(deps: CoordinatorDeps) {
         }),
       ]);
       // a handoff to us counts: its holder may stop renewing, and the take then overtakes it
-      const others = table.filter((l) => holderOf(l) !== me && !held.has(l.leaseKey) && l.checkpoint !== SHARD_END);
+      const others = table.filter((l) => view.mine(l) && holderOf(l) !== me && !held.has(l.leaseKey) && l.checkpoint !== SHARD_END);
       const expiryCheck = expiry.nextExpiry(others, now, options.lease.failoverMs) - now + EXPIRY_MARGIN_MS;
       // the holder notices a handoff at its next renewal or checkpoint, and lets go after its in-flight batch
       const handoffCheck = requested.size > 0 ? Math.max(100, Math.floor(options.lease.renewIntervalMs / 2)) : Infinity;
@@ -239,10 +265,10 @@ export function coordinator(deps: CoordinatorDeps) {
             if (stopping) return message.done?.();
             let nextCheck = Infinity;
             try {
-              nextCheck = await tick(full);
+              nextCheck = await turn(() => tick(full));
               message.done?.();
             } catch (error) {
-              deps.onError(error);
+              deps.onError(error, here());
               message.done?.(error);
             }
             if (full) schedule('full', options.lease.takeIntervalMs);
@@ -250,7 +276,7 @@ export function coordinator(deps: CoordinatorDeps) {
             return;
           }
           case 'shardStopped': {
-            held.remove(message.shardId);
+            held.remove(stream.leaseKeyOf(message.shardId));
             // a finished parent may unblock its children; a failed shard is retried on a later tick
             if (message.reason === 'ended') schedule('full', 0);
             // a take that lost its race (or a lease taken from us) means the table moved under the
@@ -275,7 +301,7 @@ export function coordinator(deps: CoordinatorDeps) {
         }
       },
       terminate(reason) {
-        if (reason.kind === 'crash') deps.onError(serializeError(reason.error));
+        if (reason.kind === 'crash') deps.onError(serializeError(reason.error), here());
       },
     };
   };

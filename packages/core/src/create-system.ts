@@ -12,6 +12,7 @@ import { Observability } from './observability.js';
 import { resolveOptions, type SystemOptions } from './options.js';
 import { preflight, type Preflight } from './preflight.js';
 import { ShardHosts } from './shard-hosts.js';
+import { streamControl } from './stream-control.js';
 import { DEFAULT_STOP_TIMEOUT_MS, boundedStop, releaseOrphans, stopTimeout, type StopResult } from './stop.js';
 import type { System } from './system.js';
 import { SystemTree } from './system-tree.js';
@@ -28,7 +29,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   const options = resolveOptions(input);
   const { events, open: openEvents } = createEmitter();
   const bridge = new EventBridge(events);
-  const onError = (error: unknown, shardId?: string) => bridge.error(error, shardId);
+  const onError = (error: unknown, where?: { streamName?: string; shardId?: string }) => bridge.error(error, where);
   let hosts: ShardHosts | undefined;
   const faults = new FaultInjector(options.streamName, () => hosts);
   const observed = new Observability(options, events, () => hosts);
@@ -42,7 +43,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   const leases = observed.watch(store.store);
   const pool = new ConsumerPool(options.consumerUrl, options.processors.concurrency, options.batchers.timeoutMs);
   let tree: SystemTree | undefined;
-  const main = createMainApi({ pool, events, bridge, onShardStopped: (shardId, reason) => tree?.toCoordinator({ type: 'shardStopped', shardId, reason }) });
+  const main = createMainApi({ pool, events, bridge, onShardStopped: (at, reason) => tree?.toCoordinator(at.streamName, { type: 'shardStopped', shardId: at.shardId, reason }) });
 
   const shutdown = (timeoutMs: number) =>
     boundedStop(
@@ -85,8 +86,8 @@ export async function createSystem(input: SystemOptions): Promise<System> {
       callFaults: () => faults.hostData(),
       resourceLimits: options.shardHosts.resourceLimits,
       onError,
-      onHostDown: (index) => tree?.toCoordinator({ type: 'hostDown', index }),
-      onHostUp: (index) => tree?.toCoordinator({ type: 'hostUp', index }),
+      onHostDown: (index) => tree?.toCoordinators({ type: 'hostDown', index }),
+      onHostUp: (index) => tree?.toCoordinators({ type: 'hostUp', index }),
     });
     tree = new SystemTree({
       options,
@@ -94,6 +95,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
       hosts,
       bridge,
       coordinator: { options, kinesis, leases, onError, handled: main.handled },
+      streams: started.streams,
       onGiveUp: (error) => {
         events.emit('fatal', { error });
         void system.stop();
@@ -107,6 +109,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   }
 
   let stopPromise: Promise<StopResult> | undefined;
+  const control = streamControl({ options, kinesis, leases, events, tree: () => tree, hosts: () => hosts });
   const system: System = {
     workerId: options.workerId,
     tableName: options.tableName,
@@ -116,6 +119,8 @@ export async function createSystem(input: SystemOptions): Promise<System> {
     status: () => hosts!.status(),
     http: observed.http,
     inspect: () => inspect(),
+    addStream: control.addStream,
+    removeStream: control.removeStream,
     health: () => observed.monitor.health(),
     stop(stopOptions) {
       let timeoutMs: number;

@@ -27,7 +27,8 @@ export class EventBridge {
     };
   }
 
-  error(error: unknown, shardId?: string): void {
-    this.events.emit('error', { error: asError(error), ...(shardId ? { shardId } : {}) });
+  error(error: unknown, where?: { streamName?: string; shardId?: string }): void {
+    const { streamName, shardId } = where ?? {};
+    this.events.emit('error', { error: asError(error), ...(streamName ? { streamName } : {}), ...(shardId ? { shardId } : {}) });
   }
 }

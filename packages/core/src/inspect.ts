@@ -32,6 +32,8 @@ interface InspectInput {
   streamName: string;
   root: Supervisor;
   hosts: Supervisor | undefined;
+  /** Multi-stream mode: the supervisor of the streams' coordinators. */
+  streams?: Supervisor | undefined;
   coordinatorThread: number;
   /** Per shard-host slot, what its thread reported (undefined while it is down). */
   threads: ({ threadId: number; shards: ShardInspection[] } | undefined)[];
@@ -62,7 +64,12 @@ export function inspectTree(input: InspectInput): Inspection {
   const rootChildren = input.root.describe().map((child) =>
     child.id === 'shard-hosts'
       ? node(child, 'supervisor', 0, { strategy: input.hosts?.strategy ?? 'one_for_one', children: threadNodes })
-      : node(child, 'actor', input.coordinatorThread),
+      : child.id === 'streams'
+        ? node(child, 'supervisor', 0, {
+            strategy: input.streams?.strategy ?? 'one_for_one',
+            children: (input.streams?.describe() ?? []).map((c) => node(c, 'actor', input.coordinatorThread)),
+          })
+        : node(child, 'actor', input.coordinatorThread),
   );
   const pool: SupervisionNode = {
     id: 'consumer-pool',
@@ -123,6 +130,7 @@ export function inspector(deps: InspectorDeps): (read?: LeaseSnapshot[]) => Prom
       streamName: deps.streamName,
       root: tree.root,
       hosts: tree.hostSupervisor,
+      streams: tree.streamSupervisor,
       coordinatorThread: 0,
       threads: await deps.hosts()!.inspect(),
       pool: { threads: deps.poolThreads, deaths: deps.poolDeaths() },

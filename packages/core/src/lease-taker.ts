@@ -49,10 +49,12 @@ export class LeaseExpiry {
 function parentsDone(
   lease: LeaseSnapshot,
   byKey: ReadonlyMap<string, LeaseSnapshot>,
+  parentKey: (lease: LeaseSnapshot, parentShardId: string) => string,
   listed?: ReadonlySet<string>,
   unreadable?: ReadonlySet<string>,
 ): boolean {
-  return lease.parentShardIds.every((p) => {
+  return lease.parentShardIds.every((shardId) => {
+    const p = parentKey(lease, shardId);
     if (listed !== undefined && !listed.has(p)) return true;
     const parent = byKey.get(p);
     return parent ? parent.checkpoint === SHARD_END : !unreadable?.has(p);
@@ -67,8 +69,15 @@ export interface TakeInput {
   now: number;
   failoverMs: number;
   expiry: LeaseExpiry;
-  /** The shard ids ListShards returned this cycle. */
+  /** The lease keys of the shards ListShards returned (every stream's, in multi-stream mode). */
   listed?: ReadonlySet<string>;
+  /**
+   * The leases this plan may act on (take, ask for, give back, give up): one stream's, when each
+   * stream's coordinator plans; the others count for balance only. All when absent.
+   */
+  mine?: (lease: LeaseSnapshot) => boolean;
+  /** The lease key of a lease's parent shard (parentShardIds hold shard ids); the shard id itself when absent. */
+  parentKey?: (lease: LeaseSnapshot, parentShardId: string) => string;
   /** Keys of rows that exist but cannot be read: never taken, and their children wait. */
   unreadable?: ReadonlySet<string>;
   /** lease.maxLeasesPerWorker; unlimited when absent. */
@@ -167,9 +176,11 @@ export function planTakes(input: TakeInput): TakePlan {
   const rejected = (shardId: string) => accepts(shardId) === false;
   const cap = input.maxLeasesPerWorker ?? Infinity;
   const maxSteal = input.maxStealPerCycle ?? 0;
+  const ours = input.mine ?? (() => true);
+  const parentKey = input.parentKey ?? ((_lease: LeaseSnapshot, shardId: string) => shardId);
   const byKey = new Map(leases.map((l) => [l.leaseKey, l]));
   const active = leases.filter(
-    (l) => l.checkpoint !== SHARD_END && (listed === undefined || listed.has(l.leaseKey)) && parentsDone(l, byKey, listed, input.unreadable),
+    (l) => l.checkpoint !== SHARD_END && (listed === undefined || listed.has(l.leaseKey)) && parentsDone(l, byKey, parentKey, listed, input.unreadable),
   );
 
   const live = new Set<string>([me]);
@@ -182,9 +193,24 @@ export function planTakes(input: TakeInput): TakePlan {
   const cancel: LeaseSnapshot[] = [];
   const release: LeaseSnapshot[] = [];
   const stealable = new Map<string, LeaseSnapshot[]>();
+  /** Another stream's lease: where it counts, as this plan would count it, with nothing done to it. */
+  const countOnly = (lease: LeaseSnapshot, holder: string | undefined, to: string | undefined) => {
+    if (held.has(lease.leaseKey)) return void add(to && to !== me ? to : me, 1);
+    const expired = expiry.isExpired(lease, now, failoverMs);
+    // ours, or on its way to us: its own stream's coordinator takes it
+    if ((lease.leaseOwner === me && !to) || (to === me && expired)) return void add(me, 1);
+    if (expired) return;
+    live.add(holder!);
+    if (to) live.add(to);
+    add(to ?? holder!, 1);
+  };
   for (const lease of active) {
     const holder = holderOf(lease);
     const to = handingTo(lease);
+    if (!ours(lease)) {
+      countOnly(lease, holder, to);
+      continue;
+    }
     if (held.has(lease.leaseKey)) {
       const movingTo = to && to !== me ? to : undefined;
       // already on its way out: it counts for the receiver

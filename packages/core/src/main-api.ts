@@ -1,5 +1,5 @@
 import type { Emitter } from 'mitt';
-import type { BatchOutcome, HostEvent, MainApi } from '@kinesis-client/worker/internal';
+import type { BatchOutcome, HostEvent, MainApi, ShardAddress } from '@kinesis-client/worker/internal';
 import { BatchOutcomes } from './batch-outcomes.js';
 import type { ConsumerPool, PoolTask } from './consumer-pool.js';
 import type { EventBridge } from './event-bridge.js';
@@ -10,7 +10,7 @@ export interface MainApiDeps {
   events: Emitter<SystemEvents>;
   bridge: EventBridge;
   /** A shard stopped on its thread (the coordinator frees its place). */
-  onShardStopped(shardId: string, reason: string): void;
+  onShardStopped(address: ShardAddress, reason: string): void;
 }
 
 /**
@@ -24,8 +24,9 @@ export function createMainApi({ pool, events, bridge, onShardStopped }: MainApiD
     report: (event: HostEvent) => {
       if (event.type === 'shard:stopped') {
         // its final checkpoint is in the table now; after a loss or a failure the memory may still be ahead of it
-        if (event.reason === 'ended' || event.reason === 'released') outcomes.forget(event.shardId);
-        onShardStopped(event.shardId, event.reason);
+        const address = { streamName: event.streamName, shardId: event.shardId };
+        if (event.reason === 'ended' || event.reason === 'released') outcomes.forget(address);
+        onShardStopped(address, event.reason);
       }
       bridge.host(event);
     },
@@ -33,7 +34,7 @@ export function createMainApi({ pool, events, bridge, onShardStopped }: MainApiD
   return {
     api,
     submit: (task: PoolTask, tell: (outcome: BatchOutcome) => void) => outcomes.submit(task, tell),
-    handled: (shardId: string) => outcomes.handledIn(shardId),
+    handled: (address: ShardAddress) => outcomes.handledIn(address),
     poolDeaths: () => outcomes.poolDeaths,
   };
 }

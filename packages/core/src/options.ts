@@ -9,6 +9,7 @@ import { invalid, valueAt } from './option-errors.js';
 import { backoff, count, ms, positiveMs, supervisorLimits } from './option-schemas.js';
 import { retrievalSchema } from './retrieval-options.js';
 import { storeConfig, storeSchema } from './store-options.js';
+import { initialPositionSchema, resolveStreams, streamSpecSchema, type StreamOptions } from './stream-options.js';
 import type { AwsClientConfig } from '@kinesis-client/worker/internal';
 import type { MeterProvider } from '@opentelemetry/api';
 import type { Logger } from './logging.js';
@@ -20,16 +21,14 @@ const plainConfig = z.record(z.string(), z.unknown()).default({});
 const cores = availableParallelism();
 
 const optionsSchema = z.strictObject({
-  streamName: z.string().min(1),
+  /** One stream (single-stream lease keys); or `streams`, for several (stream-options.ts). */
+  streamName: z.string().min(1).optional(),
+  streams: z.array(streamSpecSchema).min(1).optional(),
   appName: z.string().min(1),
   /** Defaults to appName, as in the Java KCL. */
   tableName: z.string().min(3).max(255).optional(),
   consumer: z.union([z.string().min(1), z.instanceof(URL)], { error: 'expected a module path or a file URL of the consumer module' }),
-  initialPosition: z
-    .union([z.literal('TRIM_HORIZON'), z.literal('LATEST'), z.strictObject({ timestamp: z.date().refine((d) => !Number.isNaN(d.getTime())) })], {
-      error: "expected 'TRIM_HORIZON', 'LATEST' or { timestamp: Date }",
-    })
-    .default('TRIM_HORIZON'),
+  initialPosition: initialPositionSchema.default('TRIM_HORIZON'),
   region: z.string().min(1).optional(),
   kinesis: plainConfig,
   dynamodb: plainConfig,
@@ -74,7 +73,7 @@ const optionsSchema = z.strictObject({
     .prefault({}),
   /** Main thread only (the coordinator decides what to take), so it never has to cross to a thread. */
   shouldProcess: z
-    .custom<(shardId: string, workerId: string) => boolean>((v) => typeof v === 'function', {
+    .custom<(shardId: string, workerId: string, streamName: string) => boolean>((v) => typeof v === 'function', {
       error: 'expected a function (shardId, workerId) => boolean',
     })
     .optional(),
@@ -148,9 +147,16 @@ const optionsSchema = z.strictObject({
 });
 
 export type SystemOptions = z.input<typeof optionsSchema>;
+export type { StreamOptions, StreamSpec } from './stream-options.js';
 type Parsed = z.output<typeof optionsSchema>;
 
-export interface ResolvedOptions extends Omit<Parsed, 'consumer' | 'lease' | 'callTimeouts' | 'store'> {
+export interface ResolvedOptions extends Omit<Parsed, 'consumer' | 'lease' | 'callTimeouts' | 'store' | 'streamName' | 'streams'> {
+  /** The first stream's name: single-stream mode's one stream. */
+  streamName: string;
+  /** Every stream at start, one entry in single-stream mode. */
+  streams: readonly StreamOptions[];
+  /** `streams` was given: lease keys are the Java KCL's multi-stream ones. */
+  multiStream: boolean;
   consumerUrl: string;
   tableName: string;
   store: StoreConfig;
@@ -170,6 +176,9 @@ export interface ResolvedOptions extends Omit<Parsed, 'consumer' | 'lease' | 'ca
   };
   callTimeouts: { kinesisMs: number; dynamodbMs: number };
 }
+
+/** The normalized options every part of the system reads. */
+export type Options = ResolvedOptions;
 
 /**
  * Options that are each valid but contradict one another, checked once defaults are filled in.
@@ -233,6 +242,11 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     throw invalid(option, expected, valueAt(input, path));
   }
   const o = parsed.data;
+  const { streams, multiStream } = resolveStreams(o, o.initialPosition);
+  if (multiStream && o.retrieval.mode === 'fanout') {
+    // a registered consumer is per stream, and the threads are told one at start
+    throw invalid('retrieval.mode', "'fanout' is not supported with streams yet: use polling, or one system per stream", 'fanout');
+  }
   for (const key of ['kinesis', 'dynamodb'] as const) {
     try {
       structuredClone(o[key]);
@@ -273,6 +287,9 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   const takeIntervalMs = o.lease.takeIntervalMs ?? failoverMs * 2;
   const resolved: ResolvedOptions = {
     ...o,
+    streamName: streams[0]!.streamName,
+    streams,
+    multiStream,
     consumerUrl,
     tableName,
     store,

@@ -5,6 +5,8 @@ import type { Faults } from './faults.js';
 import type { Health } from './health.js';
 import type { Inspection } from './inspect.js';
 import type { StopOptions, StopResult } from './stop.js';
+import type { RemoveStreamOptions } from './stream-control.js';
+import type { StreamSpec } from './stream-options.js';
 
 /** A running worker of the application, as createSystem resolves it. */
 export interface System {
@@ -23,6 +25,18 @@ export interface System {
   status(): Promise<ShardStatus[]>;
   /** The live supervision tree, and each shard's lease owner, checkpoint and lag. */
   inspect(): Promise<Inspection>;
+  /**
+   * Multi-stream mode (`streams`): consumes one more stream, with its own coordinator; resolves
+   * after its first lease cycle and emits `stream:added`. INVALID_ARGUMENT for a bad spec, a stream
+   * already consumed or a single-stream system; STREAM_NOT_FOUND when it does not exist.
+   */
+  addStream(stream: StreamSpec): Promise<void>;
+  /**
+   * Multi-stream mode: stops consuming a stream. Its shards drain, checkpoint and release their
+   * leases (as `stop()` does for all); then `stream:removed`. Its lease rows stay (a later
+   * addStream resumes from them) unless `deleteLeases`, which deletes the rows nobody holds.
+   */
+  removeStream(streamName: string, options?: RemoveStreamOptions): Promise<void>;
   /**
    * Graceful, bounded and idempotent (a second call returns the same promise): stop reading, let
    * in-flight batches finish for up to `timeoutMs` (default 30 000), checkpoint, release every

@@ -20,6 +20,8 @@ const task = (last: string): PoolTask => ({
   deaggregation: { hashKeyRange: undefined, resumeAfter: undefined },
 });
 const settle = () => new Promise((r) => setImmediate(r));
+/** The shard the tasks come from (stream 's'), as the coordinator addresses it. */
+const shard1 = { streamName: 's', shardId: 'shard-1' };
 
 test("a shard's handled position comes from its outcomes, and is forgotten once its final checkpoint is in, even when the pool reports an outcome after that", async (t) => {
   const pool = heldPool();
@@ -31,20 +33,20 @@ test("a shard's handled position comes from its outcomes, and is forgotten once 
   outcomes.submit(task('10'), () => undefined);
   pool.finish({ ok: true, lastSubSequenceNumber: 0 });
   await settle();
-  t.deepEqual(outcomes.handledIn('shard-1'), { sequenceNumber: '10', subSequenceNumber: 0 });
+  t.deepEqual(outcomes.handledIn(shard1), { sequenceNumber: '10', subSequenceNumber: 0 });
   t.deepEqual(handled, ['10']);
 
   // the shard's host got the outcome of batch 20 straight from the pool, checkpointed it and stopped the shard
   outcomes.submit(task('20'), () => undefined);
-  outcomes.forget('shard-1');
+  outcomes.forget(shard1);
   // the shard is placed again before the pool reports batch 20 to the main thread
   outcomes.submit(task('30'), () => undefined);
   pool.finish({ ok: true, lastSubSequenceNumber: 0 });
   await settle();
-  t.is(outcomes.handledIn('shard-1'), undefined, 'an outcome from before the stop does not bring the shard back');
+  t.is(outcomes.handledIn(shard1), undefined, 'an outcome from before the stop does not bring the shard back');
   pool.finish({ ok: true, lastSubSequenceNumber: 0 });
   await settle();
-  t.deepEqual(outcomes.handledIn('shard-1'), { sequenceNumber: '30', subSequenceNumber: 0 }, 'the new placement is remembered');
+  t.deepEqual(outcomes.handledIn(shard1), { sequenceNumber: '30', subSequenceNumber: 0 }, 'the new placement is remembered');
   t.deepEqual(handled, ['10', '20', '30']);
 });
 
@@ -63,5 +65,5 @@ test('failed batches are events, not positions; a pool thread that died is count
   await settle();
   t.deepEqual(failed, [false, true]);
   t.is(outcomes.poolDeaths, 1);
-  t.is(outcomes.handledIn('shard-1'), undefined);
+  t.is(outcomes.handledIn(shard1), undefined);
 });

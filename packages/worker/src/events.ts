@@ -9,18 +9,20 @@ import { serializeError, type SerializedError } from './errors.js';
 
 export type ShardStopReason = 'released' | 'lost' | 'ended' | 'failed';
 
+/** What every shard-scoped event carries: the shard, and the stream it belongs to. */
+type At = { streamName: string; shardId: string };
+
 export type EventPayloads<E> = {
-  'lease:acquired': { shardId: string; workerId: string; leaseCounter: number; checkpoint: string };
-  'lease:lost': { shardId: string; reason: string };
+  'lease:acquired': At & { workerId: string; leaseCounter: number; checkpoint: string };
+  'lease:lost': At & { reason: string };
   /** `to`: the worker the lease was handed to, when one asked for it (a steal); otherwise it is free. */
-  'lease:released': { shardId: string; to?: string };
-  'shard:started': { shardId: string; iteratorType: string; startingSequenceNumber: string | undefined };
-  'shard:ended': { shardId: string; childShardIds: string[] };
+  'lease:released': At & { to?: string };
+  'shard:started': At & { iteratorType: string; startingSequenceNumber: string | undefined };
+  'shard:ended': At & { childShardIds: string[] };
   /** GetRecords or GetShardIterator was throttled; this shard alone waits `delayMs` and tries again. */
-  'shard:throttled': { shardId: string; consecutive: number; delayMs: number; error: string };
-  'shard:stopped': { shardId: string; reason: ShardStopReason; error?: E };
-  'batch:handled': {
-    shardId: string;
+  'shard:throttled': At & { consecutive: number; delayMs: number; error: string };
+  'shard:stopped': At & { reason: ShardStopReason; error?: E };
+  'batch:handled': At & {
     count: number;
     firstSequenceNumber: string;
     lastSequenceNumber: string;
@@ -28,18 +30,23 @@ export type EventPayloads<E> = {
     millisBehindLatest: number | undefined;
     durationMs: number;
   };
-  'batch:failed': { shardId: string; attempt: number; error: E; poolDied: boolean };
-  checkpoint: { shardId: string; sequenceNumber: string; subSequenceNumber: number };
+  'batch:failed': At & { attempt: number; error: E; poolDied: boolean };
+  checkpoint: At & { sequenceNumber: string; subSequenceNumber: number };
   /** A checkpoint write threw (the store failed or timed out); retried with backoff. Its `error` event follows. */
-  'checkpoint:failed': { shardId: string; error: E };
+  'checkpoint:failed': At & { error: E };
   /** The reader replaced its shard iterator: it expired (ExpiredIteratorException) or sat unused past iteratorMaxAgeMs. */
-  'iterator:renewed': { shardId: string; reason: 'expired' | 'aged' };
+  'iterator:renewed': At & { reason: 'expired' | 'aged' };
   /** `id` is the actor's id (`<streamName>/<shardId>/reader`, `coordinator`, `shard-host-1`); `actor` its role. */
-  'actor:crashed': { id: string; actor: string; shardId?: string; error: E };
-  'actor:restarted': { id: string; actor: string; shardId?: string; restarts: number };
+  'actor:crashed': { id: string; actor: string; streamName?: string; shardId?: string; error: E };
+  'actor:restarted': { id: string; actor: string; streamName?: string; shardId?: string; restarts: number };
   /** A supervisor passed its restart limit and gave up on `child`; its parent decides what follows. */
   'supervisor:escalated': { supervisor: string; child: string; error?: E };
-  error: { error: E; shardId?: string };
+  /** `streamName` when the error is one stream's (and `shardId` when one shard's). */
+  error: { error: E; streamName?: string; shardId?: string };
+  /** A stream was added at run time (`system.addStream`); its coordinator runs. */
+  'stream:added': { streamName: string };
+  /** A stream was removed (`system.removeStream`): its shards drained, checkpointed and released. */
+  'stream:removed': { streamName: string; leasesDeleted: boolean };
   fatal: { error: E };
   stopped: { workerId: string };
 };
@@ -68,14 +75,16 @@ export const HOST_EVENTS = {
 export type HostEventName = keyof typeof HOST_EVENTS;
 type Wire = EventPayloads<SerializedError>;
 export type HostEvent = { [K in HostEventName]: { type: K } & Wire[K] }[HostEventName];
+/** A host event as a shard's actors report it: their shard supervisor adds the stream. */
+export type ShardReport = HostEvent extends infer T ? (T extends { streamName: string } ? Omit<T, 'streamName'> & { streamName?: string } : T) : never;
 
 /**
  * The one mapping from a supervisor's event to a system event, on whichever thread the supervisor
  * runs: the child's role comes from its spec, never parsed back out of its id. Restarts without a
  * crash (a shutdown) are not reported; an escalation is reported by `supervisor`.
  */
-export function supervisorEvent(event: SupervisorEvent, supervisor: string, shardId?: string): HostEvent | undefined {
-  const where = shardId === undefined ? {} : { shardId };
+export function supervisorEvent(event: SupervisorEvent, supervisor: string, at?: { streamName: string; shardId?: string }): HostEvent | undefined {
+  const where = at ?? {};
   switch (event.type) {
     case 'crashed':
       return event.reason.kind === 'crash'

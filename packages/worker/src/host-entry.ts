@@ -16,7 +16,8 @@ import { leaseAddress } from './lease/lease.js';
 import { openLeaseStore } from './lease/open-lease-store.js';
 import { PoolLink } from './pool-link.js';
 import { readGetRecordsLightly } from './reader/light-get-records.js';
-import type { HostApi, HostEvent, HostWorkerData, LeaseSnapshot, MainApi, ShardInspection, ShardStatus } from './protocol.js';
+import type { ShardReport } from './events.js';
+import type { HostApi, HostEvent, HostWorkerData, LeaseSnapshot, MainApi, ShardInspection, ShardStatus, StreamStart } from './protocol.js';
 import type { Position } from './position.js';
 import { shardKey } from './shard-address.js';
 import { ShardSupervisor } from './shard-supervisor.js';
@@ -33,7 +34,8 @@ const subscriptionClient = config.retrieval.mode === 'fanout' ? createSubscripti
 /** By shardKey(address). */
 const shards = new Map<string, ShardSupervisor>();
 
-const report = (event: HostEvent) => void main.report(event);
+// every shard's events have their stream by now (ShardSupervisor); the thread's own have none to add
+const report = (event: ShardReport) => void main.report(event as HostEvent);
 
 const env: HostEnv = {
   config,
@@ -46,8 +48,8 @@ const env: HostEnv = {
 };
 
 const api: HostApi = {
-  async startShard(lease: LeaseSnapshot, handled?: Position) {
-    const address = leaseAddress(lease, config.streamName);
+  async startShard(lease: LeaseSnapshot, handled?: Position, stream?: StreamStart) {
+    const address = leaseAddress(lease, stream?.streamName ?? config.streamName);
     const key = shardKey(address);
     if (shards.has(key)) return;
     const shard = new ShardSupervisor(
@@ -58,6 +60,7 @@ const api: HostApi = {
         if (shards.get(id) === shard) shards.delete(id);
       },
       handled,
+      stream,
     );
     shards.set(key, shard);
     await shard.start();

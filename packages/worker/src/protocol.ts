@@ -128,12 +128,20 @@ export type ShardActorRole = 'lease' | 'reader';
  * Exposed by each shard-host thread; called by its ShardHostHandle on the main thread. A thread
  * holds its shards by address (`shardKey`), so shards of several streams can share it.
  */
+/** The stream a shard belongs to, as its actors need it (the host's config names the first stream only). */
+export interface StreamStart {
+  streamName: string;
+  /** Epoch ms, for shards whose lease checkpoint is AT_TIMESTAMP: the stream's initialPosition. */
+  initialTimestamp: number | undefined;
+}
+
 export interface HostApi {
   /**
    * Starts the actors of the lease's shard, at the address `leaseAddress` resolves the lease to.
    * `handled`: the last position this process handled in the shard, when later than the row's checkpoint.
+   * `stream`: its stream, when not the host's config's.
    */
-  startShard(lease: LeaseSnapshot, handled?: Position): Promise<void>;
+  startShard(lease: LeaseSnapshot, handled?: Position, stream?: StreamStart): Promise<void>;
   /** Graceful: in-flight batch finishes, final checkpoint, lease released. */
   stopShard(address: ShardAddress): Promise<void>;
   stopAll(): Promise<void>;

@@ -6,7 +6,7 @@ import type { HostEnv } from './host-env.js';
 import { LeaseFence } from './lease/fence.js';
 import { leaseActor, type LeaseMessage } from './lease/lease-actor.js';
 import type { Position } from './position.js';
-import type { LeaseSnapshot, ShardActorRole, ShardInspection, ShardStatus, ShardStopReason, SupervisionNode } from './protocol.js';
+import type { HostConfig, HostEvent, LeaseSnapshot, ShardActorRole, ShardInspection, ShardStatus, ShardStopReason, StreamStart, SupervisionNode } from './protocol.js';
 import { shardKey, type ShardAddress } from './shard-address.js';
 import { readerActor, type ReaderMessage, type ReaderStats } from './reader/reader-actor.js';
 import { subscriptionReaderActor, type SubscriptionMessage } from './reader/subscription-reader.js';
@@ -21,7 +21,8 @@ import { subscriptionReaderActor, type SubscriptionMessage } from './reader/subs
  * successful write bought, whichever incarnation sent it).
  *
  * Its id is the address's `shardKey` (`<streamName>/<shardId>`), its actors' ids that plus
- * `/lease` and `/reader`. The actors themselves still read the stream of the host's config.
+ * `/lease` and `/reader`. Its actors see the host's config with this shard's stream in it, and
+ * every event they report leaves with that stream.
  */
 export class ShardSupervisor {
   /** shardKey(address): this supervisor's id, and its key in the host's shard map. */
@@ -48,14 +49,18 @@ export class ShardSupervisor {
     private readonly observed: LeaseSnapshot,
     private readonly onStopped: (id: string, reason: ShardStopReason) => void,
     handled?: Position,
+    stream?: StreamStart,
   ) {
-    const { shardId } = address;
-    // what the actors report passes here first: the status shows the shard's last checkpoint
+    const { shardId, streamName } = address;
+    // the actors read their stream from the config: this shard's, which may not be the host's first
+    const config: HostConfig = stream ? { ...host.config, streamName, initialTimestamp: stream.initialTimestamp } : host.config;
+    // what the actors report passes here first: the status shows the shard's last checkpoint, and every event its stream
     const env: HostEnv = (this.env = {
       ...host,
+      config,
       report: (event) => {
         if (event.type === 'checkpoint') this.lastCheckpoint = event.sequenceNumber;
-        host.report(event);
+        host.report({ ...event, streamName } as HostEvent);
       },
     });
     this.id = shardKey(address);
@@ -65,7 +70,7 @@ export class ShardSupervisor {
     this.readerId = `${this.id}/reader`;
     this.lastCheckpoint = observed.checkpoint;
     this.finished = new Promise<void>((resolve) => (this.markFinished = resolve));
-    const { runtime, config } = env;
+    const { runtime } = env;
     const hashKeyRange =
       observed.startingHashKey !== undefined && observed.endingHashKey !== undefined
         ? { startingHashKey: observed.startingHashKey, endingHashKey: observed.endingHashKey }
@@ -93,7 +98,7 @@ export class ShardSupervisor {
               void this.finish('ended');
             },
             handled: () => this.stats.handled,
-          }, this.fence),
+          }, this.fence, observed.leaseKey),
           (_ref, reason) => exited(reason),
           { type: 'acquire' },
         );
@@ -126,7 +131,7 @@ export class ShardSupervisor {
       backoff: config.supervision.shard.backoff,
       clock: runtime.clock,
       onEvent: (event) => {
-        const reported = supervisorEvent(event, this.id, shardId);
+        const reported = supervisorEvent(event, this.id, { streamName, shardId });
         if (reported) env.report(reported);
       },
       onEscalate: (_child, reason) => {

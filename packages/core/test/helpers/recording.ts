@@ -39,6 +39,7 @@ export function jsonRecords(count: number, { keys = 64, offset = 0, tag = 'r' } 
 
 interface BatchReport {
   type: 'batch';
+  streamName: string;
   shardId: string;
   attempt: number;
   sequenceNumbers: string[];
@@ -79,6 +80,16 @@ export class Deliveries {
       const list = out.get(b.shardId) ?? [];
       list.push(...b.sequenceNumbers);
       out.set(b.shardId, list);
+    }
+    return out;
+  }
+
+  /** Sequence numbers per `<streamName>/<shardId>`, in delivery order (duplicates included). */
+  byStreamShard(): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const b of this.batches) {
+      const key = `${b.streamName}/${b.shardId}`;
+      out.set(key, [...(out.get(key) ?? []), ...b.sequenceNumbers]);
     }
     return out;
   }

@@ -4,6 +4,7 @@ import { SHARD_END, type LeaseStore } from '@kinesis-client/worker/lease';
 
 export interface Delivery {
   worker: string;
+  streamName: string;
   shardId: string;
   sequenceNumbers: string[];
   startedAt: number;
@@ -13,6 +14,7 @@ export interface Delivery {
 export interface LeaseEvent {
   worker: string;
   type: 'lease:acquired' | 'lease:lost' | 'lease:released' | 'error';
+  streamName?: string;
   shardId?: string;
   to?: string;
   message?: string;
@@ -21,7 +23,9 @@ export interface LeaseEvent {
 
 export interface WorkerSpec {
   workerId: string;
-  streamName: string;
+  /** One stream; or `streams`, its names, for a multi-stream application. */
+  streamName?: string;
+  streams?: string[];
   appName: string;
   clientOptions: unknown;
   lease: { failoverMs: number; takeIntervalMs?: number; maxStealPerCycle?: number; checkpointIntervalMs?: number; handoffTimeoutMs?: number };
@@ -83,8 +87,8 @@ export class Cluster {
     for (const e of this.events) {
       const mine = held.get(e.worker) ?? new Set<string>();
       held.set(e.worker, mine);
-      if (e.type === 'lease:acquired') mine.add(e.shardId!);
-      else if (e.type === 'lease:released' || e.type === 'lease:lost') mine.delete(e.shardId!);
+      if (e.type === 'lease:acquired') mine.add(`${e.streamName}/${e.shardId}`);
+      else if (e.type === 'lease:released' || e.type === 'lease:lost') mine.delete(`${e.streamName}/${e.shardId}`);
     }
     return new Map([...held].map(([w, s]) => [w, s.size]));
   }

@@ -139,6 +139,22 @@ export class Supervisor {
     for (const id of this.order) await this.startChild(id);
   }
 
+  /** OTP's start_child: adds a child after the others and starts it (the supervisor must be running). */
+  async addChild(spec: ChildSpec): Promise<void> {
+    if (this.children.has(spec.id)) throw new Error(`supervisor: child ${spec.id} exists already`);
+    this.children.set(spec.id, { spec, instance: undefined, generation: 0, starts: 0, restarts: 0, lastError: undefined, finished: false, startedAt: 0, quickRestarts: 0 });
+    this.order.push(spec.id);
+    await this.startChild(spec.id);
+  }
+
+  /** OTP's terminate_child then delete_child: stops the child and forgets it. */
+  async removeChild(id: string, reason: ExitReason = { kind: 'shutdown' }): Promise<void> {
+    if (!this.children.has(id)) return;
+    await this.stopChildren([id], reason);
+    this.children.delete(id);
+    this.order.splice(this.order.indexOf(id), 1);
+  }
+
   /** Stops every child, last started first. */
   stop(reason: ExitReason = { kind: 'shutdown' }): Promise<void> {
     if (this.state === 'stopped' || this.state === 'stopping') return this.pending;
@@ -184,8 +200,9 @@ export class Supervisor {
   }
 
   private async onExit(id: string, reason: ExitReason): Promise<void> {
-    if (this.state !== 'running') return;
-    const child = this.children.get(id)!;
+    const child = this.children.get(id);
+    // a child removed while its exit waited in the queue is gone for good
+    if (this.state !== 'running' || !child) return;
     if (reason.kind === 'crash') {
       child.lastError = reason.error;
       this.options.onEvent?.({ type: 'crashed', child: id, role: this.roleOf(id), reason });

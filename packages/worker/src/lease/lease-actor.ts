@@ -41,7 +41,8 @@ interface LeaseActorHooks {
  * every write is conditional on leaseCounter and the holder (leaseOwner, or checkpointOwner while
  * it hands the lease over), so a worker that lost the lease can never checkpoint.
  */
-export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapshot | undefined, hooks: LeaseActorHooks, fence: LeaseFence) {
+/** `leaseKey`: the shard's row in the store (the shard id in a single-stream table). */
+export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapshot | undefined, hooks: LeaseActorHooks, fence: LeaseFence, leaseKey = shardId) {
   return (ctx: ActorContext<LeaseMessage>): Behavior<LeaseMessage> => {
     const { config, leases, report } = env;
     const me = config.workerId;
@@ -103,7 +104,7 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
       try {
         let ok = await write(counter);
         if (!ok && uncertain) {
-          const row = await leases.get(shardId);
+          const row = await leases.get(leaseKey);
           if (row && holderOf(row) === me && row.leaseCounter === counter + 1) {
             counter++;
             ok = await write(counter);
@@ -133,7 +134,7 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
       const sentLocal = ctx.clock.now();
       pace.writing(sentLocal);
       const sent = processNow();
-      const ok = await beforeLost(ownWrite((n) => leases.checkpoint(shardId, n, me, target.sequenceNumber, target.subSequenceNumber)));
+      const ok = await beforeLost(ownWrite((n) => leases.checkpoint(leaseKey, n, me, target.sequenceNumber, target.subSequenceNumber)));
       if (ok === EXPIRED) {
         lose('checkpoint unanswered until the lease could expire');
         return false;
@@ -160,7 +161,7 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
       let current: LeaseSnapshot | undefined = observed;
       if (!current) {
         // a restarted incarnation: the lease may still be ours, or lost while we were down
-        current = await leases.get(shardId);
+        current = await leases.get(leaseKey);
         // still ours while we are handing it off: the renewal then notices the handoff again
         if (!current || holderOf(current) !== me) {
           held = true;
@@ -185,7 +186,7 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
         let taken = await take(current);
         if (!taken) {
           // a thread of ours that died may have renewed once more after the coordinator read the row
-          const fresh = await leases.get(shardId);
+          const fresh = await leases.get(leaseKey);
           if (fresh?.leaseOwner === me && fresh.checkpointOwner === undefined) {
             current = { ...fresh, leaseOwner: current.leaseOwner, checkpointOwner: current.checkpointOwner };
             taken = await take(current);
@@ -224,7 +225,7 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
               const sent = processNow();
               // the next renewal is due an interval after this one was sent, not answered: a slow answer must not push it back
               const sentLocal = ctx.clock.now();
-              const ok = await beforeLost(ownWrite((n) => leases.renew(shardId, n, me)));
+              const ok = await beforeLost(ownWrite((n) => leases.renew(leaseKey, n, me)));
               if (ok === EXPIRED) return lose('renewal unanswered for failoverMs since the last successful one was sent');
               if (!ok) return lose('renewal condition failed: another worker holds the lease');
               counter++;
@@ -281,7 +282,7 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
           case 'shardEnd': {
             if (!held) return;
             if (!(await flush())) return;
-            const ok = await beforeLost(ownWrite((n) => leases.checkpoint(shardId, n, me, SHARD_END, 0, message.childShardIds)));
+            const ok = await beforeLost(ownWrite((n) => leases.checkpoint(leaseKey, n, me, SHARD_END, 0, message.childShardIds)));
             if (ok === EXPIRED) return lose('SHARD_END checkpoint unanswered until the lease could expire');
             if (!ok) return lose('SHARD_END checkpoint condition failed');
             counter++;
@@ -298,7 +299,7 @@ export function leaseActor(env: HostEnv, shardId: string, observed: LeaseSnapsho
             try {
               if (await flush()) {
                 // the receiver may have cancelled (it is stopping, or gave up waiting): then free the lease for anyone
-                const give = async () => (message.to !== undefined && (await leases.completeHandoff(shardId, me, message.to))) || (await leases.release(shardId, me));
+                const give = async () => (message.to !== undefined && (await leases.completeHandoff(leaseKey, me, message.to))) || (await leases.release(leaseKey, me));
                 released = (await beforeLost(give())) === true;
               }
             } finally {

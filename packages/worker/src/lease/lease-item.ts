@@ -10,6 +10,7 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { LeaseSnapshot, NewLease } from './lease.js';
+import { parseLeaseKey, serializeStreamIdentifier } from '../stream-identifier.js';
 
 export type Item = Record<string, AttributeValue>;
 
@@ -89,7 +90,11 @@ export function leaseFromItem(item: Item): LeaseSnapshot {
   };
 }
 
-/** A new lease, marked `entityType = LEASE` as the Java KCL 3.x writes its own (older readers ignore it). */
+/**
+ * A new lease, marked `entityType = LEASE` as the Java KCL 3.x writes its own (older readers ignore
+ * it). A multi-stream lease's `streamName` and `shardId` attributes are read back from its key
+ * (the key holds both), so rows written by the Java KCL and by this library read alike.
+ */
 export function itemFromNewLease(lease: NewLease): Item {
   const item: Item = {
     leaseKey: { S: lease.leaseKey },
@@ -103,5 +108,12 @@ export function itemFromNewLease(lease: NewLease): Item {
   if (lease.childShardIds?.length) item.childShardIds = { SS: [...lease.childShardIds] };
   if (lease.startingHashKey) item.startingHashKey = { S: lease.startingHashKey };
   if (lease.endingHashKey) item.endingHashKey = { S: lease.endingHashKey };
+  // a multi-stream lease names its stream and shard in attributes of their own, as the Java KCL's
+  // DynamoDBMultiStreamLeaseSerializer writes them (the stream identifier under `streamName`)
+  const { stream, shardId } = parseLeaseKey(lease.leaseKey);
+  if (stream) {
+    item.streamName = { S: serializeStreamIdentifier(stream) };
+    item.shardId = { S: shardId };
+  }
   return item;
 }

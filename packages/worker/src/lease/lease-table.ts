@@ -158,13 +158,22 @@ export class LeaseTable implements LeaseStore {
    * gone already or is not finished.
    */
   deleteFinished(leaseKey: string): Promise<boolean> {
+    return this.deleteWhen(leaseKey, 'checkpoint = :end', { ':end': { S: SHARD_END } });
+  }
+
+  /** Deletes a lease nobody holds (a removed stream's): false when it is held or gone. */
+  deleteReleased(leaseKey: string): Promise<boolean> {
+    return this.deleteWhen(leaseKey, 'attribute_exists(leaseKey) AND attribute_not_exists(leaseOwner)', {});
+  }
+
+  private deleteWhen(leaseKey: string, condition: string, values: Item): Promise<boolean> {
     return conditional(() =>
       this.ddb.send(
         new DeleteItemCommand({
           TableName: this.tableName,
           Key: { leaseKey: { S: leaseKey } },
-          ConditionExpression: `${IS_LEASE} AND checkpoint = :end`,
-          ExpressionAttributeValues: { ...IS_LEASE_VALUES, ':end': { S: SHARD_END } },
+          ConditionExpression: `${IS_LEASE} AND ${condition}`,
+          ExpressionAttributeValues: { ...IS_LEASE_VALUES, ...values },
         }),
       ),
     );

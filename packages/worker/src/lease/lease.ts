@@ -152,6 +152,8 @@ export interface LeaseStore {
   cancelHandoff(leaseKey: string, owner: string, to: string): Promise<boolean>;
   /** Deletes a lease only at SHARD_END. false: gone already or not finished. */
   deleteFinished(leaseKey: string): Promise<boolean>;
+  /** Deletes a lease only while nobody holds it (no leaseOwner): a removed stream's rows. false: held or gone. */
+  deleteReleased(leaseKey: string): Promise<boolean>;
 }
 
 /**
@@ -176,6 +178,7 @@ export const STORE_COMMANDS = {
   completeHandoff: 'UpdateItem',
   cancelHandoff: 'UpdateItem',
   deleteFinished: 'DeleteItem',
+  deleteReleased: 'DeleteItem',
 } as const satisfies Record<keyof LeaseStore, string>;
 
 export type StoreOperation = keyof typeof STORE_COMMANDS;

@@ -153,6 +153,12 @@ export class MemoryLeaseStore implements LeaseStore {
     return true;
   }
 
+  async deleteReleased(leaseKey: string): Promise<boolean> {
+    const row = this.rows.get(leaseKey);
+    if (!row || row.leaseOwner !== undefined) return false;
+    return this.rows.delete(leaseKey);
+  }
+
   async deleteFinished(leaseKey: string): Promise<boolean> {
     if (this.rows.get(leaseKey)?.checkpoint !== SHARD_END) return false;
     return this.rows.delete(leaseKey);

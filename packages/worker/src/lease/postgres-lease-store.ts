@@ -279,6 +279,11 @@ export class PostgresLeaseStore implements LeaseStore {
     return this.update('cancelHandoff', 'lease_owner = $2, checkpoint_owner = NULL WHERE lease_key = $1 AND checkpoint_owner = $2 AND lease_owner = $3', [leaseKey, owner, to]);
   }
 
+  async deleteReleased(leaseKey: string): Promise<boolean> {
+    const { rowCount } = await this.query('deleteReleased', `DELETE FROM ${this.table} WHERE lease_key = $1 AND lease_owner IS NULL`, [leaseKey]);
+    return rowCount === 1;
+  }
+
   async deleteFinished(leaseKey: string): Promise<boolean> {
     const { rowCount } = await this.query('deleteFinished', `DELETE FROM ${this.table} WHERE lease_key = $1 AND checkpoint = $2`, [leaseKey, SHARD_END]);
     return rowCount === 1;

@@ -285,6 +285,10 @@ export class RedisLeaseStore implements LeaseStore {
     return (await this.script('cancelHandoff', [this.leaseKeyOf(leaseKey)], [owner, to])) === 1;
   }
 
+  async deleteReleased(leaseKey: string): Promise<boolean> {
+    return (await this.script('deleteReleased', [this.leaseKeyOf(leaseKey), this.index], [leaseKey])) === 1;
+  }
+
   async deleteFinished(leaseKey: string): Promise<boolean> {
     return (await this.script('deleteFinished', [this.leaseKeyOf(leaseKey), this.index], [leaseKey, SHARD_END])) === 1;
   }

@@ -108,6 +108,12 @@ redis.call('HSET', KEYS[1], 'leaseOwner', ARGV[1])
 redis.call('HDEL', KEYS[1], 'checkpointOwner', 'handoffTo')
 return 1`,
 
+  /** KEYS: lease, index. ARGV: leaseKey. Only a lease nobody holds. */
+  deleteReleased: `if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'leaseOwner') == 1 then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[1])
+return 1`,
+
   /** KEYS: lease, index. ARGV: leaseKey, SHARD_END. */
   deleteFinished: `if redis.call('HGET', KEYS[1], 'checkpoint') ~= ARGV[2] then return 0 end
 redis.call('DEL', KEYS[1])

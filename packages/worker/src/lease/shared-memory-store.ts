@@ -61,6 +61,7 @@ const METHODS: readonly Method[] = [
   'completeHandoff',
   'cancelHandoff',
   'deleteFinished',
+  'deleteReleased',
 ];
 
 /** A shard-host thread's view of the main thread's store `name`; each call within `timeoutMs` (0: none). */
