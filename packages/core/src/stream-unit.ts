@@ -53,7 +53,7 @@ async function describe(kinesis: KinesisClient, streamName: string) {
  * stream's creation time in seconds (DescribeStreamSummary's StreamCreationTimestamp), the value
  * the Java KCL's MultiStreamTracker documentation has its users pass, and the account is the ARN's.
  */
-export async function describeStream(kinesis: KinesisClient, options: StreamOptions, multiStream: boolean): Promise<StreamUnit> {
+export async function describeStream(kinesis: KinesisClient, options: StreamOptions, multi: boolean): Promise<StreamUnit> {
   const summary = await describe(kinesis, options.streamName);
   const arn = summary.StreamARN!;
   if (options.streamArn !== undefined && options.streamArn !== arn) {
@@ -62,13 +62,14 @@ export async function describeStream(kinesis: KinesisClient, options: StreamOpti
     });
   }
   const { streamName } = options;
-  if (!multiStream) return singleStream(options, arn);
+  if (!multi) return singleStream(options, arn);
   const created = summary.StreamCreationTimestamp;
-  const identifier: StreamIdentifier = {
-    accountId: accountOf(arn),
-    streamName,
-    creationEpoch: Math.max(1, Math.floor((created ? created.getTime() : 0) / 1000)),
-  };
+  return multiStream({ accountId: accountOf(arn), streamName, creationEpoch: Math.max(1, Math.floor((created ? created.getTime() : 0) / 1000)) }, options, arn);
+}
+
+/** A stream of a multi-stream application, its lease keys `account:stream:epoch:shardId`. */
+export function multiStream(identifier: StreamIdentifier, options: StreamOptions, arn: string): StreamUnit {
+  const { streamName } = options;
   return {
     streamName,
     options,

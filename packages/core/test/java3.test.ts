@@ -5,10 +5,10 @@
  * writes of its source, helpers/java-kcl.ts); a handoff whose holder stops renewing is forced.
  */
 import test from 'ava';
-import { CreateTableCommand, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { KinesisClientError } from '@kinesis-client/worker';
 import { createStream, putRecords, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
-import { JavaKclWorker } from './helpers/java-kcl.js';
+import { JavaKclWorker, createJavaTable } from './helpers/java-kcl.js';
 import { eventually, jsonRecords, sortedSeqs, startRecordingSystem } from './helpers/recording.js';
 
 const aws = withLocalAws(test);
@@ -74,16 +74,7 @@ async function javaTable(shards = 2) {
   const stream = uniqueName('java3');
   const app = uniqueName('app');
   await createStream(aws.kinesis, stream, shards);
-  await aws.dynamodb.send(
-    new CreateTableCommand({
-      TableName: app,
-      AttributeDefinitions: [{ AttributeName: 'leaseKey', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  // waits until the table is ACTIVE (it creates nothing on a table that exists)
-  await aws.leaseTable(app).ensure();
+  await createJavaTable(aws, app);
   const java = new JavaKclWorker(aws.dynamodb, app, 'java3');
   for (const key of SHARDS.slice(0, shards)) await java.put(javaLease(key));
   return { stream, app, java };

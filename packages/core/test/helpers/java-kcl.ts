@@ -4,9 +4,24 @@
  * DynamoDBLeaseSerializer; docs/java-kcl.md lists them), so a test can play a Java worker
  * sharing a table with this library. Each answers true when its condition held.
  */
-import { GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { LocalAws } from '@kinesis-client/examples/testing';
 
 type Item = Record<string, AttributeValue>;
+
+/** A lease table as the Java KCL creates it (key schema only; a 3.x GSI comes later, or never), once ACTIVE. */
+export async function createJavaTable(aws: LocalAws, tableName: string): Promise<void> {
+  await aws.dynamodb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      AttributeDefinitions: [{ AttributeName: 'leaseKey', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  // waits until the table is ACTIVE (it creates nothing on a table that exists)
+  await aws.leaseTable(tableName).ensure();
+}
 
 export class JavaKclWorker {
   constructor(

@@ -34,8 +34,9 @@ export interface SystemRun {
 
 export async function startSystem({ aws, consumer, stream, shards = 1, app = uniqueName('app'), options = {} }: SystemSpec, t?: ExecutionContext): Promise<SystemRun> {
   const streamName = stream ?? uniqueName('stream');
-  if (stream === undefined) await createStream(aws.kinesis, streamName, shards);
-  const system = await createSystem({ streamName, appName: app, consumer, ...aws.clientOptions, ...options });
+  // with `streams` in the options, the streams are the test's, made beforehand
+  if (stream === undefined && options.streams === undefined) await createStream(aws.kinesis, streamName, shards);
+  const system = await createSystem({ ...(options.streams === undefined ? { streamName } : {}), appName: app, consumer, ...aws.clientOptions, ...options });
   const errors: Error[] = [];
   // in createSystem's continuation: no error event of the start-up is missed
   system.events.on('error', (e) => errors.push(e.error));
