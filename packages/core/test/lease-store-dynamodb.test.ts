@@ -55,6 +55,7 @@ test('dynamodb lease store: each operation first sends the command STORE_COMMAND
   seen.completeHandoff = await first(() => store.completeHandoff('s', 'a', 'b'));
   seen.release = await first(() => store.release('s', 'a'));
   seen.deleteFinished = await first(() => store.deleteFinished('s'));
+  seen.deleteReleased = await first(() => store.deleteReleased('s'));
   client.destroy();
   t.deepEqual(seen, { ...STORE_COMMANDS });
 });

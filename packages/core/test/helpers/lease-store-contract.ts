@@ -226,6 +226,28 @@ const cases: Record<string, Case> = {
     t.deepEqual((await store.scan()).map((l) => l.leaseKey), ['open']);
   },
 
+  "multi-stream keys (the Java KCL's account:stream:epoch:shardId) are keys like any other: each write, and two streams' same shard apart": async (t, store) => {
+    const [a, b] = ['123456789012:orders:1700000000:shardId-000000000000', '123456789012:refunds:1700000001:shardId-000000000000'];
+    for (const key of [a, b]) t.true(await store.create({ leaseKey: key, checkpoint: 'TRIM_HORIZON', parentShardIds: ['shardId-000000000009'] }));
+    t.true(await store.take(await must(store, a), A));
+    t.like(await store.checkpoint(a, 1, A, '49590338271490256608559692538361571095921575989136588898', 0), { nextOwner: undefined });
+    t.like(await must(store, a), { leaseOwner: A, leaseCounter: 2, checkpoint: '49590338271490256608559692538361571095921575989136588898', parentShardIds: ['shardId-000000000009'] });
+    t.like(await must(store, b), { leaseOwner: undefined, leaseCounter: 0, checkpoint: 'TRIM_HORIZON' }, "the other stream's shard of the same id untouched");
+    t.deepEqual((await store.scan()).map((l) => l.leaseKey).sort(), [a, b]);
+    t.true(await store.release(a, A));
+  },
+
+  'deleteReleased: only a lease nobody holds; a held or missing one is refused': async (t, store) => {
+    const lease = await held(store, 'held');
+    await store.create({ leaseKey: 'free', checkpoint: 'TRIM_HORIZON', parentShardIds: [] });
+    t.false(await store.deleteReleased('held'), 'held');
+    t.true(await store.deleteReleased('free'));
+    t.false(await store.deleteReleased('free'), 'gone already');
+    t.true(await store.release('held', lease.leaseOwner!));
+    t.true(await store.deleteReleased('held'), 'released');
+    t.deepEqual(await store.scan(), []);
+  },
+
   '20 concurrent takers of one lease: exactly one wins': async (t, store) => {
     await store.create({ leaseKey: 'k', checkpoint: 'TRIM_HORIZON', parentShardIds: [] });
     const seen = await must(store, 'k');
