@@ -10,7 +10,7 @@ import { DeleteStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/clie
 import { GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { createSystem, type SystemOptions } from '@kinesis-client/core';
 import { KinesisClientError } from '@kinesis-client/worker';
-import { CountingProducer, createStream, putRecords, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
+import { CountingProducer, createStream, putRecords, splitShard, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
 import { resolveOptions } from '../src/options.js';
 import { JavaKclWorker, createJavaTable } from './helpers/java-kcl.js';
 import { eventually, fixture, isAscending, jsonRecords, startRecordingSystem } from './helpers/recording.js';
@@ -130,6 +130,10 @@ test.serial('a stream added and one removed while running: the new one consumed,
   run.system.events.on('stream:removed', (e) => seen.push(`removed ${e.streamName} ${e.leasesDeleted}`));
   const shardEvents = new Set<string>();
   run.system.events.on('lease:acquired', (e) => shardEvents.add(e.streamName));
+  const withoutStream: string[] = [];
+  run.system.events.on('*', (type, e) => {
+    if (e && typeof e === 'object' && 'shardId' in e && !(e as { streamName?: string }).streamName) withoutStream.push(type);
+  });
   const inA = await putRecords(aws.kinesis, a, jsonRecords(60));
   const has = (s: string, w: { shardId: string; sequenceNumber: string }) => run.deliveries.byStreamShard().get(`${s}/${w.shardId}`)?.includes(w.sequenceNumber);
   await run.deliveries.waitFor(() => inA.every((w) => has(a, w)), 30_000, 'every record of a');
@@ -156,6 +160,7 @@ test.serial('a stream added and one removed while running: the new one consumed,
   const idB = await identifierOf(b);
   t.deepEqual((await aws.leaseTable(app).scan()).filter((l) => l.leaseKey.startsWith(`${idB}:`)), [], 'deleteLeases: its rows are gone');
   t.deepEqual(seen, [`added ${b}`, `removed ${a} false`, `removed ${b} true`]);
+  t.deepEqual(withoutStream, [], 'every event of a shard carries its stream');
   t.deepEqual(run.errors, []);
 });
 
@@ -233,4 +238,28 @@ test.serial('a stream deleted and recreated under its name is a new stream: the 
   await second.stop();
   t.deepEqual(await rowOf(app, `${oldId}:${SHARDS[0]}`), oldRow, 'the old row untouched: never taken, never resumed, never deleted');
   t.is((await rowOf(app, `${newId}:${SHARDS[0]}`))?.checkpoint?.S, after.at(-1)!.sequenceNumber, 'the new stream has its own row');
+});
+
+test.serial("resharding is per stream: a split of one stream's shard, its children read after it, the other stream untouched", async (t) => {
+  const [a, b] = [uniqueName('split-a'), uniqueName('split-b')];
+  for (const s of [a, b]) await createStream(aws.kinesis, s, 1);
+  const app = uniqueName('app');
+  const run = await startRecordingSystem(t, aws, { stream: a, app }, { streams: [{ streamName: a }, { streamName: b }], lease: LEASE, retrieval: { idleMs: 100 } });
+  const before = await putRecords(aws.kinesis, a, jsonRecords(40));
+  const inB = await putRecords(aws.kinesis, b, jsonRecords(40, { tag: 'b' }));
+  await splitShard(aws.kinesis, a, SHARDS[0]!);
+  const after = await putRecords(aws.kinesis, a, jsonRecords(40, { offset: 40 }));
+  const has = (s: string, w: { shardId: string; sequenceNumber: string }) => run.deliveries.byStreamShard().get(`${s}/${w.shardId}`)?.includes(w.sequenceNumber);
+  await run.deliveries.waitFor(() => [...before, ...after].every((w) => has(a, w)) && inB.every((w) => has(b, w)), 60_000, 'both streams, the split one through its children');
+  const idA = await identifierOf(a);
+  const idB = await identifierOf(b);
+  const rows = await aws.leaseTable(app).scan();
+  const children = rows.filter((l) => l.leaseKey.startsWith(`${idA}:`) && l.parentShardIds.includes(SHARDS[0]!));
+  t.is(children.length, 2, "the split stream's children have leases naming their parent by shard id");
+  t.is(rows.find((l) => l.leaseKey === `${idA}:${SHARDS[0]}`)?.checkpoint, 'SHARD_END');
+  t.deepEqual(rows.filter((l) => l.leaseKey.startsWith(`${idB}:`)).map((l) => l.leaseKey), [`${idB}:${SHARDS[0]}`], 'the other stream: its one shard');
+  // order across the split: every parent record handled before any child record
+  const firstChild = Math.min(...run.deliveries.batches.filter((x) => x.streamName === a && x.shardId !== SHARDS[0]).map((x) => x.startedAt));
+  const lastParent = Math.max(...run.deliveries.batches.filter((x) => x.streamName === a && x.shardId === SHARDS[0]).map((x) => x.endedAt));
+  t.true(lastParent <= firstChild, 'no child record before the parent is done');
 });
