@@ -128,11 +128,11 @@ export class ConsumerPool {
     if (this.timeoutMs > 0) {
       entry.timer = setTimeout(() => {
         const what = task.kind === 'failed' ? 'handleFailed' : 'handleBatch';
-        const { shardId, firstSequenceNumber, attempt } = task.info;
+        const { streamName, shardId, firstSequenceNumber, attempt } = task.info;
         this.abandon(
           entry,
           new KinesisClientError('BATCH_TIMEOUT', `${what} on shard ${shardId} (records ${firstSequenceNumber}..) did not settle within ${this.timeoutMs} ms; its pool thread was replaced`, {
-            details: { shardId, firstSequenceNumber, attempt, timeoutMs: this.timeoutMs },
+            details: { streamName, shardId, firstSequenceNumber, attempt, timeoutMs: this.timeoutMs },
           }),
         );
       }, this.timeoutMs);
@@ -189,11 +189,11 @@ export class ConsumerPool {
     const abandoned = [...this.running];
     this.startWaiting();
     for (const entry of abandoned) {
-      const { shardId, firstSequenceNumber } = entry.task.info;
+      const { streamName, shardId, firstSequenceNumber } = entry.task.info;
       this.abandon(
         entry,
         new KinesisClientError('SYSTEM_STOPPED', `stop() reached its deadline while shard ${shardId}'s batch (records ${firstSequenceNumber}..) was running; abandoned without a checkpoint`, {
-          details: { shardId, firstSequenceNumber },
+          details: { streamName, shardId, firstSequenceNumber },
         }),
       );
     }

@@ -5,7 +5,8 @@
  */
 export { createSystem } from './create-system.js';
 export type { System } from './create-system.js';
-export type { SystemOptions } from './options.js';
+export type { SystemOptions, StreamSpec } from './options.js';
+export type { RemoveStreamOptions } from './stream-control.js';
 export type { SystemEvents } from './events.js';
 export type { AbandonedBatch, StopOptions, StopResult } from './stop.js';
 export type { CallFault, Faults } from './faults.js';

@@ -50,7 +50,7 @@ function loadConsumer(): Promise<Consumer<unknown>> {
 function fenced(task: BatchTask | FailedTask): BatchOutcome | undefined {
   if (!task.fence || fenceOpen(task.fence, processNow())) return undefined;
   const error = new KinesisClientError('LEASE_EXPIRED', `shard ${task.info.shardId}: lease not renewed within failoverMs - safetyMarginMs; batch not started`, {
-    details: { shardId: task.info.shardId, firstSequenceNumber: task.info.firstSequenceNumber },
+    details: { streamName: task.info.streamName, shardId: task.info.shardId, firstSequenceNumber: task.info.firstSequenceNumber },
   });
   return { ok: false, fenced: true, error: serializeError(error) };
 }

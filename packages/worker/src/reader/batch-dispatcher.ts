@@ -218,7 +218,7 @@ export class BatchDispatcher {
     if (!flight.fenced) {
       flight.fenced = true;
       const error = new KinesisClientError('LEASE_EXPIRED', `shard ${this.shardId}: lease not renewed within failoverMs - safetyMarginMs; batch held until it is`, {
-        details: { shardId: this.shardId, firstSequenceNumber: flight.first },
+        details: { streamName: this.env.config.streamName, shardId: this.shardId, firstSequenceNumber: flight.first },
       });
       this.env.report({ type: 'error', shardId: this.shardId, error: serializeError(error) });
     }
@@ -267,7 +267,7 @@ export class BatchDispatcher {
     throw new KinesisClientError(
       'BATCH_FAILED',
       `handleBatch failed ${flight.attempt} times on shard ${shardId} (records ${flight.first}..); restarting from the last checkpoint`,
-      { cause: error, details: { shardId, attempts: flight.attempt } },
+      { cause: error, details: { streamName: this.env.config.streamName, shardId, attempts: flight.attempt } },
     );
   }
 }
