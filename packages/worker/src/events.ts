@@ -36,7 +36,7 @@ export type EventPayloads<E> = {
   'checkpoint:failed': At & { error: E };
   /** The reader replaced its shard iterator: it expired (ExpiredIteratorException) or sat unused past iteratorMaxAgeMs. */
   'iterator:renewed': At & { reason: 'expired' | 'aged' };
-  /** `id` is the actor's id (`<streamName>/<shardId>/reader`, `coordinator`, `shard-host-1`); `actor` its role. */
+  /** `id` is the actor's id (`<streamName>/<shardId>/reader`, `coordinator` or with `streams` `<streamName>/coordinator`, `shard-host-1`); `actor` its role. */
   'actor:crashed': { id: string; actor: string; streamName?: string; shardId?: string; error: E };
   'actor:restarted': { id: string; actor: string; streamName?: string; shardId?: string; restarts: number };
   /** A supervisor passed its restart limit and gave up on `child`; its parent decides what follows. */
