@@ -150,7 +150,18 @@ const optionsSchema = z.strictObject({
 export type SystemOptions = z.input<typeof optionsSchema>;
 type Parsed = z.output<typeof optionsSchema>;
 
+/** One stream the system consumes, normalized (PROVISIONAL: the streams branch owns this shape). */
+export interface StreamOptions {
+  streamName: string;
+  streamArn?: string;
+  initialPosition: Parsed['initialPosition'];
+}
+
 export interface ResolvedOptions extends Omit<Parsed, 'consumer' | 'lease' | 'callTimeouts' | 'store'> {
+  /** Every stream consumed; one entry in single-stream mode (PROVISIONAL until the streams branch lands). */
+  streams: readonly StreamOptions[];
+  /** Lease keys in the Java KCL's multi-stream form (`streams` given); false: bare shard ids. */
+  multiStream: boolean;
   consumerUrl: string;
   tableName: string;
   store: StoreConfig;
@@ -273,6 +284,8 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   const takeIntervalMs = o.lease.takeIntervalMs ?? failoverMs * 2;
   const resolved: ResolvedOptions = {
     ...o,
+    streams: [{ streamName: o.streamName, initialPosition: o.initialPosition }],
+    multiStream: false,
     consumerUrl,
     tableName,
     store,
