@@ -40,7 +40,7 @@ export class Observability {
     const defaultStream = defaultStreamOf(options);
     this.streams = new LiveStreams(events, options);
     logEvents({ events, logger: options.logger, workerId, defaultStream, store: options.store });
-    this.monitor = new Monitor({ events, stallMs: options.health.stallMs, threads: options.shardHosts.threads, hosts });
+    this.monitor = new Monitor({ events, stallMs: options.health.stallMs, threads: options.shardHosts.threads, hosts, defaultStream });
     const streams = () => this.streams.list();
     this.stopMetrics = recordMetrics({ events, meterProvider: options.meterProvider, defaultStream, streams, appName, status: async () => hosts()?.status() ?? [] });
   }
@@ -54,7 +54,8 @@ export class Observability {
   async listen(parts: ObservedParts): Promise<void> {
     if (!this.options.http) return;
     const { monitor } = this;
-    const source = new StateSource({ ...this.options, ...parts, monitor });
+    const streams = () => this.streams.list();
+    const source = new StateSource({ ...this.options, ...parts, monitor, streams });
     this.endpoint = await startHttpServer(this.options.http, {
       health: () => monitor.health(),
       state: () => (monitor.running ? source.read() : undefined),
