@@ -10,9 +10,8 @@ import test from 'ava';
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { createStream, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
-import { JavaKclWorker } from './helpers/java-kcl.js';
+import { javaStreamIdentifier, multiStreamApplication, multiStreamLease } from './helpers/java-kcl.js';
 import { awsEnv, produce, runCli } from './helpers/cli.js';
 import type { StatusReport } from '../src/cli/status.js';
 
@@ -21,41 +20,15 @@ const FAILOVER_MS = 1_000;
 const S0 = 'shardId-000000000000';
 const S1 = 'shardId-000000000001';
 
-/** A lease row of a Java multi-stream application (MultiStreamLease): the identifier in streamName, the shard in shardId. */
-const javaLease = (stream: string, shardId: string, owner: string, checkpoint: string): Record<string, AttributeValue> => {
-  const identifier = `123456789012:${stream}:1765000000`;
-  return {
-    leaseKey: { S: `${identifier}:${shardId}` },
-    leaseOwner: { S: owner },
-    leaseCounter: { N: '7' },
-    checkpoint: { S: checkpoint },
-    checkpointSubSequenceNumber: { N: '0' },
-    ownerSwitchesSinceCheckpoint: { N: '0' },
-    streamName: { S: identifier },
-    shardId: { S: shardId },
-    entityType: { S: 'LEASE' },
-  };
-};
-
 test('a multi-stream table: status by stream (tables, --json, a config file of streams), reset and release with --stream, streams missing from Kinesis or the table', async (t) => {
-  const orders = uniqueName('cli-orders');
-  const payments = uniqueName('cli-payments');
-  const gone = uniqueName('cli-gone');
-  const app = uniqueName('cli-streams-app');
-  await createStream(aws.kinesis, orders, 2);
-  await createStream(aws.kinesis, payments, 2);
+  const { orders, payments, gone, app, java } = await multiStreamApplication(aws, 'cli');
   const sent = [...(await produce(aws, orders, 20, 'o')).map((r) => ({ ...r, stream: orders })), ...(await produce(aws, payments, 20, 'p')).map((r) => ({ ...r, stream: payments }))];
   const first = (stream: string, shardId: string) => sent.filter((r) => r.stream === stream && r.shardId === shardId).map((r) => r.sequenceNumber).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))[0]!;
-  await aws.dynamodb.send(
-    new CreateTableCommand({ TableName: app, AttributeDefinitions: [{ AttributeName: 'leaseKey', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }], BillingMode: 'PAY_PER_REQUEST' }),
-  );
-  await aws.leaseTable(app).ensure();
-  const java = new JavaKclWorker(aws.dynamodb, app, 'java-w1');
-  await java.put(javaLease(orders, S0, 'java-w1', first(orders, S0)));
-  await java.put(javaLease(orders, S1, 'java-w1', 'TRIM_HORIZON'));
-  await java.put(javaLease(payments, S0, 'java-w2', first(payments, S0)));
-  await java.put(javaLease(payments, S1, 'java-w2', 'TRIM_HORIZON'));
-  await java.put(javaLease(gone, S0, 'java-w2', 'TRIM_HORIZON'));
+  await java.put(multiStreamLease(orders, S0, 'java-w1', first(orders, S0)));
+  await java.put(multiStreamLease(orders, S1, 'java-w1', 'TRIM_HORIZON'));
+  await java.put(multiStreamLease(payments, S0, 'java-w2', first(payments, S0)));
+  await java.put(multiStreamLease(payments, S1, 'java-w2', 'TRIM_HORIZON'));
+  await java.put(multiStreamLease(gone, S0, 'java-w2', 'TRIM_HORIZON'));
   const flags = ['--app', app, '--failover-ms', String(FAILOVER_MS)];
   const cli = (...args: string[]) => runCli([...args, ...flags], awsEnv(aws));
 
@@ -120,9 +93,9 @@ test('a multi-stream table: status by stream (tables, --json, a config file of s
   const reset = await cli('reset', '--stream', payments, '--shard', S0, '--to', 'TRIM_HORIZON', '--json');
   t.is(reset.code, 0, reset.stderr);
   t.like(JSON.parse(reset.stdout), { streamName: payments, shardId: S0, before: { checkpoint: first(payments, S0), owner: 'java-w2' }, after: { checkpoint: 'TRIM_HORIZON', owner: undefined } });
-  const rows = await java.row(`123456789012:${payments}:1765000000:${S0}`);
-  t.like(rows, { checkpoint: { S: 'TRIM_HORIZON' }, streamName: { S: `123456789012:${payments}:1765000000` }, shardId: { S: S0 } }, 'written under its key, its attributes kept');
-  t.like(await java.row(`123456789012:${orders}:1765000000:${S0}`), { checkpoint: { S: first(orders, S0) }, leaseOwner: { S: 'java-w1' }, leaseCounter: { N: '7' } }, 'the same shard id of the other stream untouched');
+  const rows = await java.row(`${javaStreamIdentifier(payments)}:${S0}`);
+  t.like(rows, { checkpoint: { S: 'TRIM_HORIZON' }, streamName: { S: javaStreamIdentifier(payments) }, shardId: { S: S0 } }, 'written under its key, its attributes kept');
+  t.like(await java.row(`${javaStreamIdentifier(orders)}:${S0}`), { checkpoint: { S: first(orders, S0) }, leaseOwner: { S: 'java-w1' }, leaseCounter: { N: '7' } }, 'the same shard id of the other stream untouched');
 
   // release: by shard (with its stream), and a worker's leases of the streams given
   const one = await cli('release', '--stream', orders, '--shard', S1);
@@ -132,5 +105,5 @@ test('a multi-stream table: status by stream (tables, --json, a config file of s
   t.is(worker.code, 0, worker.stderr);
   t.regex(worker.stdout, new RegExp(`^${payments}/${S1}\\s+java-w2\\s+7\\s+released$`, 'm'));
   t.false(worker.stdout.includes(gone), 'a stream not given is left alone');
-  t.like(await java.row(`123456789012:${gone}:1765000000:${S0}`), { leaseOwner: { S: 'java-w2' } });
+  t.like(await java.row(`${javaStreamIdentifier(gone)}:${S0}`), { leaseOwner: { S: 'java-w2' } });
 });

@@ -7,7 +7,6 @@
  * `streams: [...]` and compares the page with the store.
  */
 import test from 'ava';
-import { CreateTableCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { createSystem, type DashboardState } from '@kinesis-client/core';
 import { holderOf, leaseAddress } from '@kinesis-client/worker/lease';
 import { CountingProducer, createStream, putRecords, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
@@ -16,7 +15,7 @@ import { startHttpServer } from '../src/http/server.js';
 import { StateSource } from '../src/http/state-source.js';
 import { Monitor } from '../src/monitor.js';
 import { launchChromium } from './helpers/browser.js';
-import { JavaKclWorker } from './helpers/java-kcl.js';
+import { multiStreamApplication, multiStreamLease } from './helpers/java-kcl.js';
 import { Deliveries, fixture, jsonRecords } from './helpers/recording.js';
 
 const aws = withLocalAws(test);
@@ -46,36 +45,14 @@ async function openPage(t: import('ava').ExecutionContext, url: string): Promise
   return { page, errors };
 }
 
-/** A lease row of a Java multi-stream application (MultiStreamLease). */
-const javaLease = (stream: string, shardId: string, owner: string | undefined, checkpoint = 'TRIM_HORIZON'): Record<string, AttributeValue> => ({
-  leaseKey: { S: `123456789012:${stream}:1765000000:${shardId}` },
-  ...(owner ? { leaseOwner: { S: owner } } : {}),
-  leaseCounter: { N: '3' },
-  checkpoint: { S: checkpoint },
-  checkpointSubSequenceNumber: { N: '0' },
-  ownerSwitchesSinceCheckpoint: { N: '0' },
-  streamName: { S: `123456789012:${stream}:1765000000` },
-  shardId: { S: shardId },
-});
-
 test.serial('a multi-stream lease table: a section per stream, the same shard id apart, workers over all streams, a stream only the store names', async (t) => {
-  const orders = uniqueName('dash-orders');
-  const payments = uniqueName('dash-payments');
-  const gone = uniqueName('dash-gone');
-  const app = uniqueName('dash-app');
-  await createStream(aws.kinesis, orders, 2);
-  await createStream(aws.kinesis, payments, 2);
-  await aws.dynamodb.send(
-    new CreateTableCommand({ TableName: app, AttributeDefinitions: [{ AttributeName: 'leaseKey', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }], BillingMode: 'PAY_PER_REQUEST' }),
-  );
+  const { orders, payments, gone, app, java } = await multiStreamApplication(aws, 'dash');
   const table = aws.leaseTable(app);
-  await table.ensure();
-  const java = new JavaKclWorker(aws.dynamodb, app, 'java-w1');
-  await java.put(javaLease(orders, S0, 'java-w1', '111'));
-  await java.put(javaLease(orders, S1, 'me', '112'));
-  await java.put(javaLease(payments, S0, 'me', '221'));
-  await java.put(javaLease(payments, S1, undefined));
-  await java.put(javaLease(gone, S0, 'java-w1'));
+  await java.put(multiStreamLease(orders, S0, 'java-w1', '111'));
+  await java.put(multiStreamLease(orders, S1, 'me', '112'));
+  await java.put(multiStreamLease(payments, S0, 'me', '221'));
+  await java.put(multiStreamLease(payments, S1, undefined));
+  await java.put(multiStreamLease(gone, S0, 'java-w1'));
 
   // the observability parts of a system of two streams, fed with events as the engine emits them
   const { events, open } = createEmitter();

@@ -11,6 +11,7 @@ import { createSystem, type DashboardState } from '@kinesis-client/core';
 import { createStream, listenEvents, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
 import type { LeaseSnapshot } from '@kinesis-client/worker/lease';
 import { buildState } from '../src/http/state.js';
+import { lease as leaseRow } from './helpers/leases.js';
 import { fixture, startRecordingSystem } from './helpers/recording.js';
 
 test('buildState joins ListShards, the lease store and this worker: the graph, owners, leases per worker', (t) => {
@@ -61,18 +62,7 @@ test('buildState joins ListShards, the lease store and this worker: the graph, o
 test('buildState of several streams: each lease under its stream by its key (the same shard id in two streams apart), the view of this worker by stream, leases per worker over all streams, a stream only the store names', (t) => {
   const shard = (id: string) => ({ ShardId: id, SequenceNumberRange: { StartingSequenceNumber: '1' } });
   const key = (stream: string, shardId: string) => `123456789012:${stream}:1765000000:${shardId}`;
-  const lease = (leaseKey: string, leaseOwner: string | undefined, checkpoint = 'TRIM_HORIZON'): LeaseSnapshot => ({
-    leaseKey,
-    leaseOwner,
-    leaseCounter: 3,
-    checkpoint,
-    checkpointSubSequenceNumber: 0,
-    ownerSwitchesSinceCheckpoint: 0,
-    parentShardIds: [],
-    childShardIds: [],
-    startingHashKey: undefined,
-    endingHashKey: undefined,
-  });
+  const lease = (leaseKey: string, leaseOwner: string | undefined, checkpoint = 'TRIM_HORIZON') => leaseRow(leaseKey, { leaseOwner, leaseCounter: 3, checkpoint });
   const state = buildState({
     at: 1,
     workerId: 'me',
