@@ -59,7 +59,7 @@ export class SystemObserver {
   ) {
     events.on('lease:acquired', (e) => {
       const address = this.address(e);
-      this.held.set(shardKey(address), { shardId: e.shardId, heldSince: this.now(), lastHandledAt: undefined, waiting: false, millisBehindLatest: undefined });
+      this.held.set(shardKey(address), { ...address, heldSince: this.now(), lastHandledAt: undefined, waiting: false, millisBehindLatest: undefined });
       this.changed({ type: 'lease:acquired', ...address, workerId: e.workerId, at: this.now() });
     });
     events.on('lease:lost', (e) => this.dropped('lease:lost', this.address(e)));
@@ -110,7 +110,7 @@ export class SystemObserver {
   }
 
   progress(): ShardProgress[] {
-    return [...this.held.values()].map(({ shardId, heldSince, lastHandledAt, waiting }) => ({ shardId, heldSince, lastHandledAt, waiting }));
+    return [...this.held.values()].map(({ streamName, shardId, heldSince, lastHandledAt, waiting }) => ({ streamName, shardId, heldSince, lastHandledAt, waiting }));
   }
 
   storeOutcomes(): HealthInput['store'] {
