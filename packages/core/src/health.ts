@@ -23,6 +23,8 @@ export interface HealthReason {
   message: string;
   /** NO_PROGRESS: the shards without progress. */
   shardIds?: string[];
+  /** NO_PROGRESS: the same shards with their streams (shard ids repeat across the streams of one system). */
+  shards?: { streamName: string; shardId: string }[];
 }
 
 export interface Health {
@@ -35,6 +37,7 @@ export interface Health {
 
 /** A held shard's progress as the monitor saw it; times on the same clock as `now`. */
 export interface ShardProgress {
+  streamName: string;
   shardId: string;
   /** When this worker took (or started running) the shard. */
   heldSince: number;
@@ -71,9 +74,13 @@ export function assessHealth(input: HealthInput, now: number): Health {
   if (lastFailedAt !== undefined && (lastOkAt === undefined || lastFailedAt > lastOkAt)) {
     reasons.push({ code: 'LEASE_STORE_UNREACHABLE', message: `the latest lease-store call failed${lastError ? `: ${lastError}` : ''}` });
   }
-  const stalled = input.shards.filter((s) => s.waiting && now - Math.max(s.heldSince, s.lastHandledAt ?? -Infinity) >= input.stallMs).map((s) => s.shardId);
+  const stalled = input.shards
+    .filter((s) => s.waiting && now - Math.max(s.heldSince, s.lastHandledAt ?? -Infinity) >= input.stallMs)
+    .map(({ streamName, shardId }) => ({ streamName, shardId }))
+    .sort((a, b) => (a.streamName === b.streamName ? (a.shardId < b.shardId ? -1 : 1) : a.streamName < b.streamName ? -1 : 1));
   if (stalled.length > 0 && !input.stopped) {
-    reasons.push({ code: 'NO_PROGRESS', message: `records wait on ${stalled.length} held shard(s) with no batch handled for ${input.stallMs} ms`, shardIds: stalled.sort() });
+    const message = `records wait on ${stalled.length} held shard(s) with no batch handled for ${input.stallMs} ms`;
+    reasons.push({ code: 'NO_PROGRESS', message, shardIds: stalled.map((s) => s.shardId).sort(), shards: stalled });
   }
   return { live: !reasons.some((r) => STOPPING.has(r.code)), ready: reasons.length === 0, reasons };
 }

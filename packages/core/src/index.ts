@@ -13,7 +13,7 @@ export type { CallFault, Faults } from './faults.js';
 export type { Inspection, ShardView } from './inspect.js';
 export type { Logger, LogLevel } from './logging.js';
 export type { Health, HealthCode, HealthReason } from './health.js';
-export type { DashboardState, ShardRow } from './http/state.js';
+export type { DashboardState, ShardRow, StreamState } from './http/state.js';
 export { startLoopbackProxy } from './loopback-proxy.js';
 export type { LoopbackProxy, LoopbackProxyOptions } from './loopback-proxy.js';
 export { ErrorCodes, KinesisClientError, aggregate, deaggregate, isKinesisClientError } from '@kinesis-client/worker';

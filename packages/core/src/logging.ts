@@ -9,6 +9,7 @@
 import type { Emitter } from 'mitt';
 import { redactor, type StoreConfig } from '@kinesis-client/worker/lease';
 import type { SystemEvents } from './events.js';
+import { streamOf } from './stream-names.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -41,8 +42,17 @@ function errorFields(error: Error, redact: Redact): Record<string, unknown> {
 
 const at = (shardId: string | undefined) => (shardId === undefined ? {} : { shardId });
 
-/** The entry for one event, or none; pure, so what is logged at which level is decided in one place. */
-export function logEntry(type: keyof SystemEvents, payload: unknown, redact: Redact = (t) => t): LogEntry | undefined {
+/**
+ * The entry for one event, or none, its `streamName` first: the event's own, else `defaultStream`
+ * (a single-stream system's one stream). Pure, so what is logged at which level is decided in one place.
+ */
+export function logEntry(type: keyof SystemEvents, payload: unknown, redact: Redact = (t) => t, defaultStream?: string): LogEntry | undefined {
+  const entry = describe(type, payload, redact);
+  const streamName = streamOf(payload, defaultStream);
+  return entry && streamName !== undefined ? { ...entry, fields: { streamName, ...entry.fields } } : entry;
+}
+
+function describe(type: keyof SystemEvents, payload: unknown, redact: Redact): LogEntry | undefined {
   const e = payload as Record<string, unknown> & { shardId?: string; error?: Error };
   const failure = e.error instanceof Error ? errorFields(e.error, redact) : {};
   const why = e.error instanceof Error ? `: ${redact(e.error.message)}` : '';
@@ -123,17 +133,18 @@ export interface LoggingDeps {
   events: Emitter<SystemEvents>;
   logger: Logger | undefined;
   workerId: string;
-  streamName: string;
+  /** A single-stream system's stream, for lines of events that name none; undefined with several streams. */
+  defaultStream: string | undefined;
   /** Whose credentials never reach a line. */
   store: StoreConfig;
 }
 
-/** Logs every event worth a line from now on; the `logger` gets workerId and streamName bound once. */
-export function logEvents({ events, logger, workerId, streamName, store }: LoggingDeps): Logger {
-  const log = (logger ?? lineLogger()).child({ workerId, streamName });
+/** Logs every event worth a line from now on; the `logger` gets workerId bound once, each line the stream of its event. */
+export function logEvents({ events, logger, workerId, defaultStream, store }: LoggingDeps): Logger {
+  const log = (logger ?? lineLogger()).child({ workerId });
   const redact = redactor(store);
   events.on('*', (type, payload) => {
-    const entry = logEntry(type, payload, redact);
+    const entry = logEntry(type, payload, redact, defaultStream);
     if (entry) log[entry.level](entry.fields, entry.message);
   });
   return log;

@@ -8,8 +8,9 @@
  */
 import { metrics as otel, type Attributes, type Counter, type Meter, type MeterProvider, type ObservableGauge, type ObservableUpDownCounter } from '@opentelemetry/api';
 import type { Emitter } from 'mitt';
-import type { ShardStatus } from '@kinesis-client/worker/internal';
+import { shardKey, type ShardStatus } from '@kinesis-client/worker/internal';
 import type { SystemEvents } from './events.js';
+import { streamOf } from './stream-names.js';
 
 export const METER_NAME = '@kinesis-client/core';
 
@@ -36,7 +37,10 @@ export const METRICS = {
 export interface MetricsDeps {
   events: Emitter<SystemEvents>;
   meterProvider?: MeterProvider;
-  streamName: string;
+  /** A single-stream system's stream, for events that name none; undefined with several streams. */
+  defaultStream: string | undefined;
+  /** The system's streams now: the held-leases gauge is reported for each, 0 included. */
+  streams(): readonly string[];
   appName: string;
   /** What the shard-host threads run now; asked only when a reader collects. */
   status(): Promise<ShardStatus[]>;
@@ -45,24 +49,30 @@ export interface MetricsDeps {
 /** Records the system's metrics until the returned function is called (at stop). */
 export function recordMetrics(deps: MetricsDeps): () => void {
   const meter: Meter = (deps.meterProvider ?? otel.getMeterProvider()).getMeter(METER_NAME);
-  const base: Attributes = {
-    'messaging.system': 'aws_kinesis',
-    'messaging.destination.name': deps.streamName,
-    'messaging.consumer.group.name': deps.appName,
+  const system: Attributes = { 'messaging.system': 'aws_kinesis', 'messaging.consumer.group.name': deps.appName };
+  // `messaging.destination.name` is the stream of each event, so one system's streams stay apart
+  const perStream = new Map<string, Attributes>();
+  const base = (streamName: string | undefined): Attributes => {
+    if (streamName === undefined) return system;
+    let found = perStream.get(streamName);
+    if (!found) perStream.set(streamName, (found = { ...system, 'messaging.destination.name': streamName }));
+    return found;
   };
-  // per shard, made once: the counters of every batch reuse them
+  // per shard of a stream, made once: the counters of every batch reuse them
   const perShard = new Map<string, { shard: Attributes; processing: Attributes }>();
-  const sets = (shardId: string) => {
-    let found = perShard.get(shardId);
+  const sets = (e: { shardId: string }) => {
+    const streamName = streamOf(e, deps.defaultStream);
+    const key = shardKey({ streamName: streamName ?? '', shardId: e.shardId });
+    let found = perShard.get(key);
     if (!found) {
-      const attributes = { ...base, 'messaging.destination.partition.id': shardId };
+      const attributes = { ...base(streamName), 'messaging.destination.partition.id': e.shardId };
       found = { shard: attributes, processing: { ...attributes, 'messaging.operation.name': 'process' } };
-      perShard.set(shardId, found);
+      perShard.set(key, found);
     }
     return found;
   };
-  const shard = (shardId: string, extra?: Attributes): Attributes => (extra ? { ...sets(shardId).shard, ...extra } : sets(shardId).shard);
-  const processing = (shardId: string) => sets(shardId).processing;
+  const shard = (e: { shardId: string }, extra?: Attributes): Attributes => (extra ? { ...sets(e).shard, ...extra } : sets(e).shard);
+  const processing = (e: { shardId: string }) => sets(e).processing;
   const errorType = (error: Error) => {
     const code = (error as { code?: unknown }).code;
     return typeof code === 'string' ? code : error.name || 'Error';
@@ -90,24 +100,24 @@ export function recordMetrics(deps: MetricsDeps): () => void {
 
   const { events } = deps;
   events.on('batch:handled', (e) => {
-    consumed.add(e.count, processing(e.shardId));
-    duration.record(e.durationMs / 1000, processing(e.shardId));
-    attempts.add(1, shard(e.shardId));
+    consumed.add(e.count, processing(e));
+    duration.record(e.durationMs / 1000, processing(e));
+    attempts.add(1, shard(e));
   });
   events.on('batch:failed', (e) => {
-    attempts.add(1, shard(e.shardId));
-    failures.add(1, shard(e.shardId, { 'error.type': errorType(e.error) }));
+    attempts.add(1, shard(e));
+    failures.add(1, shard(e, { 'error.type': errorType(e.error) }));
   });
-  events.on('lease:acquired', (e) => taken.add(1, shard(e.shardId)));
-  events.on('lease:lost', (e) => lost.add(1, shard(e.shardId)));
+  events.on('lease:acquired', (e) => taken.add(1, shard(e)));
+  events.on('lease:lost', (e) => lost.add(1, shard(e)));
   events.on('lease:released', (e) => {
-    if (e.to !== undefined) stolen.add(1, shard(e.shardId));
+    if (e.to !== undefined) stolen.add(1, shard(e));
   });
-  events.on('checkpoint', (e) => checkpoints.add(1, shard(e.shardId)));
-  events.on('checkpoint:failed', (e) => checkpointFailures.add(1, shard(e.shardId, { 'error.type': errorType(e.error) })));
-  events.on('shard:throttled', (e) => throttles.add(1, shard(e.shardId, { 'error.type': e.error })));
-  events.on('iterator:renewed', (e) => renewals.add(1, shard(e.shardId, { 'kinesis_client.iterator.reason': e.reason })));
-  events.on('actor:restarted', (e) => restarts.add(1, { ...(e.shardId ? shard(e.shardId) : base), 'kinesis_client.actor.role': e.actor }));
+  events.on('checkpoint', (e) => checkpoints.add(1, shard(e)));
+  events.on('checkpoint:failed', (e) => checkpointFailures.add(1, shard(e, { 'error.type': errorType(e.error) })));
+  events.on('shard:throttled', (e) => throttles.add(1, shard(e, { 'error.type': e.error })));
+  events.on('iterator:renewed', (e) => renewals.add(1, shard(e, { 'kinesis_client.iterator.reason': e.reason })));
+  events.on('actor:restarted', (e) => restarts.add(1, { ...(e.shardId ? shard({ ...e, shardId: e.shardId }) : base(streamOf(e, deps.defaultStream))), 'kinesis_client.actor.role': e.actor }));
 
   const behind: ObservableGauge = meter.createObservableGauge(m.behindLatest.name, options(m.behindLatest));
   const bufferedRecords: ObservableGauge = meter.createObservableGauge(m.bufferedRecords.name, options(m.bufferedRecords));
@@ -117,9 +127,11 @@ export function recordMetrics(deps: MetricsDeps): () => void {
   // one round trip to the threads per collection, for all four
   const observe = async (result: Parameters<Parameters<Meter['addBatchObservableCallback']>[0]>[0]) => {
     const shards = await deps.status().catch((): ShardStatus[] => []);
-    result.observe(held, shards.length, base);
+    const heldPerStream = new Map<string | undefined, number>(deps.defaultStream === undefined ? deps.streams().map((name) => [name, 0]) : [[deps.defaultStream, 0]]);
+    for (const s of shards) heldPerStream.set(s.streamName, (heldPerStream.get(s.streamName) ?? 0) + 1);
+    for (const [streamName, n] of heldPerStream) result.observe(held, n, base(streamName));
     for (const s of shards) {
-      const attributes = shard(s.shardId);
+      const attributes = shard(s);
       if (s.millisBehindLatest !== undefined) result.observe(behind, s.millisBehindLatest, attributes);
       result.observe(bufferedRecords, s.bufferedRecords, attributes);
       result.observe(bufferedBytes, s.bufferedBytes, attributes);

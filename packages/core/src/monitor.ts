@@ -12,6 +12,8 @@ export interface MonitorDeps {
   events: Emitter<SystemEvents>;
   stallMs: number;
   threads: number;
+  /** A single-stream system's stream, for events that name none. */
+  defaultStream: string | undefined;
   hosts(): ShardHosts | undefined;
 }
 
@@ -25,7 +27,7 @@ export class Monitor {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: MonitorDeps) {
-    this.observer = new SystemObserver(deps.events);
+    this.observer = new SystemObserver(deps.events, deps.defaultStream);
   }
 
   /** The lease store of the main thread, its outcomes watched for LEASE_STORE_UNREACHABLE. */

@@ -10,6 +10,7 @@ import { recordMetrics } from './metrics.js';
 import { Monitor } from './monitor.js';
 import type { ResolvedOptions } from './options.js';
 import type { ShardHosts } from './shard-hosts.js';
+import { LiveStreams, defaultStream as defaultStreamOf } from './stream-names.js';
 
 /** What the HTTP endpoint reads from once the system's parts exist. */
 export interface ObservedParts {
@@ -26,6 +27,7 @@ export interface ObservedParts {
  */
 export class Observability {
   readonly monitor: Monitor;
+  private readonly streams: LiveStreams;
   private readonly stopMetrics: () => void;
   private endpoint: HttpEndpoint | undefined;
 
@@ -34,10 +36,13 @@ export class Observability {
     events: Emitter<SystemEvents>,
     hosts: () => ShardHosts | undefined,
   ) {
-    const { workerId, streamName, appName } = options;
-    logEvents({ events, logger: options.logger, workerId, streamName, store: options.store });
-    this.monitor = new Monitor({ events, stallMs: options.health.stallMs, threads: options.shardHosts.threads, hosts });
-    this.stopMetrics = recordMetrics({ events, meterProvider: options.meterProvider, streamName, appName, status: async () => hosts()?.status() ?? [] });
+    const { workerId, appName } = options;
+    const defaultStream = defaultStreamOf(options);
+    this.streams = new LiveStreams(events, options);
+    logEvents({ events, logger: options.logger, workerId, defaultStream, store: options.store });
+    this.monitor = new Monitor({ events, stallMs: options.health.stallMs, threads: options.shardHosts.threads, hosts, defaultStream });
+    const streams = () => this.streams.list();
+    this.stopMetrics = recordMetrics({ events, meterProvider: options.meterProvider, defaultStream, streams, appName, status: async () => hosts()?.status() ?? [] });
   }
 
   /** The main thread's store, its outcomes watched for health. */
@@ -49,7 +54,8 @@ export class Observability {
   async listen(parts: ObservedParts): Promise<void> {
     if (!this.options.http) return;
     const { monitor } = this;
-    const source = new StateSource({ ...this.options, ...parts, monitor });
+    const streams = () => this.streams.list();
+    const source = new StateSource({ ...this.options, ...parts, monitor, streams });
     this.endpoint = await startHttpServer(this.options.http, {
       health: () => monitor.health(),
       state: () => (monitor.running ? source.read() : undefined),

@@ -16,7 +16,7 @@ const aws = withLocalAws(test);
 const SCREENSHOT = fileURLToPath(new URL('../../../docs/dashboard.png', import.meta.url));
 
 const ownersOnPage = (page: import('playwright-core').Page) =>
-  page.$$eval('#shards tbody tr', (rows) => Object.fromEntries(rows.map((r) => [r.getAttribute('data-shard'), r.querySelector('td.owner')!.getAttribute('data-owner')])));
+  page.$$eval('#streams tbody tr', (rows) => Object.fromEntries(rows.map((r) => [r.getAttribute('data-shard'), r.querySelector('td.owner')!.getAttribute('data-owner')])));
 
 test.serial('the dashboard shows every shard and owner, and follows a lease move', async (t) => {
   const stream = uniqueName('stream');
@@ -37,19 +37,19 @@ test.serial('the dashboard shows every shard and owner, and follows a lease move
   page.on('pageerror', (error) => pageErrors.push(error.message));
   page.on('console', (message) => message.type() === 'error' && pageErrors.push(message.text()));
   await page.goto(b.system.http!.url);
-  await page.waitForSelector('#shards tbody tr');
+  await page.waitForSelector('#streams tbody tr');
 
   const state = (await (await fetch(`${b.system.http!.url}state`)).json()) as DashboardState;
   t.is(state.shards.length, 5, 'three shards, one split into two');
   t.deepEqual(state.shards.find((s) => s.shardId === 'shardId-000000000000')!.childShardIds, ['shardId-000000000003', 'shardId-000000000004']);
-  await page.waitForFunction((n) => document.querySelectorAll('#shards tbody tr').length === n, state.shards.length);
-  const ids = await page.$$eval('#shards tbody tr', (rows) => rows.map((r) => r.getAttribute('data-shard')));
+  await page.waitForFunction((n) => document.querySelectorAll('#streams tbody tr').length === n, state.shards.length);
+  const ids = await page.$$eval('#streams tbody tr', (rows) => rows.map((r) => r.getAttribute('data-shard')));
   t.deepEqual(ids.sort(), state.shards.map((s) => s.shardId).sort(), 'every shard has a row');
 
   // both workers hold open shards once a take cycle or two has balanced them; the page shows both
   await page.waitForFunction(
     () => {
-      const owners = [...document.querySelectorAll('#shards tbody tr:not(.closed) td.owner')].map((td) => td.getAttribute('data-owner'));
+      const owners = [...document.querySelectorAll('#streams tbody tr:not(.closed) td.owner')].map((td) => td.getAttribute('data-owner'));
       return owners.length === 4 && owners.includes('worker-a') && owners.includes('worker-b');
     },
     undefined,
@@ -79,7 +79,7 @@ test.serial('the dashboard shows every shard and owner, and follows a lease move
   t.truthy(mine, "a reader of worker-b's crashed");
   await page.waitForSelector(`#tree [data-node="${stream}/${mine}/reader"] .restarts`, { timeout: 15_000 });
   t.regex((await page.textContent(`#tree [data-node="${stream}/${mine}/reader"] .restarts`))!, /1 restart\b/);
-  await page.waitForFunction(() => [...document.querySelectorAll('#shards tbody td.num')].some((td) => Number(td.textContent!.replace(/,/g, '')) > 0), undefined, { timeout: 15_000 });
+  await page.waitForFunction(() => [...document.querySelectorAll('#streams tbody td.num')].some((td) => Number(td.textContent!.replace(/,/g, '')) > 0), undefined, { timeout: 15_000 });
   await new Promise((r) => setTimeout(r, 6_000)); // a few seconds of records/s for the screenshot's charts
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
 
@@ -89,7 +89,7 @@ test.serial('the dashboard shows every shard and owner, and follows a lease move
   await a.system.stop();
   await page.waitForFunction(
     () => {
-      const owners = [...document.querySelectorAll('#shards tbody tr:not(.closed) td.owner')].map((td) => td.getAttribute('data-owner'));
+      const owners = [...document.querySelectorAll('#streams tbody tr:not(.closed) td.owner')].map((td) => td.getAttribute('data-owner'));
       return owners.length === 4 && owners.every((o) => o === 'worker-b');
     },
     undefined,

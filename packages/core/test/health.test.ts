@@ -47,14 +47,20 @@ test('the lease store: not ready while its latest call failed, ready again after
 });
 
 test('no progress: only held shards with records waiting, past stallMs since taken or last handled', (t) => {
-  const shard = { shardId: 's-1', heldSince: 0, lastHandledAt: 50_000, waiting: true };
+  const shard = { streamName: 'st', shardId: 's-1', heldSince: 0, lastHandledAt: 50_000, waiting: true };
   t.deepEqual(codes({ shards: [shard] }, 109_999), [], 'just under stallMs since the last batch');
   const h = assessHealth({ ...base, shards: [shard, { ...shard, shardId: 's-0' }, { ...shard, shardId: 's-2', waiting: false }] }, 110_000);
   t.deepEqual(h.reasons.map((r) => r.code), ['NO_PROGRESS']);
   t.deepEqual(h.reasons[0]!.shardIds, ['s-0', 's-1']);
   t.true(h.live);
-  t.deepEqual(codes({ shards: [{ shardId: 's', heldSince: 100_000, lastHandledAt: undefined, waiting: true }] }, 159_999), [], 'timed from the take when nothing was handled yet');
-  t.deepEqual(codes({ shards: [{ shardId: 's', heldSince: 100_000, lastHandledAt: undefined, waiting: true }] }, 160_000), ['NO_PROGRESS']);
+  t.deepEqual(codes({ shards: [{ streamName: 'st', shardId: 's', heldSince: 100_000, lastHandledAt: undefined, waiting: true }] }, 159_999), [], 'timed from the take when nothing was handled yet');
+  t.deepEqual(codes({ shards: [{ streamName: 'st', shardId: 's', heldSince: 100_000, lastHandledAt: undefined, waiting: true }] }, 160_000), ['NO_PROGRESS']);
+  // the same shard id in two streams of one system: both named, each with its stream
+  const two = assessHealth({ ...base, shards: [{ ...shard, streamName: 'payments' }, { ...shard, streamName: 'orders' }] }, 110_000);
+  t.deepEqual(two.reasons[0]!.shards, [
+    { streamName: 'orders', shardId: 's-1' },
+    { streamName: 'payments', shardId: 's-1' },
+  ]);
 });
 
 const aws = withLocalAws(test);

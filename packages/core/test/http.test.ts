@@ -11,6 +11,7 @@ import { createSystem, type DashboardState } from '@kinesis-client/core';
 import { createStream, listenEvents, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
 import type { LeaseSnapshot } from '@kinesis-client/worker/lease';
 import { buildState } from '../src/http/state.js';
+import { lease as leaseRow } from './helpers/leases.js';
 import { fixture, startRecordingSystem } from './helpers/recording.js';
 
 test('buildState joins ListShards, the lease store and this worker: the graph, owners, leases per worker', (t) => {
@@ -37,13 +38,12 @@ test('buildState joins ListShards, the lease store and this worker: the graph, o
     at: 1,
     workerId: 'me',
     appName: 'app',
-    streamName: 'st',
+    streams: [{ streamName: 'st', configured: true, listed: [shard('s-0', undefined, undefined, true), shard('s-1', undefined, undefined, true), shard('s-2', 's-0', 's-1'), shard('s-3')] }],
     health,
-    listed: [shard('s-0', undefined, undefined, true), shard('s-1', undefined, undefined, true), shard('s-2', 's-0', 's-1'), shard('s-3')],
     leases: [lease('s-0', 'other', 'SHARD_END'), lease('s-1', 'other', 'SHARD_END'), lease('s-2', 'me', '42', ['s-0', 's-1']), lease('s-3', undefined), lease('s-gone', 'other', '7')],
     inspection: { workerId: 'me', tree: { id: 'root', kind: 'supervisor', incarnation: 1, state: 'running', restarts: 0, threadId: 0 }, shards: [{ streamName: 'st', shardId: 's-2', threadId: 5, millisBehindLatest: 120 } as never] },
     errors: [],
-    rate: (id) => (id === 's-2' ? 10 : 0),
+    rate: (at) => (at.shardId === 's-2' ? 10 : 0),
     millisBehind: () => undefined,
     series: { endsAt: 0, perShard: {} },
   });
@@ -56,6 +56,46 @@ test('buildState joins ListShards, the lease store and this worker: the graph, o
   ]);
   t.like(state.shards[2], { checkpoint: '42', threadId: 5, millisBehindLatest: 120, recordsPerSecond: 10 });
   t.deepEqual(state.workers, [{ workerId: 'me', leases: 1, self: true }, { workerId: 'other', leases: 1, self: false }], 'finished leases not counted');
+  t.is(state.freeLeases, 1);
+});
+
+test('buildState of several streams: each lease under its stream by its key (the same shard id in two streams apart), the view of this worker by stream, leases per worker over all streams, a stream only the store names', (t) => {
+  const shard = (id: string) => ({ ShardId: id, SequenceNumberRange: { StartingSequenceNumber: '1' } });
+  const key = (stream: string, shardId: string) => `123456789012:${stream}:1765000000:${shardId}`;
+  const lease = (leaseKey: string, leaseOwner: string | undefined, checkpoint = 'TRIM_HORIZON') => leaseRow(leaseKey, { leaseOwner, leaseCounter: 3, checkpoint });
+  const state = buildState({
+    at: 1,
+    workerId: 'me',
+    appName: 'app',
+    streams: [
+      { streamName: 'orders', configured: true, listed: [shard('s-0'), shard('s-1')] },
+      { streamName: 'payments', configured: true, listed: [shard('s-0')] },
+      { streamName: 'old', configured: false, listed: undefined },
+    ],
+    health: { live: true, ready: true, reasons: [] },
+    leases: [lease(key('orders', 's-0'), 'me', '11'), lease(key('orders', 's-1'), 'other'), lease(key('payments', 's-0'), 'me', '22'), lease(key('old', 's-0'), undefined)],
+    inspection: { workerId: 'me', tree: { id: 'root', kind: 'supervisor', incarnation: 1, state: 'running', restarts: 0, threadId: 0 }, shards: [{ streamName: 'payments', shardId: 's-0', threadId: 7, millisBehindLatest: 50 } as never] },
+    errors: [],
+    rate: (at) => (at.streamName === 'payments' ? 4 : 1),
+    millisBehind: () => undefined,
+    series: { endsAt: 0, perShard: {} },
+  });
+  t.is(state.streamName, 'orders');
+  t.deepEqual(
+    state.shards.map((s) => [s.streamName, s.shardId, s.owner, s.checkpoint, s.threadId, s.millisBehindLatest, s.recordsPerSecond, s.open]),
+    [
+      ['orders', 's-0', 'me', '11', undefined, undefined, 1, true],
+      ['orders', 's-1', 'other', 'TRIM_HORIZON', undefined, undefined, 1, true],
+      ['payments', 's-0', 'me', '22', 7, 50, 4, true],
+      ['old', 's-0', undefined, 'TRIM_HORIZON', undefined, undefined, 1, undefined],
+    ],
+  );
+  t.deepEqual(state.streams, [
+    { streamName: 'orders', configured: true, inKinesis: true, shards: 2, leases: 2, freeLeases: 0, recordsPerSecond: 2 },
+    { streamName: 'payments', configured: true, inKinesis: true, shards: 1, leases: 1, freeLeases: 0, recordsPerSecond: 4 },
+    { streamName: 'old', configured: false, inKinesis: false, shards: 0, leases: 1, freeLeases: 1, recordsPerSecond: 1 },
+  ]);
+  t.deepEqual(state.workers, [{ workerId: 'me', leases: 2, self: true }, { workerId: 'other', leases: 1, self: false }], 'leases of every stream counted');
   t.is(state.freeLeases, 1);
 });
 

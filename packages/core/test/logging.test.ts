@@ -7,7 +7,8 @@ import test from 'ava';
 import { putRecords, withLocalAws } from '@kinesis-client/examples/testing';
 import type { StoreConfig } from '@kinesis-client/worker/lease';
 import { redactor } from '@kinesis-client/worker/lease';
-import { lineLogger, logEntry, type Logger, type LogLevel } from '../src/logging.js';
+import { createEmitter } from '../src/events.js';
+import { lineLogger, logEntry, logEvents, type Logger, type LogLevel } from '../src/logging.js';
 import { resolveOptions } from '../src/options.js';
 import { jsonRecords, startRecordingSystem } from './helpers/recording.js';
 
@@ -88,6 +89,35 @@ test('no credential of the store reaches a log entry: message, err.message and e
     t.false(text.includes('s3cr'), `${type}: no password in ${text}`);
     t.true(text.includes('ECONNREFUSED'), `${type}: the code is kept`);
   }
+});
+
+test('each line names the stream of its event: two streams of one system apart, a single-stream system its stream on every line', (t) => {
+  const lines: Line[] = [];
+  const { events, open } = createEmitter();
+  open();
+  const store: StoreConfig = { type: 'dynamodb', tableName: 'app' };
+  logEvents({ events, logger: capturingLogger(lines), workerId: 'w1', defaultStream: undefined, store });
+  // the same shard id in two streams; the payloads as the engine emits them (streamName on each)
+  const acquired = (streamName: string) => ({ shardId: 'shardId-000000000000', workerId: 'w1', leaseCounter: 1, checkpoint: 'TRIM_HORIZON', streamName });
+  events.emit('lease:acquired', acquired('orders') as never);
+  events.emit('lease:acquired', acquired('payments') as never);
+  events.emit('stopped', { workerId: 'w1' });
+  t.deepEqual(
+    lines.map((l) => [l.message, l.fields.workerId, l.fields.streamName, l.fields.shardId]),
+    [
+      ['lease acquired', 'w1', 'orders', 'shardId-000000000000'],
+      ['lease acquired', 'w1', 'payments', 'shardId-000000000000'],
+      ['stopped', 'w1', undefined, undefined],
+    ],
+    'several streams: the stream of the event, none for a system-wide line',
+  );
+  // one stream: a line whose event names none still carries it
+  t.like(logEntry('stopped', { workerId: 'w1' }, undefined, 'orders')!.fields, { streamName: 'orders' });
+  t.like(logEntry('lease:lost', { shardId: 's', reason: 'expired', streamName: 'payments' }, undefined, 'orders')!.fields, { streamName: 'payments', shardId: 's' });
+  const written: string[] = [];
+  logEvents({ events, logger: lineLogger((line) => written.push(line)), workerId: 'w2', defaultStream: undefined, store });
+  events.emit('lease:lost', { shardId: 'shardId-000000000001', reason: 'expired', streamName: 'payments' } as never);
+  t.regex(written[0]!, / WARN kinesis-client: lease lost: expired workerId=w2 streamName=payments shardId=shardId-000000000001 reason=expired\n$/);
 });
 
 test('the logger option is checked like every other option', (t) => {

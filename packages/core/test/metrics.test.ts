@@ -12,6 +12,8 @@ import { metrics as otel } from '@opentelemetry/api';
 import { AggregationTemporality, DataPointType, MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
 import type { SystemOptions } from '@kinesis-client/core';
 import { putRecords, withLocalAws } from '@kinesis-client/examples/testing';
+import { createEmitter } from '../src/events.js';
+import { recordMetrics } from '../src/metrics.js';
 import { eventually, jsonRecords, startRecordingSystem } from './helpers/recording.js';
 
 const aws = withLocalAws(test);
@@ -156,6 +158,38 @@ test('every documented metric is recorded with its attributes during a drain and
   t.true(total(recorded, 'kinesis_client.checkpoint.writes') > 0);
   t.is(total(recorded, 'kinesis_client.lease.held'), (await system.status()).length, 'leases held: the shards it runs now');
   t.is(total(await b.collect(), 'kinesis_client.lease.held'), 1, 'the second worker holds one lease');
+});
+
+test('several streams: each point names the stream of its event (the same shard id in two streams apart), held leases per stream', async (t) => {
+  const m = meter();
+  const { events, open } = createEmitter();
+  open();
+  const status = (streamName: string, shardId: string) => ({ streamName, shardId, checkpoint: undefined, millisBehindLatest: 5, bufferedRecords: 2, bufferedBytes: 20, actors: [] });
+  const stop = recordMetrics({
+    events,
+    meterProvider: m.provider,
+    defaultStream: undefined,
+    streams: () => ['orders', 'payments', 'idle'],
+    appName: 'app',
+    status: async () => [status('orders', 'shardId-000000000000'), status('payments', 'shardId-000000000000'), status('payments', 'shardId-000000000001')],
+  });
+  t.teardown(stop);
+  // the payloads as the engine emits them: streamName on each
+  const handled = (streamName: string, count: number) => ({ shardId: 'shardId-000000000000', count, attempt: 1, durationMs: 3, streamName });
+  events.emit('batch:handled', handled('orders', 7) as never);
+  events.emit('batch:handled', handled('payments', 11) as never);
+  events.emit('actor:restarted', { id: 'coordinator', actor: 'coordinator', restarts: 1, streamName: 'payments' } as never);
+  const recorded = await m.collect();
+  const of = (streamName: string) => ({ 'messaging.destination.name': streamName, 'messaging.destination.partition.id': 'shardId-000000000000' });
+  t.is(total(recorded, 'messaging.client.consumed.messages', of('orders')), 7);
+  t.is(total(recorded, 'messaging.client.consumed.messages', of('payments')), 11);
+  t.is(total(recorded, 'kinesis_client.actor.restarts', { 'messaging.destination.name': 'payments', 'kinesis_client.actor.role': 'coordinator' }), 1);
+  t.is(total(recorded, 'kinesis_client.shard.buffered.records', of('payments')), 2);
+  const held = recorded.get('kinesis_client.lease.held')!.dataPoints.map((p) => [p.attributes['messaging.destination.name'], p.value]);
+  t.deepEqual(held.sort(), [['idle', 0], ['orders', 1], ['payments', 2]], 'per stream, a stream with none at 0');
+  for (const metric of recorded.values()) {
+    for (const point of metric.dataPoints) t.like(point.attributes, { 'messaging.system': 'aws_kinesis', 'messaging.consumer.group.name': 'app' });
+  }
 });
 
 test('without the meterProvider option the metrics go to the global meter provider, and stop removes the gauges', async (t) => {

@@ -1,6 +1,9 @@
 // The kinesis-client dashboard: one page, no build step, nothing from the internet. It reads the
 // system's server-sent events (/events): `state` (everything, from the lease store and this
 // worker) and `lease` (a lease moved on this worker, shown at once, before the next state).
+// One section per stream (its shards, owners, checkpoints, lag, records/s and shard graph); the
+// workers' leases are counted over all streams. Shard ids repeat across streams, so a shard is
+// always found by its stream and id.
 // Every value is written as text (never as HTML): worker ids and errors come from outside.
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -44,10 +47,14 @@ function line(svg, values, width, height, stroke) {
 }
 
 let state;
+/** Shards (`stream/shardId`) whose lease just moved on this worker. */
 const flashed = new Set();
+const keyOf = (s) => `${s.streamName}/${s.shardId}`;
+const several = () => state.streams.length > 1;
 
 function renderHeader() {
-  $('title').textContent = `${state.appName} · stream ${state.streamName} · worker ${state.workerId}`;
+  const streams = several() ? `streams ${state.streams.map((s) => s.streamName).join(', ')}` : `stream ${state.streamName}`;
+  $('title').textContent = `${state.appName} · ${streams} · worker ${state.workerId}`;
   const badge = $('health');
   badge.className = `badge ${state.health.ready ? 'ready' : 'not-ready'}`;
   badge.textContent = state.health.ready ? 'ready' : `not ready: ${state.health.reasons.map((r) => r.code).join(', ')}`;
@@ -61,7 +68,8 @@ function renderThroughput() {
   const series = Object.values(state.series.perShard);
   const total = series.length ? series[0].map((_, i) => series.reduce((sum, s) => sum + (s[i] ?? 0), 0)) : [];
   const max = total.length ? line(svg, total, 600, 120, '#2563eb') : 0;
-  $('throughput-legend').textContent = total.length ? `now ${fmt(total.at(-1))}/s · peak ${fmt(max)}/s` : 'no batch handled yet';
+  const perStream = several() ? ` · ${state.streams.map((s) => `${s.streamName} ${fmt(s.recordsPerSecond)}/s`).join(' · ')} (5 s)` : '';
+  $('throughput-legend').textContent = total.length ? `now ${fmt(total.at(-1))}/s · peak ${fmt(max)}/s${perStream}` : 'no batch handled yet';
 }
 
 function renderWorkers() {
@@ -76,12 +84,13 @@ function renderWorkers() {
   $('workers').replaceChildren(...rows);
 }
 
-function renderShards() {
-  const rows = state.shards.map((s) => {
+/** The shard table of one stream. */
+function shardTable(shards) {
+  const rows = shards.map((s) => {
     const spark = h('svg:svg', { class: 'spark', viewBox: '0 0 120 22', preserveAspectRatio: 'none' });
-    const values = state.series.perShard[s.shardId];
+    const values = state.series.perShard[keyOf(s)];
     if (values) line(spark, values, 120, 22, '#2563eb');
-    const tr = h('tr', { 'data-shard': s.shardId, class: [s.open === false ? 'closed' : '', flashed.has(s.shardId) ? 'flash' : ''].join(' ').trim() || undefined },
+    return h('tr', { 'data-shard': s.shardId, class: [s.open === false ? 'closed' : '', flashed.has(keyOf(s)) ? 'flash' : ''].join(' ').trim() || undefined },
       h('td', { class: 'shard', title: s.shardId }, s.shardId),
       h('td', {}, h('span', { class: s.open === false ? 'state-closed' : 'state-open' }, s.open === undefined ? 'not listed' : s.open ? 'open' : 'closed')),
       h('td', { class: 'family' }, `${s.parentShardIds.map(short).join(' + ') || '–'} → ${s.childShardIds.map(short).join(' + ') || '–'}`),
@@ -90,17 +99,36 @@ function renderShards() {
       h('td', { class: 'num' }, fmt(s.millisBehindLatest)),
       h('td', { class: 'num' }, fmt(s.recordsPerSecond)),
       h('td', {}, spark));
-    return tr;
   });
-  flashed.clear();
-  $('shards').tBodies[0].replaceChildren(...rows);
+  return h('table', { class: 'shards' },
+    h('thead', {}, h('tr', {}, ['shard', 'state', 'parents → children', 'owner', 'checkpoint', 'ms behind', 'records/s', 'last 60 s'].map((c) => h('th', {}, c)))),
+    h('tbody', {}, rows));
 }
 
-/** Columns by generation (a shard one right of its parents), rows by position. */
-function renderGraph() {
-  const svg = $('graph');
-  svg.replaceChildren();
-  const byId = new Map(state.shards.map((s) => [s.shardId, s]));
+/** What is unusual about a stream: gone from Kinesis, or no longer consumed by this application. */
+function streamNotes(stream) {
+  return [stream.inKinesis ? '' : 'not in Kinesis (deleted): its leases only', stream.configured ? '' : 'not consumed by this application: leases left in the store'].filter(Boolean).join(' · ');
+}
+
+/** One card per stream: its shards and their graph. */
+function renderStreams() {
+  const sections = state.streams.map((stream) => {
+    const shards = state.shards.filter((s) => s.streamName === stream.streamName);
+    const notes = streamNotes(stream);
+    return h('section', { class: `card full stream${notes ? ' unusual' : ''}`, 'data-stream': stream.streamName },
+      h('h2', {}, 'Stream ', h('span', { class: 'name' }, stream.streamName),
+        h('span', { class: 'muted summary' }, `${stream.shards} shards · ${stream.leases} leases, ${stream.freeLeases} free · ${fmt(stream.recordsPerSecond)} records/s here`),
+        notes ? h('span', { class: 'note' }, ` ${notes}`) : ''),
+      h('div', { class: 'stream-body' }, shardTable(shards), graph(shards)));
+  });
+  flashed.clear();
+  $('streams').replaceChildren(...sections);
+}
+
+/** The shard graph of one stream: columns by generation (a shard one right of its parents), rows by position. */
+function graph(shards) {
+  const svg = h('svg:svg', { class: 'graph', role: 'img', 'aria-label': 'shard parent and child graph' });
+  const byId = new Map(shards.map((s) => [s.shardId, s]));
   const depth = new Map();
   const depthOf = (id, seen = new Set()) => {
     if (depth.has(id)) return depth.get(id);
@@ -112,20 +140,20 @@ function renderGraph() {
     return d;
   };
   const columns = [];
-  for (const s of state.shards) (columns[depthOf(s.shardId)] ??= []).push(s);
+  for (const s of shards) (columns[depthOf(s.shardId)] ??= []).push(s);
   const W = 130, H = 30, GX = 50, GY = 8;
   const at = new Map();
   columns.forEach((col, c) => col.forEach((s, r) => at.set(s.shardId, { x: 10 + c * (W + GX), y: 10 + r * (H + GY) })));
   const rows = Math.max(1, ...columns.map((c) => c.length));
   svg.setAttribute('viewBox', `0 0 ${20 + columns.length * (W + GX)} ${20 + rows * (H + GY)}`);
   svg.style.height = `${Math.min(480, 20 + rows * (H + GY))}px`;
-  for (const s of state.shards) {
+  for (const s of shards) {
     for (const p of s.parentShardIds) {
       const from = at.get(p), to = at.get(s.shardId);
       if (from && to) svg.append(h('svg:line', { x1: from.x + W, y1: from.y + H / 2, x2: to.x, y2: to.y + H / 2, stroke: '#9ca3af', 'stroke-width': 1.5 }));
     }
   }
-  for (const s of state.shards) {
+  for (const s of shards) {
     const { x, y } = at.get(s.shardId);
     const fill = s.open === false ? '#e5e7eb' : s.owner ? colour(s.owner) : '#9ca3af';
     svg.append(h('svg:g', { 'data-node': s.shardId },
@@ -133,10 +161,11 @@ function renderGraph() {
       h('svg:text', { x: x + 8, y: y + 13, 'font-size': 11, fill: s.open === false ? '#374151' : '#fff' }, short(s.shardId) + (s.open === false ? ' (closed)' : '')),
       h('svg:text', { x: x + 8, y: y + 25, 'font-size': 9, fill: s.open === false ? '#6b7280' : '#f3f4f6' }, s.owner ?? 'free')));
   }
+  return svg;
 }
 
-/** Shard actors are named `<stream>/<shardId>/<role>`: the stream is in the header already. */
-const nodeName = (id) => (id.startsWith(`${state.streamName}/`) ? id.slice(state.streamName.length + 1) : id);
+/** Shard actors are named `<stream>/<shardId>/<role>`: with one stream, it is in the header already. */
+const nodeName = (id) => (!several() && id.startsWith(`${state.streamName}/`) ? id.slice(state.streamName.length + 1) : id);
 
 function treeNode(n) {
   const label = h('span', { title: n.id },
@@ -153,7 +182,7 @@ function renderTree() {
 
 function renderErrors() {
   const items = state.errors.map((e) =>
-    h('li', {}, `${new Date(e.at).toLocaleTimeString()} `, h('code', {}, e.fatal ? `FATAL ${e.code ?? ''}` : e.code ?? 'error'), e.shardId ? ` ${e.shardId}` : '', ` ${e.message}`));
+    h('li', {}, `${new Date(e.at).toLocaleTimeString()} `, h('code', {}, e.fatal ? `FATAL ${e.code ?? ''}` : e.code ?? 'error'), e.shardId ? ` ${several() && e.streamName ? `${e.streamName}/` : ''}${e.shardId}` : '', ` ${e.message}`));
   $('errors').replaceChildren(...(items.length ? items : [h('li', { class: 'muted' }, 'none')]));
 }
 
@@ -161,8 +190,7 @@ function render() {
   renderHeader();
   renderThroughput();
   renderWorkers();
-  renderShards();
-  renderGraph();
+  renderStreams();
   renderTree();
   renderErrors();
   document.body.dataset.updated = String(state.at);
@@ -176,14 +204,13 @@ source.addEventListener('state', (e) => {
 // a lease moved on this worker: show it now; the next state (read from the store) confirms it
 source.addEventListener('lease', (e) => {
   const change = JSON.parse(e.data);
-  const shard = state?.shards.find((s) => s.shardId === change.shardId);
+  const shard = state?.shards.find((s) => s.streamName === change.streamName && s.shardId === change.shardId);
   if (!shard) return;
   if (change.type === 'lease:acquired') shard.owner = change.workerId;
   else if (change.type === 'lease:released') shard.owner = change.to;
   else if (change.type === 'lease:lost' && shard.owner === state.workerId) shard.owner = undefined;
-  flashed.add(change.shardId);
-  renderShards();
-  renderGraph();
+  flashed.add(keyOf(change));
+  renderStreams();
 });
 source.addEventListener('unavailable', (e) => {
   $('connection').textContent = `cannot read the state now: ${JSON.parse(e.data).message}`;

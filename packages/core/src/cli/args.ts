@@ -13,23 +13,25 @@ import { usageError } from './usage.js';
 export const COMMANDS = ['status', 'watch', 'reset', 'release'] as const;
 export type Command = (typeof COMMANDS)[number];
 
-export const SHORT_USAGE = 'Usage: kinesis-client status|watch|reset|release --app NAME --stream NAME [options]; kinesis-client --help lists them';
+export const SHORT_USAGE = 'Usage: kinesis-client status|watch|reset|release --app NAME --stream NAME [--stream NAME ...] [options]; kinesis-client --help lists them';
 
 export const USAGE = `Usage: kinesis-client <command> [options]
 
 Commands:
-  status                       shards, owners, checkpoints, how far behind, workers
+  status                       shards, owners, checkpoints, how far behind, workers; by stream
   watch                        status, redrawn every --interval seconds (Ctrl-C ends it)
   reset --shard S --to P       move a shard's checkpoint; P: TRIM_HORIZON, LATEST, a sequence
                                number or an ISO time (AT_TIMESTAMP); --force takes the lease
                                from a live worker first
   release --shard S | --worker W
                                free leases so other workers take them at once
+  (a shard id in several streams of the application needs --stream to say which)
 
 The application (flags override the config file):
-  --config FILE                JSON with createSystem's options (appName, streamName, store, ...)
+  --config FILE                JSON with createSystem's options (appName, streamName or streams,
+                               store, ...)
   --app NAME                   appName: the application, and its lease table unless --table
-  --stream NAME                streamName
+  --stream NAME                streamName; repeat it for several of the streams option's streams
   --table NAME                 tableName, when it is not the application's name
   --region REGION              else AWS_REGION, as the AWS SDK reads it
   --store TYPE                 dynamodb (default), postgres or redis
@@ -53,7 +55,7 @@ AWS_ENDPOINT_URL_KINESIS, AWS_ENDPOINT_URL_DYNAMODB, ...). See docs/cli.md.`;
 const flags = {
   config: { type: 'string' },
   app: { type: 'string' },
-  stream: { type: 'string' },
+  stream: { type: 'string', multiple: true },
   table: { type: 'string' },
   region: { type: 'string' },
   store: { type: 'string' },
@@ -78,6 +80,8 @@ export interface Invocation {
   options: ResolvedOptions;
   /** The CLI's own lease owner name, for the writes of reset and release. */
   me: string;
+  /** The streams to show and act on: --stream flags, else the config file's streams or streamName. */
+  streams: string[];
   json: boolean;
   sampleMs: number;
   lag: boolean;
@@ -112,14 +116,40 @@ function readConfig(file: string): Record<string, unknown> {
   }
 }
 
-type Values = { [K in keyof typeof flags]?: (typeof flags)[K]['type'] extends 'boolean' ? boolean : string };
+type Values = { [K in keyof typeof flags]?: (typeof flags)[K]['type'] extends 'boolean' ? boolean : (typeof flags)[K] extends { multiple: true } ? string[] : string };
 
-/** The config file's options with the flags laid over them. */
-function applicationOptions(v: Values): Record<string, unknown> {
+/** A stream's name from its ARN (`arn:aws:kinesis:region:account:stream/NAME`). */
+const nameOfArn = (arn: string) => /^arn:[^:]+:kinesis:[^:]*:[^:]*:stream\/([^/]+)$/.exec(arn)?.[1];
+
+/**
+ * The streams named: --stream flags over the config file's `streams` (createSystem's shape:
+ * `[{ streamName } | { streamArn }]`) or `streamName`.
+ */
+function streamsOf(v: Values, config: Record<string, unknown>): string[] {
+  if (v.stream?.length) return [...new Set(v.stream)];
+  if (config.streams === undefined) return typeof config.streamName === 'string' && config.streamName ? [config.streamName] : [];
+  if (!Array.isArray(config.streams)) throw usageError(`--config: streams must be a list of { streamName } or { streamArn }`);
+  return [
+    ...new Set(
+      config.streams.map((s: { streamName?: unknown; streamArn?: unknown } | undefined, i) => {
+        const name = typeof s?.streamName === 'string' ? s.streamName : typeof s?.streamArn === 'string' ? nameOfArn(s.streamArn) : undefined;
+        if (!name) throw usageError(`--config: streams[${i}] must have a streamName or a Kinesis stream ARN (streamArn)`);
+        return name;
+      }),
+    ),
+  ];
+}
+
+/** The config file's options with the flags laid over them, and the streams named. */
+function applicationOptions(v: Values): { input: Record<string, unknown>; streams: string[] } {
   const config = v.config ? readConfig(v.config) : {};
   const out: Record<string, unknown> = { ...config };
+  const streams = streamsOf(v, config);
+  // the options are resolved as for the first stream: every stream shares the application's store
+  delete out.streams;
+  delete out.streamName;
+  if (streams[0]) out.streamName = streams[0];
   if (v.app) out.appName = v.app;
-  if (v.stream) out.streamName = v.stream;
   if (v.table) out.tableName = v.table;
   if (v.region) out.region = v.region;
   const failoverMs = number(v['failover-ms'], 'failover-ms', 1);
@@ -140,7 +170,7 @@ function applicationOptions(v: Values): Record<string, unknown> {
   out.store = store;
   // the application's own worker id must never become the CLI's
   delete out.workerId;
-  return out;
+  return { input: out, streams };
 }
 
 /** Reads argv (without node and the script); throws INVALID_ARGUMENT (a usage error) or INVALID_OPTION. */
@@ -157,15 +187,16 @@ export function parseInvocation(argv: readonly string[]): Invocation | 'help' {
   if (!command) throw usageError('a command is needed: status, watch, reset or release');
   if (!(COMMANDS as readonly string[]).includes(command)) throw usageError(`unknown command "${command}": expected status, watch, reset or release`);
   if (extra.length > 0) throw usageError(`unexpected argument "${extra[0]}"`);
-  const input = applicationOptions(v);
+  const { input, streams } = applicationOptions(v);
   if (!input.appName) throw usageError('--app (or appName in --config) is needed');
-  if (!input.streamName) throw usageError('--stream (or streamName in --config) is needed');
+  if (streams.length === 0) throw usageError('--stream (or streamName or streams in --config) is needed');
   // the consumer module is the application's business; the CLI resolves everything else the same way
   const options = resolveOptions({ consumer: 'kinesis-client-cli', ...input });
   const invocation: Invocation = {
     command: command as Command,
     options,
     me: `kinesis-client-cli@${hostname()}:${process.pid}`,
+    streams,
     json: !!v.json,
     sampleMs: number(v.sample, 'sample', 0) ?? options.lease.renewIntervalMs + 500,
     lag: !v['skip-lag'],

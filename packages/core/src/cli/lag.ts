@@ -7,6 +7,7 @@
  */
 import { GetRecordsCommand, GetShardIteratorCommand, type GetShardIteratorCommandInput, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { SHARD_END, type LeaseSnapshot } from '@kinesis-client/worker/lease';
+import { shardKey, type ShardAddress } from '@kinesis-client/worker/internal';
 
 export interface Lag {
   /** Kinesis's MillisBehindLatest at the checkpoint. */
@@ -33,11 +34,12 @@ export function lagStart(lease: LeaseSnapshot): Omit<GetShardIteratorCommandInpu
   }
 }
 
-export async function readLag(kinesis: KinesisClient, streamName: string, lease: LeaseSnapshot): Promise<Lag | 'at shard end' | 'not started'> {
+/** The lag of a lease of the shard at `address` (its stream and shard id: a lease key is not a shard id). */
+export async function readLag(kinesis: KinesisClient, address: ShardAddress, lease: LeaseSnapshot): Promise<Lag | 'at shard end' | 'not started'> {
   const start = lagStart(lease);
   if (typeof start === 'string') return start;
   try {
-    const { ShardIterator } = await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: lease.leaseKey, ...start }));
+    const { ShardIterator } = await kinesis.send(new GetShardIteratorCommand({ StreamName: address.streamName, ShardId: address.shardId, ...start }));
     const out = await kinesis.send(new GetRecordsCommand({ ShardIterator, Limit: 1 }));
     const arrival = out.Records?.[0]?.ApproximateArrivalTimestamp?.getTime();
     return { ...(out.MillisBehindLatest === undefined ? {} : { millisBehindLatest: out.MillisBehindLatest }), ...(arrival === undefined ? {} : { oldestUnreadArrival: arrival }) };
@@ -46,13 +48,21 @@ export async function readLag(kinesis: KinesisClient, streamName: string, lease:
   }
 }
 
-/** Every lease's lag, a few shards at a time. */
-export async function readLags(kinesis: KinesisClient, streamName: string, leases: readonly LeaseSnapshot[], parallel = 8): Promise<Map<string, Lag | 'at shard end' | 'not started'>> {
+/** Every lease's lag, a few shards at a time, by shardKey (`stream/shardId`). */
+export async function readLags(
+  kinesis: KinesisClient,
+  leases: readonly LeaseSnapshot[],
+  addressOf: (lease: LeaseSnapshot) => ShardAddress,
+  parallel = 8,
+): Promise<Map<string, Lag | 'at shard end' | 'not started'>> {
   const out = new Map<string, Lag | 'at shard end' | 'not started'>();
   const queue = [...leases];
   await Promise.all(
     Array.from({ length: Math.min(parallel, queue.length) }, async () => {
-      for (let lease = queue.shift(); lease; lease = queue.shift()) out.set(lease.leaseKey, await readLag(kinesis, streamName, lease));
+      for (let lease = queue.shift(); lease; lease = queue.shift()) {
+        const address = addressOf(lease);
+        out.set(shardKey(address), await readLag(kinesis, address, lease));
+      }
     }),
   );
   return out;

@@ -8,6 +8,7 @@ import { redactUrls } from '@kinesis-client/worker/lease';
 import { parseInvocation, SHORT_USAGE, USAGE, type Invocation } from './args.js';
 import { duration, renderStatus, table } from './render.js';
 import { release } from './release.js';
+import { findLease, shardName } from './find.js';
 import { reset, type PositionView } from './reset.js';
 import { openSession, type Session } from './session.js';
 import { sampleStatus } from './status.js';
@@ -39,10 +40,12 @@ async function run(i: Invocation, session: Session, print: (text: string) => voi
       return 0;
     case 'reset': {
       const started = performance.now();
-      const done = await reset({ leases: session.leases, shardId: i.shard!, appName: options.appName, target: i.target!, force: i.force, failoverMs: options.lease.failoverMs, me: i.me });
+      const found = findLease(await session.scan(), session.streams, i.shard!, options.appName);
+      const name = shardName(found.address, session.streams);
+      const done = await reset({ leases: session.leases, found, name, target: i.target!, force: i.force, failoverMs: options.lease.failoverMs, me: i.me });
       if (i.json) print(JSON.stringify(done, null, 2));
       else {
-        print(`reset ${done.shardId}${done.forcedFrom ? ` (--force: lease taken from worker ${done.forcedFrom})` : ''} in ${duration(performance.now() - started)}`);
+        print(`reset ${name}${done.forcedFrom ? ` (--force: lease taken from worker ${done.forcedFrom})` : ''} in ${duration(performance.now() - started)}`);
         print(`  before: ${position(done.before)}`);
         print(`  after:  ${position(done.after)}`);
         print('  free for any worker now; the next owner starts from the new position');
@@ -50,9 +53,10 @@ async function run(i: Invocation, session: Session, print: (text: string) => voi
       return 0;
     }
     case 'release': {
-      const done = await release({ leases: session.leases, appName: options.appName, shard: i.shard, worker: i.worker, scan: () => session.scan() });
+      const { streams } = session;
+      const done = await release({ leases: session.leases, appName: options.appName, streams, shard: i.shard, worker: i.worker, scan: () => session.scan() });
       if (i.json) print(JSON.stringify(done, null, 2));
-      else print(table(['SHARD', 'OWNER', 'COUNTER', 'RESULT'], done.map((r) => [r.shardId, r.owner, String(r.leaseCounter), r.released ? 'released' : 'owner changed meanwhile: left alone'])));
+      else print(table(['SHARD', 'OWNER', 'COUNTER', 'RESULT'], done.map((r) => [shardName(r, streams), r.owner, String(r.leaseCounter), r.released ? 'released' : 'owner changed meanwhile: left alone'])));
       return done.every((r) => r.released) ? 0 : EXIT_CODES.LEASE_CHANGED!;
     }
   }
@@ -67,7 +71,7 @@ export async function main(argv: readonly string[], out = (text: string) => void
       out(USAGE);
       return 0;
     }
-    session = await openSession(invocation.options);
+    session = await openSession(invocation.options, invocation.streams);
     await session.check();
     return await run(invocation, session, out);
   } catch (error) {

@@ -8,7 +8,7 @@
  */
 import { KinesisClientError } from '@kinesis-client/worker';
 import type { LeaseSnapshot, LeaseStore } from '@kinesis-client/worker/lease';
-import { usageError } from './usage.js';
+import type { Found } from './find.js';
 import type { ResetTarget } from './target.js';
 
 export interface PositionView {
@@ -21,6 +21,7 @@ export interface PositionView {
 }
 
 export interface ResetResult {
+  streamName: string;
   shardId: string;
   before: PositionView;
   after: PositionView;
@@ -36,9 +37,9 @@ const view = (l: LeaseSnapshot): PositionView => ({
   leaseCounter: l.leaseCounter,
 });
 
-const changed = (shardId: string, what: string) =>
-  new KinesisClientError('LEASE_CHANGED', `the lease of ${shardId} changed while ${what} (another worker wrote it); nothing more was written, run the command again`, {
-    details: { shardId },
+const changed = (leaseKey: string, what: string) =>
+  new KinesisClientError('LEASE_CHANGED', `the lease ${leaseKey} changed while ${what} (another worker wrote it); nothing more was written, run the command again`, {
+    details: { leaseKey },
   });
 
 /**
@@ -57,16 +58,12 @@ export async function watchOwner(leases: LeaseStore, lease: LeaseSnapshot, failo
   }
 }
 
-export async function lease(leases: LeaseStore, shardId: string, appName: string): Promise<LeaseSnapshot> {
-  const found = await leases.get(shardId);
-  if (!found) throw usageError(`shard "${shardId}" has no lease in application "${appName}" (status lists the shards)`);
-  return found;
-}
-
 export interface ResetInput {
   leases: LeaseStore;
-  shardId: string;
-  appName: string;
+  /** The lease as found by its shard's address (find.ts). */
+  found: Found;
+  /** How messages name the shard. */
+  name: string;
   target: ResetTarget;
   force: boolean;
   failoverMs: number;
@@ -90,27 +87,29 @@ async function takeLease(leases: LeaseStore, lease: LeaseSnapshot, me: string, f
 }
 
 /** The writes of a lease the CLI holds at `counter`. */
-async function writePosition(leases: LeaseStore, shardId: string, counter: number, me: string, target: ResetTarget): Promise<void> {
+async function writePosition(leases: LeaseStore, leaseKey: string, counter: number, me: string, target: ResetTarget): Promise<void> {
   // 2. the checkpoint, as the owner (it removes any anchor: a sentinel's anchor is written next)
-  if (!(await leases.checkpoint(shardId, counter, me, target.checkpoint, 0))) throw changed(shardId, 'the checkpoint was written');
+  if (!(await leases.checkpoint(leaseKey, counter, me, target.checkpoint, 0))) throw changed(leaseKey, 'the checkpoint was written');
   if (target.timestamp === undefined) return;
   // 3. a time: its anchor, written as a take writes one (the only write that sets checkpointTimestamp)
-  const held = await leases.get(shardId);
+  const held = await leases.get(leaseKey);
   if (!held || held.leaseCounter !== counter + 1 || held.leaseOwner !== me || !(await leases.take(held, me, target.timestamp))) {
-    throw changed(shardId, 'the time was written');
+    throw changed(leaseKey, 'the time was written');
   }
 }
 
-export async function reset({ leases, shardId, appName, target, force, failoverMs, me }: ResetInput): Promise<ResetResult> {
-  let current = await lease(leases, shardId, appName);
+export async function reset({ leases, found, name, target, force, failoverMs, me }: ResetInput): Promise<ResetResult> {
+  const { leaseKey } = found.lease;
+  const { streamName, shardId } = found.address;
+  let current = found.lease;
   if (current.leaseOwner) {
     const watched = force ? { lease: current, live: true } : await watchOwner(leases, current, failoverMs);
     current = watched.lease;
     if (watched.live && !force) {
       throw new KinesisClientError(
         'LEASE_HELD',
-        `worker "${current.leaseOwner}" holds ${shardId} and renewed it within the failover time (${failoverMs} ms): stop it first, or pass --force to take the lease from it`,
-        { details: { shardId, owner: current.leaseOwner } },
+        `worker "${current.leaseOwner}" holds ${name} and renewed it within the failover time (${failoverMs} ms): stop it first, or pass --force to take the lease from it`,
+        { details: { streamName, shardId, owner: current.leaseOwner } },
       );
     }
   }
@@ -120,11 +119,11 @@ export async function reset({ leases, shardId, appName, target, force, failoverM
   const before = view(current);
   const forcedFrom = force ? current.leaseOwner : undefined;
   try {
-    await writePosition(leases, shardId, current.leaseCounter + 1, me, target);
+    await writePosition(leases, leaseKey, current.leaseCounter + 1, me, target);
   } finally {
     // 4. free for any worker at once (after a failed write too: the CLI never keeps a lease)
-    await leases.release(shardId, me);
+    await leases.release(leaseKey, me);
   }
-  const after = await leases.get(shardId);
-  return { shardId, before, after: after ? view(after) : before, forcedFrom };
+  const after = await leases.get(leaseKey);
+  return { streamName, shardId, before, after: after ? view(after) : before, forcedFrom };
 }

@@ -5,7 +5,7 @@
  * sharing a table with this library. Each answers true when its condition held.
  */
 import { CreateTableCommand, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { LocalAws } from '@kinesis-client/examples/testing';
+import { createStream, uniqueName, type LocalAws } from '@kinesis-client/examples/testing';
 
 type Item = Record<string, AttributeValue>;
 
@@ -115,4 +115,39 @@ export class JavaKclWorker {
   async put(item: Item): Promise<void> {
     await this.ddb.send(new PutItemCommand({ TableName: this.tableName, Item: item }));
   }
+}
+
+/** The stream identifier (`account:stream:epoch`) the multi-stream rows of these tests carry. */
+export const javaStreamIdentifier = (stream: string) => `123456789012:${stream}:1765000000`;
+
+/** A lease row of a Java multi-stream application (MultiStreamLease): the identifier in streamName, the shard in shardId. */
+export function multiStreamLease(stream: string, shardId: string, owner: string | undefined, checkpoint = 'TRIM_HORIZON'): Item {
+  const identifier = javaStreamIdentifier(stream);
+  return {
+    leaseKey: { S: `${identifier}:${shardId}` },
+    ...(owner ? { leaseOwner: { S: owner } } : {}),
+    leaseCounter: { N: '7' },
+    checkpoint: { S: checkpoint },
+    checkpointSubSequenceNumber: { N: '0' },
+    ownerSwitchesSinceCheckpoint: { N: '0' },
+    streamName: { S: identifier },
+    shardId: { S: shardId },
+    entityType: { S: 'LEASE' },
+  };
+}
+
+/**
+ * Two streams of two shards (`orders`, `payments`), a third name that no stream has (`gone`) and
+ * an empty lease table, as a Java multi-stream application finds them; `java` writes its rows.
+ */
+export async function multiStreamApplication(aws: LocalAws, prefix: string) {
+  const [orders, payments, gone, app] = ['orders', 'payments', 'gone', 'app'].map((n) => uniqueName(`${prefix}-${n}`)) as [string, string, string, string];
+  await createStream(aws.kinesis, orders, 2);
+  await createStream(aws.kinesis, payments, 2);
+  await aws.dynamodb.send(
+    new CreateTableCommand({ TableName: app, AttributeDefinitions: [{ AttributeName: 'leaseKey', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }], BillingMode: 'PAY_PER_REQUEST' }),
+  );
+  // waits until the table is ACTIVE
+  await aws.leaseTable(app).ensure();
+  return { orders, payments, gone, app, java: new JavaKclWorker(aws.dynamodb, app, 'java-w1') };
 }
