@@ -20,20 +20,16 @@ export function streamOf(payload: unknown, fallback: string | undefined): string
   return typeof own === 'string' ? own : fallback;
 }
 
-/** Stream events by name; typed loosely so this module reads them whatever the events module declares. */
-type StreamEvent = { streamName: string };
-
 /** The system's streams now: the configured ones, then as streams are added and removed. */
 export class LiveStreams {
   private readonly names: string[];
 
   constructor(events: Emitter<SystemEvents>, options: Pick<ResolvedOptions, 'streams'>) {
     this.names = options.streams.map((s) => s.streamName);
-    const on = events.on as (type: string, handler: (e: StreamEvent) => void) => void;
-    on('stream:added', (e) => {
+    events.on('stream:added', (e) => {
       if (!this.names.includes(e.streamName)) this.names.push(e.streamName);
     });
-    on('stream:removed', (e) => {
+    events.on('stream:removed', (e) => {
       const at = this.names.indexOf(e.streamName);
       if (at >= 0) this.names.splice(at, 1);
     });
