@@ -71,21 +71,27 @@ function runStep({ label, node, command, tap }) {
 }
 
 const pnpmTest = (...args) => [...PNPM, 'test', '--tap', ...args];
-const steps = [
-  { id: 'full-machine', label: 'suite', node: runtimes.machine, command: pnpmTest(), tap: true },
-  { id: 'full-24', label: 'suite-24', node: runtimes[24], command: pnpmTest(), tap: true },
-  { id: 'subset-22', label: 'e2e-22', node: runtimes[22], command: pnpmTest(...SUBSET), tap: true },
-  { id: 'packed', label: 'packed', node: runtimes[24], command: ['node', '--test', '--test-reporter=tap', 'scripts/packed-install.test.mjs'], tap: true },
-].filter((step) => only.has(step.id));
-const benches = only.has('bench') ? [runtimes.machine, runtimes[22], runtimes[24]].map((node) => ({ label: `bench-${versionOf(node).split('.')[0].slice(1)}`, node, command: ['node', ...BENCH] })) : [];
+// one phase at a time; the steps of a phase together: the Node 22 tests beside the packed install,
+// which is mostly npm's downloads and unpacking; the benchmarks each alone
+const phases = [
+  [{ id: 'full-machine', label: 'suite', node: runtimes.machine, command: pnpmTest(), tap: true }],
+  [{ id: 'full-24', label: 'suite-24', node: runtimes[24], command: pnpmTest(), tap: true }],
+  [
+    { id: 'subset-22', label: 'e2e-22', node: runtimes[22], command: pnpmTest(...SUBSET), tap: true },
+    { id: 'packed', label: 'packed', node: runtimes[24], command: ['node', '--test', '--test-reporter=tap', 'scripts/packed-install.test.mjs'], tap: true },
+  ],
+  ...[runtimes.machine, runtimes[22], runtimes[24]].map((node) => [{ id: 'bench', label: `bench-${versionOf(node).split('.')[0].slice(1)}`, node, command: ['node', ...BENCH] }]),
+]
+  .map((phase) => phase.filter((step) => only.has(step.id)))
+  .filter((phase) => phase.length > 0);
 
 const results = [];
-for (const step of [...steps, ...benches]) results.push(await runStep(step));
+for (const phase of phases) results.push(...(await Promise.all(phase.map(runStep))));
 
 console.log('\nci: timings');
 for (const r of results) console.log(`  ${r.label.padEnd(10)} Node ${r.version.padEnd(9)} ${seconds(r.ms).padStart(6)}  ${r.tally ? summaryLine(r.tally) : r.ok ? 'ok' : 'FAILED'}`);
 console.log(`  total ${seconds(Date.now() - started)}`);
-if (benches.length > 0) {
+if (only.has('bench')) {
   console.log('\nci: cold drain against the bare GetRecords loop on the same Node (records, config, bare s, system s, last handled s, rate ratio, bare µs/rec, system µs/rec, range, CPU ratio)');
   for (const r of results.filter((x) => !x.tally)) {
     for (const line of r.lines.filter((l) => /^\s+[\d,]+\s+\S/.test(l))) console.log(`  Node ${r.version.padEnd(9)}${line}`);
