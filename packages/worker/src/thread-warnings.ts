@@ -35,15 +35,20 @@ const keyOf = (warning: ThreadWarning) => `${warning.name}\0${warning.code ?? ''
 
 type EmitWarningArgs = [warning: string | Error, typeOrOptions?: string | { type?: string; code?: string; detail?: string }, code?: string];
 
-/** The warning `process.emitWarning(...args)` would print, read as Node reads its arguments. */
-function readWarning([warning, typeOrOptions, code]: EmitWarningArgs): ThreadWarning {
+/**
+ * The warning `process.emitWarning(...args)` would print, read as Node reads its arguments; its
+ * stack starts where the caller called (`from`), as Node's own does.
+ */
+function readWarning([warning, typeOrOptions, code]: EmitWarningArgs, from: (...args: never[]) => unknown): ThreadWarning {
   if (warning instanceof Error) {
     const { name, message, stack } = warning;
     const extra = warning as Error & { code?: unknown; detail?: unknown };
     return { name, message, stack, code: typeof extra.code === 'string' ? extra.code : undefined, detail: typeof extra.detail === 'string' ? extra.detail : undefined };
   }
   const options = typeof typeOrOptions === 'object' && typeOrOptions !== null ? typeOrOptions : { type: typeOrOptions, code };
-  return { name: options.type ?? 'Warning', message: String(warning), code: options.code, detail: options.detail, stack: new Error().stack };
+  const located = Object.assign(new Error(String(warning)), { name: options.type ?? 'Warning' });
+  Error.captureStackTrace(located, from);
+  return { name: located.name, message: located.message, code: options.code, detail: options.detail, stack: located.stack };
 }
 
 /**
@@ -56,12 +61,13 @@ export function forwardThreadWarnings(): void {
   const channel = new BroadcastChannel(CHANNEL);
   channel.unref();
   const emit = process.emitWarning.bind(process) as (...args: EmitWarningArgs) => void;
-  process.emitWarning = ((...args: EmitWarningArgs) => {
-    const warning = readWarning(args);
+  const forward = (...args: EmitWarningArgs) => {
+    const warning = readWarning(args, forward);
     const leftToNode = warning.name === 'DeprecationWarning' && (process.noDeprecation || process.throwDeprecation);
     if (leftToNode) return emit(...args);
     channel.postMessage(warning);
-  }) as typeof process.emitWarning;
+  };
+  process.emitWarning = forward as typeof process.emitWarning;
 }
 
 const LISTENING = Symbol.for('kinesis-client.thread-warnings');
