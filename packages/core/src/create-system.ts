@@ -1,6 +1,6 @@
 import { openLeaseStore } from '@kinesis-client/worker/lease';
 import { ActorRuntime, systemClock } from '@kinesis-client/worker/actor';
-import { createKinesisClient } from '@kinesis-client/worker/internal';
+import { createKinesisClient, printThreadWarningsOnce } from '@kinesis-client/worker/internal';
 import { ConsumerPool } from './consumer-pool.js';
 import { EventBridge } from './event-bridge.js';
 import { createEmitter } from './events.js';
@@ -18,6 +18,10 @@ import type { System } from './system.js';
 import { SystemTree } from './system-tree.js';
 
 export type { System } from './system.js';
+
+// the warnings the shard-host and pool threads forward are printed once per process; from import
+// on, so that one the application's own SDK clients printed before createSystem counts as shown
+printThreadWarningsOnce();
 
 /**
  * Starts a worker of the application: validates options, checks the stream, loads the consumer,

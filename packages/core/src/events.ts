@@ -11,6 +11,8 @@ const mitt = ((mittModule as unknown as { default?: unknown }).default ?? mittMo
 
 type EventName = keyof SystemEvents;
 const messageOf = (thrown: unknown) => (thrown instanceof Error ? thrown.message : String(thrown));
+// the kinds of event whose error listener threw, already warned about: once per process, however many systems
+const warned = new Set<string>();
 
 /**
  * The system's emitter, the one place where listeners run. Two things it adds to mitt:
@@ -19,14 +21,13 @@ const messageOf = (thrown: unknown) => (thrown instanceof Error ? thrown.message
  *   that emitted, so a listener bug cannot fail a batch that succeeded, kill a shard-host thread
  *   or crash the coordinator. It is reported as an `error` event (LISTENER_FAILED, `cause` what
  *   it threw, `details.event` the event), and when an `error` listener itself throws, as a process
- *   warning, once per kind of event so a listener failing on every call cannot flood the log.
+ *   warning, once per kind of event and process so a listener failing on every call cannot flood the log.
  * - Start-up: shards start while createSystem is still resolving, before the caller can
  *   subscribe; events of that window are held and delivered once `open()` is called (right after
  *   createSystem has returned), so no lease:acquired or shard:started is missed.
  */
 export function createEmitter(): { events: Emitter<SystemEvents>; open(): void } {
   const events = mitt<SystemEvents>();
-  const warned = new Set<string>();
 
   const failed = (type: EventName, thrown: unknown, payload: unknown): void => {
     if (type !== 'error') {

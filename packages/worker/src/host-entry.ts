@@ -4,6 +4,7 @@
  * MainApi on `mainPort` (comlink both); batches leave on `batchPort` and their outcomes come back
  * from the pool threads themselves (PoolLink).
  */
+import './forward-warnings.js';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { comlinkEndpoint } from './comlink-endpoint.js';

@@ -21,6 +21,7 @@ export { packRecords, payloadBytes, sequenceNumberAt, sliceRecords, transferable
 export { readGetRecordsLightly, recordPage } from './reader/light-get-records.js';
 export { scanGetRecords } from './reader/get-records-scan.js';
 export { CheckpointPace } from './lease/checkpoint-pace.js';
+export { printThreadWarningsOnce } from './thread-warnings.js';
 
 /** File URLs of the two thread entries, for the main thread to start. */
 export const hostEntryUrl = new URL('./host-entry.js', import.meta.url);

@@ -5,6 +5,7 @@
  * A batch's outcome goes straight to the shard host that sent it (the task's `replyTo` port),
  * and to the main thread as the task's result, which it only observes.
  */
+import './forward-warnings.js';
 import { threadId, workerData } from 'node:worker_threads';
 import { unpackRecords } from './batch-codec.js';
 import { expandAggregates } from './kpl/expand.js';
