@@ -35,9 +35,22 @@ const fail = (): never => {
 const isSpace = (c: number | undefined) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 const isDigit = (c: number | undefined) => c !== undefined && c >= ZERO && c <= ZERO + 9;
 
-/** Reused from scan to scan (a scan is synchronous): where the records are, while the page's size is not known yet. */
-let marks = new Uint32Array(FIELDS * 1024);
-let arrivals = new Float64Array(1024);
+/**
+ * Reused from scan to scan (a scan is synchronous): where the records are, while the page's size is
+ * not known yet. Sized once per answer from its length (a record takes more than MIN_RECORD_BYTES of
+ * JSON), never while records are read, and held in an object rather than module-level variables:
+ * replacing those would throw away the optimized code of every function that reads them, and a
+ * fresh thread would compile it all again.
+ */
+const MIN_RECORD_BYTES = 48;
+const work = { marks: new Uint32Array(FIELDS * 1024), arrivals: new Float64Array(1024) };
+
+function reserve(bodyLength: number): void {
+  const most = Math.ceil(bodyLength / MIN_RECORD_BYTES) + 1;
+  if (work.arrivals.length >= most) return;
+  work.marks = new Uint32Array(FIELDS * most);
+  work.arrivals = new Float64Array(most);
+}
 
 class Scanner {
   at = 0;
@@ -170,6 +183,7 @@ export function scanGetRecords(body: Buffer): ScannedGetRecords | undefined {
 }
 
 function scan(body: Buffer): ScannedGetRecords {
+  reserve(body.length);
   const s = new Scanner(body);
   const fields: Record<string, unknown> = {};
   /** Records whose partition key has escapes: decoded by JSON.parse, as UTF-8. */
@@ -188,47 +202,8 @@ function scan(body: Buffer): ScannedGetRecords {
       n = 0;
       if (!s.open(OPEN_ARRAY, CLOSE_ARRAY)) continue;
       do {
-        if (marks.length < (n + 1) * FIELDS) {
-          const grown = new Uint32Array(marks.length * 2);
-          grown.set(marks);
-          marks = grown;
-          const more = new Float64Array(arrivals.length * 2);
-          more.set(arrivals);
-          arrivals = more;
-        }
-        const m = n * FIELDS;
-        let seen = 0;
-        arrivals[n] = 0;
-        if (s.open(OPEN_OBJECT, CLOSE_OBJECT)) {
-          do {
-            const fs = s.string();
-            const fe = s.end;
-            s.expect(COLON);
-            const field = s.is(fs, fe, 'Data') ? DATA : s.is(fs, fe, 'PartitionKey') ? KEY : s.is(fs, fe, 'SequenceNumber') ? SEQ : -1;
-            if (field >= 0) {
-              const vs = s.string();
-              marks[m + field] = vs;
-              marks[m + field + 1] = s.end;
-              seen |= 1 << field;
-            } else if (s.is(fs, fe, 'ApproximateArrivalTimestamp')) {
-              // epoch seconds, read as the SDK reads them
-              const seconds = s.seconds();
-              if (!Number.isFinite(seconds)) fail();
-              arrivals[n] = Math.round(seconds * 1000);
-            } else {
-              s.skip();
-            }
-          } while (s.more(CLOSE_OBJECT));
-        }
-        if (seen !== (1 << DATA) + (1 << KEY) + (1 << SEQ)) fail();
-        // a sequence number is plain digits; a payload plain base64 (an escape in it shows as a short decode in build)
-        for (let i = marks[m + SEQ]!, end = marks[m + SEQ + 1]!; i < end; i++) if (!isDigit(body[i])) fail();
-        if (marks[m + SEQ] === marks[m + SEQ + 1]) fail();
-        for (let i = marks[m + KEY]!, end = marks[m + KEY + 1]!; i < end; i++) {
-          if (body[i] !== BACKSLASH) continue;
-          escaped.set(n, Buffer.from(JSON.parse(body.toString('utf8', marks[m + KEY]! - 1, marks[m + KEY + 1]! + 1)) as string));
-          break;
-        }
+        if (n >= work.arrivals.length) fail();
+        record(s, n, escaped);
         n++;
       } while (s.more(CLOSE_ARRAY));
     } while (s.more(CLOSE_OBJECT));
@@ -237,7 +212,70 @@ function scan(body: Buffer): ScannedGetRecords {
   return { page: build(body, n, escaped), fields };
 }
 
+/**
+ * Record n's object: where its fields are, into `work`. Each loop over records or bytes is a
+ * function of its own, here and in build: V8 optimizes a long-running loop on its own (on-stack
+ * replacement) knowing only what ran so far, and a function whose later loops had not run yet is
+ * thrown away on reaching them, and compiled again, several times per page in a fresh thread.
+ */
+function record(s: Scanner, n: number, escaped: Map<number, Buffer>): void {
+  const { body } = s;
+  const { marks, arrivals } = work;
+  const m = n * FIELDS;
+  let seen = 0;
+  arrivals[n] = 0;
+  if (s.open(OPEN_OBJECT, CLOSE_OBJECT)) {
+    do {
+      const fs = s.string();
+      const fe = s.end;
+      s.expect(COLON);
+      const field = s.is(fs, fe, 'Data') ? DATA : s.is(fs, fe, 'PartitionKey') ? KEY : s.is(fs, fe, 'SequenceNumber') ? SEQ : -1;
+      if (field >= 0) {
+        const vs = s.string();
+        marks[m + field] = vs;
+        marks[m + field + 1] = s.end;
+        seen |= 1 << field;
+      } else if (s.is(fs, fe, 'ApproximateArrivalTimestamp')) {
+        // epoch seconds, read as the SDK reads them
+        const seconds = s.seconds();
+        if (!Number.isFinite(seconds)) fail();
+        arrivals[n] = Math.round(seconds * 1000);
+      } else {
+        s.skip();
+      }
+    } while (s.more(CLOSE_OBJECT));
+  }
+  if (seen !== (1 << DATA) + (1 << KEY) + (1 << SEQ)) fail();
+  // a sequence number is plain digits; a payload plain base64 (an escape in it shows as a short decode in build)
+  if (marks[m + SEQ] === marks[m + SEQ + 1] || !allDigits(body, marks[m + SEQ]!, marks[m + SEQ + 1]!)) fail();
+  const key = firstEscape(body, marks[m + KEY]!, marks[m + KEY + 1]!);
+  if (key >= 0) escaped.set(n, Buffer.from(JSON.parse(body.toString('utf8', marks[m + KEY]! - 1, marks[m + KEY + 1]! + 1)) as string));
+}
+
+function allDigits(body: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (!isDigit(body[i])) return false;
+  return true;
+}
+
+/** Where the first backslash in body[start, end) is; -1 if none. */
+function firstEscape(body: Buffer, start: number, end: number): number {
+  for (let i = start; i < end; i++) if (body[i] === BACKSLASH) return i;
+  return -1;
+}
+
 function build(body: Buffer, n: number, escaped: ReadonlyMap<number, Buffer>): PackedRecords {
+  const bytes = uninitialized(pageBytes(body, n, escaped));
+  const out = Buffer.from(bytes);
+  const bounds = new Uint32Array(3 * n + 1);
+  let at = decodePayloads(body, n, out, bounds);
+  at = copyKeys(body, n, escaped, out, bounds, at);
+  at = copySequenceNumbers(body, n, out, bounds, at);
+  bounds[3 * n] = at;
+  return { count: n, bytes, bounds, arrivals: work.arrivals.slice(0, n) };
+}
+
+function pageBytes(body: Buffer, n: number, escaped: ReadonlyMap<number, Buffer>): number {
+  const { marks } = work;
   const anyEscaped = escaped.size > 0;
   let total = 0;
   for (let i = 0; i < n; i++) {
@@ -246,9 +284,12 @@ function build(body: Buffer, n: number, escaped: ReadonlyMap<number, Buffer>): P
     total += length + marks[m + SEQ + 1]! - marks[m + SEQ]!;
     total += (anyEscaped && escaped.get(i)?.byteLength) || marks[m + KEY + 1]! - marks[m + KEY]!;
   }
-  const bytes = uninitialized(total);
-  const out = Buffer.from(bytes);
-  const bounds = new Uint32Array(3 * n + 1);
+  return total;
+}
+
+/** Payloads, base64-decoded, from 0; returns where they end. */
+function decodePayloads(body: Buffer, n: number, out: Buffer, bounds: Uint32Array): number {
+  const { marks } = work;
   let at = 0;
   for (let i = 0; i < n; i++) {
     const m = i * FIELDS;
@@ -259,20 +300,38 @@ function build(body: Buffer, n: number, escaped: ReadonlyMap<number, Buffer>): P
     if (out.write(body.toString('latin1', start, end), at, expected, 'base64') !== expected) fail();
     at += expected;
   }
+  return at;
+}
+
+function copyKeys(body: Buffer, n: number, escaped: ReadonlyMap<number, Buffer>, out: Buffer, bounds: Uint32Array, from: number): number {
+  const { marks } = work;
+  const anyEscaped = escaped.size > 0;
+  let at = from;
   for (let i = 0; i < n; i++) {
     const m = i * FIELDS;
     bounds[n + i] = at;
     const key = anyEscaped ? escaped.get(i) : undefined;
     if (key) at += key.copy(out, at);
-    // a few bytes: a loop beats a native copy, which makes a view of each
-    else for (let j = marks[m + KEY]!, end = marks[m + KEY + 1]!; j < end; j++) out[at++] = body[j]!;
+    else at = copyBytes(body, marks[m + KEY]!, marks[m + KEY + 1]!, out, at);
   }
+  return at;
+}
+
+/** A few bytes: a loop beats a native copy, which makes a view of each. */
+function copyBytes(body: Buffer, start: number, end: number, out: Buffer, to: number): number {
+  let at = to;
+  for (let j = start; j < end; j++) out[at++] = body[j]!;
+  return at;
+}
+
+function copySequenceNumbers(body: Buffer, n: number, out: Buffer, bounds: Uint32Array, from: number): number {
+  const { marks } = work;
+  let at = from;
   for (let i = 0; i < n; i++) {
     const m = i * FIELDS;
     bounds[2 * n + i] = at;
     out.set(body.subarray(marks[m + SEQ], marks[m + SEQ + 1]), at);
     at += marks[m + SEQ + 1]! - marks[m + SEQ]!;
   }
-  bounds[3 * n] = at;
-  return { count: n, bytes, bounds, arrivals: arrivals.slice(0, n) };
+  return at;
 }
