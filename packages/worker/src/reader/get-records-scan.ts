@@ -43,10 +43,12 @@ const isDigit = (c: number | undefined) => c !== undefined && c >= ZERO && c <= 
  * fresh thread would compile it all again.
  */
 const MIN_RECORD_BYTES = 48;
+/** GetRecords answers hold at most 10 000 records; a service that sends more is read by the SDK. */
+const MAX_RECORDS = 10_000;
 const work = { marks: new Uint32Array(FIELDS * 1024), arrivals: new Float64Array(1024) };
 
 function reserve(bodyLength: number): void {
-  const most = Math.ceil(bodyLength / MIN_RECORD_BYTES) + 1;
+  const most = Math.min(Math.ceil(bodyLength / MIN_RECORD_BYTES) + 1, MAX_RECORDS);
   if (work.arrivals.length >= most) return;
   work.marks = new Uint32Array(FIELDS * most);
   work.arrivals = new Float64Array(most);
