@@ -1,4 +1,5 @@
 import { uninitialized, type PackedRecords } from '../batch-codec.js';
+import { BACKSLASH, COLON, OPEN_OBJECT, CLOSE_OBJECT, OPEN_ARRAY, CLOSE_ARRAY, EQUALS, Scanner, Unexpected, fail, isDigit } from './json-scanner.js';
 
 /**
  * Reads a GetRecords answer's JSON straight into a page of packed records: payloads decoded from
@@ -9,31 +10,11 @@ import { uninitialized, type PackedRecords } from '../batch-codec.js';
  * and the caller lets the SDK read the answer instead.
  */
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COLON = 0x3a;
-const COMMA = 0x2c;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-const EQUALS = 0x3d;
-const DOT = 0x2e;
-const ZERO = 0x30;
-
 /** Per record, in `marks`: payload start/end, key start/end, sequence number start/end (in the body). */
 const FIELDS = 6;
 const DATA = 0;
 const KEY = 2;
 const SEQ = 4;
-
-class Unexpected extends Error {}
-const fail = (): never => {
-  throw new Unexpected();
-};
-
-const isSpace = (c: number | undefined) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-const isDigit = (c: number | undefined) => c !== undefined && c >= ZERO && c <= ZERO + 9;
 
 /**
  * Reused from scan to scan (a scan is synchronous): where the records are, while the page's size is
@@ -52,114 +33,6 @@ function reserve(bodyLength: number): void {
   if (work.arrivals.length >= most) return;
   work.marks = new Uint32Array(FIELDS * most);
   work.arrivals = new Float64Array(most);
-}
-
-class Scanner {
-  at = 0;
-  /** Where the last string() ended (exclusive); it began at `at` before the call, past the quote. */
-  end = 0;
-  constructor(readonly body: Buffer) {}
-
-  /** The next byte that is not whitespace. */
-  peek(): number {
-    const { body } = this;
-    while (isSpace(body[this.at])) this.at++;
-    if (this.at >= body.length) fail();
-    return body[this.at]!;
-  }
-
-  expect(c: number): void {
-    if (this.peek() !== c) fail();
-    this.at++;
-  }
-
-  /** At an opening quote: moves past the string; returns where its content starts (`end`: where it ends). */
-  string(): number {
-    this.expect(QUOTE);
-    const start = this.at;
-    let end = this.body.indexOf(QUOTE, start);
-    for (;;) {
-      if (end < 0) fail();
-      let slashes = 0;
-      while (this.body[end - 1 - slashes] === BACKSLASH) slashes++;
-      if (slashes % 2 === 0) break;
-      end = this.body.indexOf(QUOTE, end + 1);
-    }
-    this.at = end + 1;
-    this.end = end;
-    return start;
-  }
-
-  /** Moves past any value; returns where it started. */
-  skip(): number {
-    const c = this.peek();
-    const start = this.at;
-    if (c === QUOTE) {
-      this.string();
-    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-      let depth = 0;
-      do {
-        const d = this.peek();
-        if (d === QUOTE) this.string();
-        else {
-          if (d === OPEN_OBJECT || d === OPEN_ARRAY) depth++;
-          else if (d === CLOSE_OBJECT || d === CLOSE_ARRAY) depth--;
-          this.at++;
-        }
-      } while (depth > 0);
-    } else {
-      const { body } = this;
-      while (this.at < body.length && body[this.at] !== COMMA && body[this.at] !== CLOSE_OBJECT && body[this.at] !== CLOSE_ARRAY && !isSpace(body[this.at])) this.at++;
-    }
-    return start;
-  }
-
-  /** After a member or an element: true when another follows, false past the closing bracket. */
-  more(close: number): boolean {
-    const c = this.peek();
-    this.at++;
-    if (c === COMMA) return true;
-    if (c !== close) fail();
-    return false;
-  }
-
-  /** At `{` or `[`: false (and past it) when it closes at once. */
-  open(open: number, close: number): boolean {
-    this.expect(open);
-    if (this.peek() !== close) return true;
-    this.at++;
-    return false;
-  }
-
-  /** Whether body[start, end) is `name` (ASCII). */
-  is(start: number, end: number, name: string): boolean {
-    if (end - start !== name.length) return false;
-    for (let i = 0; i < name.length; i++) if (this.body[start + i] !== name.charCodeAt(i)) return false;
-    return true;
-  }
-
-  /** Epoch seconds at `at`, as Number() reads them; NaN when the digits are more than a double holds exactly. */
-  seconds(): number {
-    const { body } = this;
-    const start = this.skip();
-    let digits = 0;
-    let mantissa = 0;
-    let scale = 0;
-    let i = start;
-    for (; isDigit(body[i]); i++, digits++) mantissa = mantissa * 10 + body[i]! - ZERO;
-    if (body[i] === DOT) for (i++; isDigit(body[i]); i++, digits++, scale--) mantissa = mantissa * 10 + body[i]! - ZERO;
-    if (body[i] === 0x45 || body[i] === 0x65) {
-      i++;
-      const negative = body[i] === 0x2d;
-      if (negative || body[i] === 0x2b) i++;
-      let exponent = 0;
-      for (; isDigit(body[i]); i++) exponent = exponent * 10 + body[i]! - ZERO;
-      scale += negative ? -exponent : exponent;
-    }
-    // an integer below 2^53 scaled by an exact power of ten rounds once, as Number() does
-    if (i === this.at && digits > 0 && digits <= 15 && scale >= -22 && scale <= 22) return scale < 0 ? mantissa / 10 ** -scale : mantissa * 10 ** scale;
-    return Number(body.toString('latin1', start, this.at));
-  }
 }
 
 /** Bytes decoded from the base64 text body[start, end). */
@@ -250,8 +123,7 @@ function record(s: Scanner, n: number, escaped: Map<number, Buffer>): void {
   if (seen !== (1 << DATA) + (1 << KEY) + (1 << SEQ)) fail();
   // a sequence number is plain digits; a payload plain base64 (an escape in it shows as a short decode in build)
   if (marks[m + SEQ] === marks[m + SEQ + 1] || !allDigits(body, marks[m + SEQ]!, marks[m + SEQ + 1]!)) fail();
-  const key = firstEscape(body, marks[m + KEY]!, marks[m + KEY + 1]!);
-  if (key >= 0) escaped.set(n, Buffer.from(JSON.parse(body.toString('utf8', marks[m + KEY]! - 1, marks[m + KEY + 1]! + 1)) as string));
+  if (hasEscape(body, marks[m + KEY]!, marks[m + KEY + 1]!)) escaped.set(n, Buffer.from(JSON.parse(body.toString('utf8', marks[m + KEY]! - 1, marks[m + KEY + 1]! + 1)) as string));
 }
 
 function allDigits(body: Buffer, start: number, end: number): boolean {
@@ -259,10 +131,9 @@ function allDigits(body: Buffer, start: number, end: number): boolean {
   return true;
 }
 
-/** Where the first backslash in body[start, end) is; -1 if none. */
-function firstEscape(body: Buffer, start: number, end: number): number {
-  for (let i = start; i < end; i++) if (body[i] === BACKSLASH) return i;
-  return -1;
+function hasEscape(body: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (body[i] === BACKSLASH) return true;
+  return false;
 }
 
 function build(body: Buffer, n: number, escaped: ReadonlyMap<number, Buffer>): PackedRecords {
