@@ -22,7 +22,8 @@ export function findLease(leases: readonly LeaseSnapshot[], streams: readonly st
     const where = streams.length === 1 ? '' : ` of streams ${streams.join(', ')}`;
     throw usageError(`shard "${shardId}" has no lease${where} in application "${appName}" (status lists the shards)`);
   }
-  const names = matches.map((m) => m.address.streamName);
+  // in the order the streams were given, not the store's scan order (a hash order in DynamoDB)
+  const names = streams.filter((name) => matches.some((m) => m.address.streamName === name));
   throw usageError(`shard "${shardId}" is in ${names.length} streams of application "${appName}" (${names.join(', ')}): name one with --stream`);
 }
 

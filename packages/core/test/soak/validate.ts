@@ -52,8 +52,12 @@ export function orderViolations(batches: readonly BatchRun[]): string[] {
   return out;
 }
 
-/** A take logged up to this long after the taker's first batch start still counts (events and batch lines race). */
-const TAKE_LOG_SLACK_MS = 1_000;
+/**
+ * An event logged up to this long after a batch start may still have happened before it: events
+ * reach the main thread's log over the host's event relay, while batch lines come from the pool
+ * thread, which the shard host feeds directly (a take or a reader start and the first batch race).
+ */
+const EVENT_LOG_SLACK_MS = 1_000;
 
 /**
  * Fencing, judged from batch starts against the lease takes (each a conditional write that only
@@ -71,7 +75,7 @@ export function fencingViolations(data: SoakData): string[] {
     let latest: WorkerEvent | undefined;
     for (const t of list) if (t.t <= b.start) latest = t;
     if (!latest || latest.worker === b.worker) continue;
-    const mine = list.some((t) => t.worker === b.worker && t.t > latest.t && t.t <= b.start + TAKE_LOG_SLACK_MS);
+    const mine = list.some((t) => t.worker === b.worker && t.t > latest.t && t.t <= b.start + EVENT_LOG_SLACK_MS);
     if (!mine) out.push(`${b.inc} started a batch of ${b.shard} at ${b.start}, ${b.start - latest.t} ms after ${latest.inc} took it`);
   }
   return out;
@@ -162,14 +166,14 @@ export function duplicates(data: SoakData, delivered: ReadonlyMap<string, BatchR
     const mine = runs.get(key(j.inc, j.shard)) ?? [];
     const rs = restarts.get(key(j.inc, j.shard)) ?? [];
     const found = rs.find((s) => {
-      if (used.has(s) || s.t > j.start || first <= cp.get(s)!) return false;
+      if (used.has(s) || s.t > j.start + EVENT_LOG_SLACK_MS || first <= cp.get(s)!) return false;
       // batches of other records in between (not earlier attempts at this replay's own batch)
       const between = mine.filter((b) => b.start > s.t && b.start < j.start && b.records[0]?.[0] !== j.records[0]![0]);
       const queued = new Set(between.map((b) => b.records[0]?.[0])).size;
       const lastBefore = Math.max(-Infinity, ...mine.filter((b) => b.start < s.t).map((b) => b.start));
       // a batch with a record written after the restart came from the new reader: its replay was before that
       const moved = between.some((b) => b.records.some(([seq]) => (writtenAt.get(`${b.shard}/${seq}`) ?? -Infinity) > s.t));
-      return !moved && queued <= rs.filter((r) => r.t > lastBefore && r.t <= j.start).length;
+      return !moved && queued <= rs.filter((r) => r.t > lastBefore && r.t <= j.start + EVENT_LOG_SLACK_MS).length;
     });
     if (found) used.add(found);
     return found;
@@ -194,7 +198,7 @@ export function duplicates(data: SoakData, delivered: ReadonlyMap<string, BatchR
       const unexplainedReplay = replay && !explain(b, first);
       if (unexplainedReplay) unexplained.push(`${shard}: ${b.inc} handled ${repeats.length} records again at ${b.start} (from ${b.records[0]![0]}) with no restart left to explain it`);
       // a record another process handled after this one's reader had started: two readers at once
-      const since = shardStarts.filter((s) => s.inc === b.inc && s.t <= b.start).at(-1)?.t ?? -Infinity;
+      const since = shardStarts.filter((s) => s.inc === b.inc && s.t <= b.start + EVENT_LOG_SLACK_MS).at(-1)?.t ?? -Infinity;
       const twice = repeats.filter(([seq]) => {
         const l = delivered.get(`${shard}/${seq}`) ?? [];
         const prev = l[l.indexOf(b) - 1];
