@@ -116,7 +116,14 @@ test.serial('http: loopback, health probes, /state, /events, the dashboard page;
   t.like(JSON.parse(live.body), { live: true, ready: true, reasons: [] });
   t.is((await get(`${base}readyz`)).status, 200);
 
-  const state = JSON.parse((await get(`${base}state`)).body) as DashboardState;
+  // a take can land after createSystem resolves (one that a slow store answer pushed to the next
+  // take cycle), so read until the store names an owner for every shard, then check it is us
+  const readState = async () => JSON.parse((await get(`${base}state`)).body) as DashboardState;
+  let state = await readState();
+  for (let tries = 0; tries < 50 && state.shards.some((s) => s.owner === undefined); tries++) {
+    await new Promise((r) => setTimeout(r, 200));
+    state = await readState();
+  }
   t.is(state.workerId, run.system.workerId);
   t.is(state.shards.length, 3);
   for (const shard of state.shards) {
