@@ -224,10 +224,12 @@ test.serial('a stream deleted and recreated under its name is a new stream: the 
   t.is(oldRow?.checkpoint?.S, before.at(-1)!.sequenceNumber);
 
   await aws.kinesis.send(new DeleteStreamCommand({ StreamName: stream }));
-  await eventually(async () => (await aws.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream })).then(() => undefined, () => true)), 30_000, 'the stream gone');
-  // the epoch is in seconds: the new stream must be created in a later second than the old one
+  const gone = (error: unknown) => (error as Error)?.name === 'ResourceNotFoundException' || undefined;
+  await eventually(async () => (await aws.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream })).then(() => undefined, gone)), 30_000, 'the stream gone');
+  // the epoch is in seconds, and kinesalite dates a stream's creation 2 s back: the new stream must
+  // be created at least a second after the old one's epoch plus those 2 s
   const oldEpoch = Number(oldId.split(':')[2]);
-  while (Math.floor(Date.now() / 1000) <= oldEpoch) await new Promise((r) => setTimeout(r, 100));
+  while (Math.floor(Date.now() / 1000) <= oldEpoch + 3) await new Promise((r) => setTimeout(r, 100));
   await createStream(aws.kinesis, stream, 1);
   const newId = await identifierOf(stream);
   t.not(newId, oldId, 'another epoch');
