@@ -27,3 +27,8 @@ export function invalid(option: string, expected: string, got: unknown): Kinesis
     details: { option },
   });
 }
+
+/** A method's bad argument at run time: INVALID_ARGUMENT, naming the method and showing the value. */
+export function invalidArgument(method: string, message: string, got: unknown): KinesisClientError {
+  return new KinesisClientError('INVALID_ARGUMENT', `${method}: ${message} (got ${describeValue(got)})`, { details: { method } });
+}

@@ -1,8 +1,8 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Emitter } from 'mitt';
-import { KinesisClientError } from '@kinesis-client/worker';
 import { handingTo, holderOf, type LeaseStore } from '@kinesis-client/worker/lease';
 import type { SystemEvents } from './events.js';
+import { invalidArgument } from './option-errors.js';
 import type { ResolvedOptions } from './options.js';
 import type { ShardHosts } from './shard-hosts.js';
 import { checkDistinct, resolveStreamSpec, streamSpecSchema, type StreamSpec } from './stream-options.js';
@@ -21,16 +21,6 @@ export interface StreamControlDeps {
   events: Emitter<SystemEvents>;
   tree(): SystemTree | undefined;
   hosts(): ShardHosts | undefined;
-}
-
-function invalidArgument(method: string, message: string, got: unknown): KinesisClientError {
-  let shown: string;
-  try {
-    shown = JSON.stringify(got);
-  } catch {
-    shown = String(got);
-  }
-  return new KinesisClientError('INVALID_ARGUMENT', `${method}: ${message} (got ${shown})`, { details: { method } });
 }
 
 /**
