@@ -97,6 +97,9 @@ if (only.has('bench')) {
     for (const line of r.lines.filter((l) => /^\s+[\d,]+\s+\S/.test(l))) console.log(`  Node ${r.version.padEnd(9)}${line}`);
   }
 }
+// the failed test points by name, near the end where a truncated CI log still shows them
+const failures = results.flatMap((r) => r.lines.filter((l) => /^not ok\b/.test(l) && !/#\s*(SKIP|TODO)\b/i.test(l)).map((l) => `  ${r.label}: ${l}`));
+if (failures.length > 0) console.log(`\nci: failed tests\n${failures.join('\n')}`);
 const total = newTally();
 for (const { tally } of results.filter((r) => r.tally)) {
   total.passed += tally.passed;

@@ -284,12 +284,12 @@ export function coordinator(deps: CoordinatorDeps) {
             if (message.reason === 'lost') schedule('full', options.lease.renewIntervalMs);
             return;
           }
-          case 'hostDown': {
-            held.dropHost(message.index);
-            // the thread's supervisor is starting a fresh one (hostUp); survivors take over if that is slow
+          case 'hostDown':
+            // the placement forgot the dead thread's shards when it exited (ShardHosts); this message
+            // may come after a tick already placed shards on its replacement, which are not to be forgotten.
+            // The thread's supervisor is starting a fresh one (hostUp); survivors take over if that is slow
             schedule('check', HOST_RESTART_GRACE_MS);
             return;
-          }
           case 'hostUp':
             schedule('check', 0);
             return;

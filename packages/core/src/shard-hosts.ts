@@ -92,8 +92,11 @@ export class ShardHosts {
   private startHost(index: number, exited: Parameters<ChildSpec['start']>[0]) {
     const { deps } = this;
     const setup = { config: deps.config(index), mainApi: deps.mainApi, submit: deps.submit, callFaults: deps.callFaults(), resourceLimits: deps.resourceLimits };
+    // only while the slot is still this thread's: once a replacement is in it, the shards placed at
+    // this index are the replacement's
     const down = (handle: ShardHostHandle) => {
-      if (this.slots[index] === handle) this.slots[index] = undefined;
+      if (this.slots[index] !== handle) return;
+      this.slots[index] = undefined;
       this.placement.dropHost(index);
       deps.onHostDown(index);
     };

@@ -74,7 +74,7 @@ function startCoordinator(t: ExecutionContext, { store, streamName, workerId, ho
     return runtime.stop(ref);
   });
   const tick = () => new Promise<void>((resolve, reject) => runtime.send(ref, { type: 'tick', done: (e) => (e ? reject(e) : resolve()) }));
-  return { clock, tick, started, placed, errors, send: (m: CoordinatorMessage) => runtime.send(ref, m) };
+  return { clock, tick, started, placed, errors, placement: shardHosts.placement, send: (m: CoordinatorMessage) => runtime.send(ref, m) };
 }
 
 const owners = async (store: LeaseStore) => Object.fromEntries((await store.scan()).map((l) => [l.leaseKey, l.leaseOwner]));
@@ -148,5 +148,31 @@ test('after a split, the children get leases naming their parent and start only 
   a.send({ type: 'shardStopped', shardId: parent, reason: 'ended' });
   await a.tick();
   t.deepEqual(a.started.map((s) => s.shardId).slice(1).sort(), children, 'both children started once the parent ended');
+  t.deepEqual(a.errors, []);
+});
+
+test("a thread's death reported after its replacement took shards: the coordinator keeps them and never starts a running shard twice", async (t) => {
+  const streamName = uniqueName('coord');
+  await createStream(kinesisClient(t), streamName, 4);
+  const store = new MemoryLeaseStore();
+  await store.ensure();
+  const a = startCoordinator(t, { store, streamName, workerId: 'A', hosts: 2 });
+  await a.tick();
+  t.is(a.started.length, 4);
+  const onHost1 = a.started.filter((s) => s.host === 1).map((s) => s.shardId).sort();
+
+  // thread 1 dies: the shard hosts forget its shards at once (ShardHosts does so when the thread
+  // exits) and tell the coordinator, whose mailbox may hold a tick begun before: here that tick
+  // runs first, and places the orphaned shards on the replacement thread at index 1
+  a.placement.dropHost(1);
+  await a.tick();
+  t.deepEqual(a.started.slice(4).map((s) => s.shardId).sort(), onHost1, "the dead thread's shards started again");
+  t.true(a.started.slice(4).every((s) => s.host === 1), 'on the replacement');
+
+  // the death reaches the coordinator late: the shards now on index 1 are the replacement's
+  a.send({ type: 'hostDown', index: 1 });
+  await a.tick();
+  t.is(a.started.length, 6, 'no shard started a third time');
+  t.deepEqual(a.placement.shardsOn(1).sort(), onHost1);
   t.deepEqual(a.errors, []);
 });
