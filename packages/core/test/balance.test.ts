@@ -84,8 +84,10 @@ const converge = test.macro(async (t, kind: StoreKind) => {
   await new Promise((r) => setTimeout(r, 2 * TAKE_INTERVAL_MS + 500));
   t.deepEqual(await cluster.owners(), settled, 'no lease changed owner once balanced');
   t.is(acquisitions(cluster, since), 0, 'no lease taken once balanced');
-  // 12 first takes, and at most 8 moves to get from the worst start (12/0/0) to 4/4/4
-  t.true(acquisitions(cluster) <= SHARDS + 8, `owner switches bounded (${acquisitions(cluster)} acquisitions)`);
+  // 12 first takes, then moves only from a worker above target to one below it. The worst start
+  // is one worker up alone and the others joining one at a time: 12/0/0, then 6 moves to 6/6/0,
+  // then 4 more to 4/4/4 (workers joining together need at most 8)
+  t.true(acquisitions(cluster) <= SHARDS + 10, `owner switches bounded (${acquisitions(cluster)} acquisitions)`);
 
   await drain();
   t.deepEqual(cluster.duplicates(), [], 'steals are handoffs: the owner checkpoints before it lets go');

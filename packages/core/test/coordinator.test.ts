@@ -77,13 +77,19 @@ function startCoordinator(t: ExecutionContext, { store, streamName, workerId, ho
   return { clock, tick, started, placed, errors, placement: shardHosts.placement, send: (m: CoordinatorMessage) => runtime.send(ref, m) };
 }
 
-const owners = async (store: LeaseStore) => Object.fromEntries((await store.scan()).map((l) => [l.leaseKey, l.leaseOwner]));
-
-test('a cycle creates a lease per shard, takes the free ones and places them on the least busy host', async (t) => {
+/** A stream of 4 shards on kinesalite and an empty in-memory lease table. */
+async function fourShards(t: ExecutionContext) {
   const streamName = uniqueName('coord');
   await createStream(kinesisClient(t), streamName, 4);
   const store = new MemoryLeaseStore();
   await store.ensure();
+  return { streamName, store };
+}
+
+const owners = async (store: LeaseStore) => Object.fromEntries((await store.scan()).map((l) => [l.leaseKey, l.leaseOwner]));
+
+test('a cycle creates a lease per shard, takes the free ones and places them on the least busy host', async (t) => {
+  const { streamName, store } = await fourShards(t);
   const a = startCoordinator(t, { store, streamName, workerId: 'A', hosts: 2 });
   await a.tick();
   const leases = await store.scan();
@@ -98,10 +104,7 @@ test('a cycle creates a lease per shard, takes the free ones and places them on 
 });
 
 test("another worker's leases: left alone while their counters move, taken after failoverMs without a change on this worker's clock", async (t) => {
-  const streamName = uniqueName('coord');
-  await createStream(kinesisClient(t), streamName, 4);
-  const store = new MemoryLeaseStore();
-  await store.ensure();
+  const { streamName, store } = await fourShards(t);
   const b = startCoordinator(t, { store, streamName, workerId: 'B' });
   await b.tick();
   t.deepEqual(Object.values(await owners(store)), ['B', 'B', 'B', 'B']);
@@ -152,10 +155,7 @@ test('after a split, the children get leases naming their parent and start only 
 });
 
 test("a thread's death reported after its replacement took shards: the coordinator keeps them and never starts a running shard twice", async (t) => {
-  const streamName = uniqueName('coord');
-  await createStream(kinesisClient(t), streamName, 4);
-  const store = new MemoryLeaseStore();
-  await store.ensure();
+  const { streamName, store } = await fourShards(t);
   const a = startCoordinator(t, { store, streamName, workerId: 'A', hosts: 2 });
   await a.tick();
   t.is(a.started.length, 4);
