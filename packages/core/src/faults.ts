@@ -14,6 +14,7 @@ import {
 } from '@kinesis-client/worker/internal';
 import type { ShardHostHandle } from './shard-host-handle.js';
 import type { ShardHosts } from './shard-hosts.js';
+import { invalidArgument } from './option-errors.js';
 
 /** A `failCalls` rule in force: how many of its failures are still to come. */
 export interface CallFault {
@@ -56,22 +57,21 @@ const MODES: readonly CallFaultMode[] = ['throw', 'hang', 'slow'];
 const ROLES: readonly ShardActorRole[] = ['lease', 'reader'];
 const DEATHS: readonly ThreadDeath[] = ['terminate', 'exit', 'throw', 'oom'];
 
-function invalidArgument(method: string, message: string, got: unknown): KinesisClientError {
-  return new KinesisClientError('INVALID_ARGUMENT', `faults.${method}: ${message} (got ${JSON.stringify(got)})`, { details: { method } });
-}
+/** faults.<method>'s bad argument. */
+const badArgument = (method: string, message: string, got: unknown) => invalidArgument(`faults.${method}`, message, got);
 
 /** The rule as it crosses threads (without its slot), or INVALID_ARGUMENT naming what is wrong. */
 function validRule(rule: CallFaultRule): Omit<CallFaultSlot, 'slot'> {
   const { command, error, times, mode = 'throw', delayMs } = rule ?? ({} as CallFaultRule);
   if (typeof command !== 'string' || !/^[A-Z][A-Za-z]+$/.test(command)) {
-    throw invalidArgument('failCalls', 'command must be an SDK command name such as GetRecords or UpdateItem', command);
+    throw badArgument('failCalls', 'command must be an SDK command name such as GetRecords or UpdateItem', command);
   }
-  if (!Number.isInteger(times) || times < 1) throw invalidArgument('failCalls', 'times must be a positive integer', times);
-  if (!MODES.includes(mode)) throw invalidArgument('failCalls', `mode must be one of ${MODES.join(', ')}`, mode);
-  if (mode === 'throw' && (typeof error !== 'string' || error.length === 0)) throw invalidArgument('failCalls', 'error must be an AWS error name', error);
-  if (mode !== 'throw' && error !== undefined) throw invalidArgument('failCalls', `error is for mode 'throw' only, not '${mode}'`, error);
-  if (mode === 'slow' && (!Number.isInteger(delayMs) || delayMs! < 1)) throw invalidArgument('failCalls', "delayMs must be a positive integer with mode 'slow'", delayMs);
-  if (mode !== 'slow' && delayMs !== undefined) throw invalidArgument('failCalls', `delayMs is for mode 'slow' only, not '${mode}'`, delayMs);
+  if (!Number.isInteger(times) || times < 1) throw badArgument('failCalls', 'times must be a positive integer', times);
+  if (!MODES.includes(mode)) throw badArgument('failCalls', `mode must be one of ${MODES.join(', ')}`, mode);
+  if (mode === 'throw' && (typeof error !== 'string' || error.length === 0)) throw badArgument('failCalls', 'error must be an AWS error name', error);
+  if (mode !== 'throw' && error !== undefined) throw badArgument('failCalls', `error is for mode 'throw' only, not '${mode}'`, error);
+  if (mode === 'slow' && (!Number.isInteger(delayMs) || delayMs! < 1)) throw badArgument('failCalls', "delayMs must be a positive integer with mode 'slow'", delayMs);
+  if (mode !== 'slow' && delayMs !== undefined) throw badArgument('failCalls', `delayMs is for mode 'slow' only, not '${mode}'`, delayMs);
   const name = command.replace(/Command$/, '');
   return mode === 'throw' ? { command: name, mode, error: error! } : mode === 'slow' ? { command: name, mode, delayMs: delayMs! } : { command: name, mode };
 }
@@ -98,14 +98,14 @@ export class FaultInjector implements Faults {
 
   async crashActor(shard: ShardAddress | string, actor: ShardActorRole): Promise<boolean> {
     const address = this.addressOf('crashActor', shard);
-    if (!ROLES.includes(actor)) throw invalidArgument('crashActor', `actor must be one of ${ROLES.join(', ')}`, actor);
+    if (!ROLES.includes(actor)) throw badArgument('crashActor', `actor must be one of ${ROLES.join(', ')}`, actor);
     const host = this.hostOf(address);
     return host ? host.api.crashActor(address, actor) : false;
   }
 
   async killThread(shard: ShardAddress | string, how: ThreadDeath = 'terminate'): Promise<boolean> {
     const address = this.addressOf('killThread', shard);
-    if (!DEATHS.includes(how)) throw invalidArgument('killThread', `how must be one of ${DEATHS.join(', ')}`, how);
+    if (!DEATHS.includes(how)) throw badArgument('killThread', `how must be one of ${DEATHS.join(', ')}`, how);
     const host = this.hostOf(address);
     if (!host) return false;
     await host.kill(how);
@@ -146,7 +146,7 @@ export class FaultInjector implements Faults {
     if (typeof shard === 'string' && shard.length > 0) return { streamName: this.streamName, shardId: shard };
     const { streamName, shardId } = (shard ?? {}) as Partial<ShardAddress>;
     if (typeof shard === 'object' && typeof streamName === 'string' && streamName && typeof shardId === 'string' && shardId) return { streamName, shardId };
-    throw invalidArgument(method, 'the shard must be a shard id or a { streamName, shardId } address', shard);
+    throw badArgument(method, 'the shard must be a shard id or a { streamName, shardId } address', shard);
   }
 
   private hostOf(address: ShardAddress): ShardHostHandle | undefined {

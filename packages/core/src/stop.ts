@@ -1,5 +1,6 @@
-import { KinesisClientError, type BatchInfo } from '@kinesis-client/worker';
+import type { BatchInfo } from '@kinesis-client/worker';
 import { handingTo, holderOf, type LeaseStore } from '@kinesis-client/worker/lease';
+import { invalidArgument } from './option-errors.js';
 
 export interface StopOptions {
   /**
@@ -32,8 +33,7 @@ const MAX_TIMER_MS = 2_147_483_647;
 /** Validates stop()'s argument; INVALID_ARGUMENT names what is wrong. */
 export function stopTimeout(options: unknown): number {
   if (options === undefined) return DEFAULT_STOP_TIMEOUT_MS;
-  const invalid = (message: string) =>
-    new KinesisClientError('INVALID_ARGUMENT', `stop: ${message} (got ${JSON.stringify(options) ?? String(options)})`, { details: { method: 'stop' } });
+  const invalid = (message: string) => invalidArgument('stop', message, options);
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw invalid('expected { timeoutMs?: number } or nothing');
   const unknown = Object.keys(options).filter((k) => k !== 'timeoutMs');
   if (unknown.length > 0) throw invalid(`unknown option "${unknown[0]}"`);
