@@ -276,7 +276,7 @@ export function coordinator(deps: CoordinatorDeps) {
             return;
           }
           case 'shardStopped': {
-            held.remove(stream.leaseKeyOf(message.shardId));
+            // the placement forgot it when the report arrived (ShardHosts.forget)
             // a finished parent may unblock its children; a failed shard is retried on a later tick
             if (message.reason === 'ended') schedule('full', 0);
             // a take that lost its race (or a lease taken from us) means the table moved under the

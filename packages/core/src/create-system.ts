@@ -47,7 +47,15 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   const leases = observed.watch(store.store);
   const pool = new ConsumerPool(options.consumerUrl, options.processors.concurrency, options.batchers.timeoutMs);
   let tree: SystemTree | undefined;
-  const main = createMainApi({ pool, events, bridge, onShardStopped: (at, reason) => tree?.toCoordinator(at.streamName, { type: 'shardStopped', shardId: at.shardId, reason }) });
+  const main = createMainApi({
+    pool,
+    events,
+    bridge,
+    onShardStopped: (at, reason) => {
+      hosts?.forget(at);
+      tree?.toCoordinator(at.streamName, { type: 'shardStopped', shardId: at.shardId, reason });
+    },
+  });
 
   const shutdown = (timeoutMs: number) =>
     boundedStop(

@@ -61,11 +61,25 @@ export class ShardHosts {
 
   /** The live thread running the shard at `address`, if any. */
   hostOf(address: ShardAddress): ShardHostHandle | undefined {
-    const key = shardKey(address);
-    const leaseKey = this.placement.shards().find((k) => shardKey(leaseAddress({ leaseKey: k }, this.deps.streamName)) === key);
+    const leaseKey = this.placedKey(address);
     const index = leaseKey === undefined ? undefined : this.placement.hostOf(leaseKey);
     const handle = index === undefined ? undefined : this.slots[index];
     return handle?.alive ? handle : undefined;
+  }
+
+  /**
+   * A shard stopped on its thread: forgotten at once, as the report arrives, while it is still
+   * placed on the thread that reported it. Left to the coordinator's mailbox, it could be handled
+   * after a later tick placed the shard again, and would forget that one.
+   */
+  forget(address: ShardAddress): void {
+    const leaseKey = this.placedKey(address);
+    if (leaseKey !== undefined) this.placement.remove(leaseKey);
+  }
+
+  private placedKey(address: ShardAddress): string | undefined {
+    const key = shardKey(address);
+    return this.placement.shards().find((k) => shardKey(leaseAddress({ leaseKey: k }, this.deps.streamName)) === key);
   }
 
   async status(): Promise<ShardStatus[]> {

@@ -148,6 +148,7 @@ test('after a split, the children get leases naming their parent and start only 
   // the parent's reader reached its end: the lease actor writes SHARD_END with the children, the host reports it
   const held = leases.get(parent)!;
   t.truthy(await store.checkpoint(parent, held.leaseCounter, 'A', SHARD_END, 0, children));
+  a.placement.remove(parent);
   a.send({ type: 'shardStopped', shardId: parent, reason: 'ended' });
   await a.tick();
   t.deepEqual(a.started.map((s) => s.shardId).slice(1).sort(), children, 'both children started once the parent ended');
@@ -174,5 +175,23 @@ test("a thread's death reported after its replacement took shards: the coordinat
   await a.tick();
   t.is(a.started.length, 6, 'no shard started a third time');
   t.deepEqual(a.placement.shardsOn(1).sort(), onHost1);
+  t.deepEqual(a.errors, []);
+});
+
+test("a shard's stop reported after a later tick placed it again: the coordinator keeps the new placement", async (t) => {
+  const { streamName, store } = await fourShards(t);
+  const a = startCoordinator(t, { store, streamName, workerId: 'A', hosts: 2 });
+  await a.tick();
+  const [first] = a.started;
+  // the shard failed on its thread, its lease still ours: the shard hosts forget it as the report
+  // arrives (ShardHosts.forget), and a tick already under way starts it again
+  a.placement.remove(first!.shardId);
+  await a.tick();
+  t.deepEqual(a.started.slice(4).map((s) => s.shardId), [first!.shardId], 'started again');
+  // the report reaches the coordinator's mailbox only now
+  a.send({ type: 'shardStopped', shardId: first!.shardId, reason: 'failed' });
+  await a.tick();
+  t.is(a.started.length, 5, 'not started a third time');
+  t.true(a.placement.has(first!.shardId));
   t.deepEqual(a.errors, []);
 });
