@@ -12,8 +12,12 @@ import { startDemoStore, type DemoStoreKind } from './demo-store.js';
 import { fmt, OrderProducer, stopOn } from './demo-common.js';
 import { WorkerCluster, createStream, shortShardId, startLocalAws, type LocalAws } from './testing/index.js';
 
-/** The multi-worker demo runs with a short failover, so a kill is followed by a takeover within seconds. */
-const FAILOVER_MS = 3_000;
+/**
+ * The multi-worker demo runs with a short failover, so a kill is followed by a takeover within
+ * seconds; not shorter, since three workers, a producer and dynalite may share two cores, and a
+ * store call then waits long enough for a 3 s failover's renewals to time out.
+ */
+const FAILOVER_MS = 5_000;
 const APP_NAME = 'demo-billing';
 
 export interface WorkerSetup {
