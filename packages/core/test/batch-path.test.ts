@@ -39,9 +39,10 @@ test.serial('a batch is acknowledged and checkpointed while the main thread is b
   let busyUntil = 0;
   announcements.onmessage = ({ data }: MessageEvent) => {
     if ((data as { type: string }).type !== 'starting' || busyFrom) return;
-    // the batch is in a pool thread now, for 300 ms: hold the main thread well past that
+    // the batch is in a pool thread now, for 300 ms: hold the main thread well past that and the
+    // checkpoint after it, with room for a loaded machine
     busyFrom = Date.now();
-    busyUntil = busyFor(2_500);
+    busyUntil = busyFor(5_000);
   };
   try {
     await deliveries.waitFor(() => deliveries.count >= 20);
