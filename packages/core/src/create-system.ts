@@ -94,8 +94,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
       onHostDown: (index) => tree?.toCoordinators({ type: 'hostDown', index }),
       onHostUp: (index) => tree?.toCoordinators({ type: 'hostUp', index }),
     });
-    // the threads load their code while the checks run (a failed check ends them: close); each is
-    // given its config, from `started`, once the checks pass
+    // the threads load during the checks; their configs (from `started`) follow, a failed check ends them (close)
     hosts.startEarly(checked);
     started = await checked;
     tree = new SystemTree({

@@ -17,6 +17,7 @@ import { leaseAddress } from './lease/lease.js';
 import { openLeaseStore } from './lease/open-lease-store.js';
 import { PoolLink } from './pool-link.js';
 import { readGetRecordsLightly } from './reader/light-get-records.js';
+import { warmUpScan } from './reader/scan-warm-up.js';
 import type { ShardReport } from './events.js';
 import type { HostApi, HostConfig, HostEvent, HostWorkerData, LeaseSnapshot, MainApi, ShardInspection, ShardStatus, StreamStart } from './protocol.js';
 import type { Position } from './position.js';
@@ -102,3 +103,5 @@ const api: HostApi = {
 };
 
 Comlink.expose(api, comlinkEndpoint(parentPort));
+// while the first takes and GetShardIterator calls are out, the scan of the first pages gets compiled
+if (config.retrieval.mode === 'polling') void warmUpScan();
