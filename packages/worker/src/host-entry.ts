@@ -103,5 +103,6 @@ const api: HostApi = {
 };
 
 Comlink.expose(api, comlinkEndpoint(parentPort));
-// while the first takes and GetShardIterator calls are out, the scan of the first pages gets compiled
-if (config.retrieval.mode === 'polling') void warmUpScan();
+// while the first takes and GetShardIterator calls are out, the scan of the first pages gets
+// compiled; only an optimization, so nothing it could throw may end the thread
+if (config.retrieval.mode === 'polling') warmUpScan().catch(() => undefined);
