@@ -25,8 +25,9 @@ printThreadWarningsOnce();
 
 /**
  * Starts a worker of the application: validates options, checks the stream, loads the consumer,
- * ensures the lease table, starts the shard-host threads and the coordinator, and resolves once
- * the first lease cycle has placed this worker's shards. Anything wrong rejects before work starts.
+ * ensures the lease table (the shard-host threads load meanwhile), starts the tree with the
+ * coordinator, and resolves once the first lease cycle has placed this worker's shards. Anything
+ * wrong rejects before work starts, and leaves no thread running.
  * Wiring only: each part named here has its own module.
  */
 export async function createSystem(input: SystemOptions): Promise<System> {
@@ -74,6 +75,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
         releaseLeft: () => releaseOrphans(leases, options.workerId).catch(onError),
         close: async () => {
           await observed.close();
+          await hosts?.terminateAll();
           const left = await pool.close();
           kinesis.destroy();
           await store.close();
@@ -87,12 +89,11 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   let started: Preflight;
   try {
     await observed.listen({ kinesis, leases, inspect });
-    started = await preflight(options, kinesis, pool, leases);
-    const { capabilities, consumerArn } = started;
+    const checked = preflight(options, kinesis, pool, leases).then((result) => (started = result));
     hosts = new ShardHosts({
       count: options.shardHosts.threads,
       streamName: options.streamName,
-      config: (index) => hostConfig(options, index, capabilities, consumerArn),
+      config: (index) => hostConfig(options, index, started.capabilities, started.consumerArn),
       mainApi: main.api,
       submit: main.submit,
       callFaults: () => faults.hostData(),
@@ -101,6 +102,9 @@ export async function createSystem(input: SystemOptions): Promise<System> {
       onHostDown: (index) => tree?.toCoordinators({ type: 'hostDown', index }),
       onHostUp: (index) => tree?.toCoordinators({ type: 'hostUp', index }),
     });
+    // the threads load during the checks; their configs (from `started`) follow, a failed check ends them (close)
+    hosts.startEarly(checked);
+    started = await checked;
     tree = new SystemTree({
       options,
       runtime: new ActorRuntime(systemClock),

@@ -18,7 +18,8 @@ import {
 import type { ResourceLimits } from 'node:worker_threads';
 
 export interface ShardHostSetup {
-  config: HostConfig;
+  /** A promise: the thread starts now and loads its code, and its config follows once known. */
+  config: HostConfig | Promise<HostConfig>;
   mainApi: MainApi;
   /** A batch from the thread for the pool; `tell` answers the thread when the pool thread could not. */
   submit(task: BatchTask | FailedTask, tell: (outcome: BatchOutcome) => void): void;
@@ -28,8 +29,8 @@ export interface ShardHostSetup {
 
 /**
  * The main thread's handle on one shard-host thread: starts it with a private MainApi port and a
- * port for its batches, calls its HostApi through comlink and tells its owner when the thread
- * dies unexpectedly.
+ * port for its batches, calls its HostApi through comlink and tells its owner (`watch`) when the
+ * thread dies unexpectedly.
  */
 export class ShardHostHandle {
   readonly api: Comlink.Remote<HostApi>;
@@ -39,11 +40,13 @@ export class ShardHostHandle {
   private stopping = false;
   private exited = false;
   private readonly exitPromise: Promise<void>;
+  private onUnexpectedExit: ((error: KinesisClientError) => void) | undefined;
+  /** Its unexpected death, kept for an owner that starts watching after it. */
+  private died: KinesisClientError | undefined;
 
   constructor(
     readonly index: number,
     { config, mainApi, submit, callFaults, resourceLimits }: ShardHostSetup,
-    onUnexpectedExit: (error: KinesisClientError) => void,
     /** The shards placed on this thread, for the error that reports its death. */
     private readonly running: () => string[] = () => [],
   ) {
@@ -60,10 +63,22 @@ export class ShardHostHandle {
     );
     // open only as long as the thread: its batches keep nothing alive
     this.batchPort.unref();
-    const workerData: HostWorkerData = { config, mainPort: port2 as never, batchPort: batches.port2 as never, callFaults };
+    let configPort: import('node:worker_threads').MessagePort | undefined;
+    if (config instanceof Promise) {
+      const later = new MessageChannel();
+      configPort = later.port2;
+      // a config that never comes (createSystem's checks failed) leaves the thread to be ended by its owner
+      void config.then((known) => !this.exited && later.port1.postMessage(known), () => undefined).finally(() => later.port1.close());
+    }
+    const workerData: HostWorkerData = {
+      ...(configPort ? { configPort: configPort as never } : { config: config as HostConfig }),
+      mainPort: port2 as never,
+      batchPort: batches.port2 as never,
+      callFaults,
+    };
     this.worker = new Worker(hostEntryUrl, {
       workerData,
-      transferList: [port2 as never, batches.port2 as never],
+      transferList: [port2 as never, batches.port2 as never, ...(configPort ? [configPort as never] : [])],
       name: `kinesis-shard-host-${index}`,
       ...(resourceLimits ? { resourceLimits } : {}),
     });
@@ -77,15 +92,24 @@ export class ShardHostHandle {
         this.batchPort.close();
         resolve();
         if (!this.stopping) {
-          onUnexpectedExit(
-            new KinesisClientError('HOST_THREAD_DIED', `shard-host thread ${index} exited (code ${exitCode})${lastError ? `: ${(lastError as Error).message}` : ''}`, {
-              cause: lastError,
-              details: { hostIndex: index, exitCode, shards: this.running() },
-            }),
-          );
+          this.died = new KinesisClientError('HOST_THREAD_DIED', `shard-host thread ${index} exited (code ${exitCode})${lastError ? `: ${(lastError as Error).message}` : ''}`, {
+            cause: lastError,
+            details: { hostIndex: index, exitCode, shards: this.running() },
+          });
+          this.onUnexpectedExit?.(this.died);
         }
       }),
     );
+  }
+
+  /**
+   * Tells `onUnexpectedExit` when the thread dies other than by stop() or terminate(); if it already
+   * has, on the next microtask, so the watcher (a supervisor's start) has returned first.
+   */
+  watch(onUnexpectedExit: (error: KinesisClientError) => void): void {
+    this.onUnexpectedExit = onUnexpectedExit;
+    const died = this.died;
+    if (died) queueMicrotask(() => onUnexpectedExit(died));
   }
 
   get threadId(): number {

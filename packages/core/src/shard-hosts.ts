@@ -25,15 +25,27 @@ export interface ShardHostsDeps {
  * The shard-host threads of this worker: one slot per thread, the child specs the shard-hosts
  * supervisor restarts them by, and where each shard runs (`placement`). Threads load in parallel;
  * `ready()` waits for the first generation, and a replacement announces itself with onHostUp.
+ * The first generation may start early (`startEarly`), before the supervisor takes it on.
  */
 export class ShardHosts {
   readonly placement = new Placement();
   private readonly slots: (ShardHostHandle | undefined)[];
+  /** Threads started early, each until its slot's first start takes it. */
+  private early: (ShardHostHandle | undefined)[] = [];
   private readonly firstGeneration: Promise<void>[] = [];
   private startedUp = false;
 
   constructor(private readonly deps: ShardHostsDeps) {
     this.slots = new Array(deps.count).fill(undefined);
+  }
+
+  /**
+   * Starts the first generation's threads now, while createSystem still checks the stream and the
+   * consumer (`checked`): loading a thread's code is most of its start-up, and it needs no config.
+   * Each thread gets its config once `checked` resolves; the supervisor takes them on as it starts.
+   */
+  startEarly(checked: Promise<unknown>): void {
+    this.early = this.slots.map((_, index) => new ShardHostHandle(index, this.setup(index, checked.then(() => this.deps.config(index))), () => this.placement.shardsOn(index)));
   }
 
   specs(): ChildSpec[] {
@@ -99,13 +111,19 @@ export class ShardHosts {
     await Promise.all(this.slots.map((handle) => handle?.stop().catch((error: unknown) => this.deps.onError(error))));
   }
 
+  /** Ends every thread, those started early that no supervisor took on included. */
   async terminateAll(): Promise<void> {
-    await Promise.all(this.slots.map((handle) => handle?.terminate()));
+    const early = this.early.splice(0);
+    await Promise.all([...this.slots, ...early].map((handle) => handle?.terminate()));
+  }
+
+  private setup(index: number, config: ShardHostSetup['config']): ShardHostSetup {
+    const { deps } = this;
+    return { config, mainApi: deps.mainApi, submit: deps.submit, callFaults: deps.callFaults(), resourceLimits: deps.resourceLimits };
   }
 
   private startHost(index: number, exited: Parameters<ChildSpec['start']>[0]) {
     const { deps } = this;
-    const setup = { config: deps.config(index), mainApi: deps.mainApi, submit: deps.submit, callFaults: deps.callFaults(), resourceLimits: deps.resourceLimits };
     // only while the slot is still this thread's: once a replacement is in it, the shards placed at
     // this index are the replacement's
     const down = (handle: ShardHostHandle) => {
@@ -114,12 +132,15 @@ export class ShardHosts {
       this.placement.dropHost(index);
       deps.onHostDown(index);
     };
-    const handle: ShardHostHandle = new ShardHostHandle(index, setup, (error) => {
+    const early = this.early[index];
+    this.early[index] = undefined;
+    const handle = early ?? new ShardHostHandle(index, this.setup(index, deps.config(index)), () => this.placement.shardsOn(index));
+    this.slots[index] = handle;
+    handle.watch((error) => {
       deps.onError(error);
       down(handle);
       exited({ kind: 'crash', error });
-    }, () => this.placement.shardsOn(index));
-    this.slots[index] = handle;
+    });
     const answering = handle.ready();
     // a replacement thread: its dead predecessor's shards are waiting for it
     if (this.startedUp) void answering.then(() => deps.onHostUp(index), () => undefined);

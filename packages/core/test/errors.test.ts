@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import test from 'ava';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ErrorCodes, KinesisClientError, createSystem, type SystemOptions } from '@kinesis-client/core';
@@ -96,6 +97,17 @@ test.serial('a stream that does not exist -> STREAM_NOT_FOUND at start, no lease
   t.is(error!.code, 'STREAM_NOT_FOUND');
   t.true(error!.message.includes(options.streamName));
   t.false((await tableNames()).includes(options.appName));
+});
+
+test.serial('a failed start leaves no thread running: the shard-host threads it started during its checks end with it', async (t) => {
+  const threads = () => readdirSync('/proc/self/task').length;
+  const fail = () => t.throwsAsync(createSystem(live({ streamName: uniqueName('missing') })), { instanceOf: KinesisClientError });
+  // once first: whatever the process starts lazily on a first call (libuv's pool, say) is running from then on
+  await fail();
+  const before = threads();
+  const error = await fail();
+  t.is(error!.code, 'STREAM_NOT_FOUND');
+  t.is(threads(), before);
 });
 
 test.serial('fan-out where Kinesis has no stream consumers (kinesalite) -> STREAM_CONSUMER_FAILED at start, no lease table made', async (t) => {

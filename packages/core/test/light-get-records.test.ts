@@ -1,6 +1,6 @@
 import test from 'ava';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { createKinesisClient, readGetRecordsLightly, recordPage, scanGetRecords, unpackRecords } from '@kinesis-client/worker/internal';
+import { createKinesisClient, readGetRecordsLightly, recordPage, scanGetRecords, unpackRecords, warmUpScan } from '@kinesis-client/worker/internal';
 import { createStream, putRecords, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
 
 const aws = withLocalAws(test);
@@ -91,4 +91,8 @@ test.serial("errors and what is not a GetRecords answer stay the SDK's: names an
     t.is(scanned.page.arrivals[0], Math.round(Number(written) * 1000), written);
   }
   t.deepEqual(odd.fields, { MillisBehindLatest: 5, ChildShards: [{ ShardId: 's-1', ParentShards: ['s-0'] }] });
+});
+
+test("a shard-host thread's warm-up answer is one the scan reads, so it warms the scan rather than the SDK's reading", async (t) => {
+  t.is(await warmUpScan(3, 20), 60);
 });

@@ -17,15 +17,19 @@ import { leaseAddress } from './lease/lease.js';
 import { openLeaseStore } from './lease/open-lease-store.js';
 import { PoolLink } from './pool-link.js';
 import { readGetRecordsLightly } from './reader/light-get-records.js';
+import { warmUpScan } from './reader/scan-warm-up.js';
 import type { ShardReport } from './events.js';
-import type { HostApi, HostEvent, HostWorkerData, LeaseSnapshot, MainApi, ShardInspection, ShardStatus, StreamStart } from './protocol.js';
+import type { HostApi, HostConfig, HostEvent, HostWorkerData, LeaseSnapshot, MainApi, ShardInspection, ShardStatus, StreamStart } from './protocol.js';
 import type { Position } from './position.js';
 import { shardKey } from './shard-address.js';
 import { ShardSupervisor } from './shard-supervisor.js';
 
 if (!parentPort) throw new Error('host-entry must run in a worker thread');
 
-const { config, mainPort, batchPort, callFaults } = workerData as HostWorkerData;
+const { mainPort, batchPort, callFaults, configPort } = workerData as HostWorkerData;
+// a thread started ahead of its config has loaded its code by now; the rest waits for the config
+const config = (workerData as HostWorkerData).config ?? (await new Promise<HostConfig>((resolve) => configPort!.once('message', resolve)));
+configPort?.close();
 const main = Comlink.wrap<MainApi>(comlinkEndpoint(mainPort));
 const faults = new CallFaults(callFaults.counters, callFaults.rules);
 const { kinesisMs, dynamodbMs } = config.callTimeouts;
@@ -99,3 +103,6 @@ const api: HostApi = {
 };
 
 Comlink.expose(api, comlinkEndpoint(parentPort));
+// while the first takes and GetShardIterator calls are out, the scan of the first pages gets
+// compiled; only an optimization, so nothing it could throw may end the thread
+if (config.retrieval.mode === 'polling') warmUpScan().catch(() => undefined);

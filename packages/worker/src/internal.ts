@@ -20,6 +20,7 @@ export type { Position } from './position.js';
 export { packRecords, payloadBytes, sequenceNumberAt, sliceRecords, transferablesOf, unpackRecords } from './batch-codec.js';
 export { readGetRecordsLightly, recordPage } from './reader/light-get-records.js';
 export { scanGetRecords } from './reader/get-records-scan.js';
+export { warmUpScan } from './reader/scan-warm-up.js';
 export { CheckpointPace } from './lease/checkpoint-pace.js';
 export { printThreadWarningsOnce } from './thread-warnings.js';
 

@@ -218,7 +218,12 @@ export type { HostEvent, ShardStopReason } from './events.js';
 
 /** workerData of a shard-host thread; `mainPort` carries the MainApi, `batchPort` the batch path. */
 export interface HostWorkerData {
-  config: HostConfig;
+  /**
+   * Absent for a thread started before its config is known (createSystem starts the first threads
+   * while it still checks the stream and the consumer): the config is then the one message on `configPort`.
+   */
+  config?: HostConfig;
+  configPort?: MessagePort;
   mainPort: MessagePort;
   batchPort: MessagePort;
   /** Shared with every thread: see faults.ts. */
