@@ -99,7 +99,8 @@ for (const kind of ['postgres', 'redis'] as const) {
     t.false(everything(error).includes(SECRET));
   });
 
-  test(`${kind}: the server dropping every connection while running is retried; no lease lost, every record handled, no password in any event`, async (t) => {
+  // serial: it drops every connection of this file's server, and the tests running beside it would lose theirs
+  test.serial(`${kind}: the server dropping every connection while running is retried; no lease lost, every record handled, no password in any event`, async (t) => {
     const run = await startRecordingSystem(t, aws, 2, { ...stores.options(kind, 'unused'), lease: { failoverMs: 6_000 }, retrieval: { idleMs: 100 } });
     const leaseLost: unknown[] = [];
     run.system.events.on('lease:lost', (e) => leaseLost.push(e));
