@@ -118,6 +118,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
       },
     });
     await tree.start();
+    pool.fill();
     observed.monitor.started();
   } catch (error) {
     await shutdown(DEFAULT_STOP_TIMEOUT_MS).catch(() => undefined);

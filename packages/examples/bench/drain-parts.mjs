@@ -62,6 +62,6 @@ export async function measureDrains(aws, kinesis, shards, sizes, configs, rounds
     total,
     name,
     system: { ...medians(systems, ['ms', 'cpuMs', 'lastHandledMs']), cpuRange: [Math.min(...systems.map((x) => x.cpuMs)), Math.max(...systems.map((x) => x.cpuMs))] },
-    bare: medians(bare, ['ms', 'cpuMs']),
+    bare: medians(bare, ['ms', 'cpuMs', 'firstCallMs']),
   }));
 }

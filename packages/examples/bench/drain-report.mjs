@@ -1,6 +1,7 @@
 // The drain benchmark's tables: figures with the bare GetRecords loop beside them, and ratios.
 const fix = (n, d = 2) => n.toFixed(d);
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function table(header, rows, left = 1) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
@@ -10,7 +11,7 @@ function table(header, rows, left = 1) {
   console.log('');
 }
 
-export function printDrains(drains, startup) {
+export function printDrains(drains, startup, floorMs) {
   console.log("cold drain: createSystem call -> last checkpoint; bare loop: first call -> last page (medians; the bare loop's of its runs beside the system's)");
   console.log('CPU: this process (all threads), minus the start-up CPU measured below; kinesalite and dynalite excluded');
   const rows = drains.map(({ total, name, system, bare }) => {
@@ -32,7 +33,26 @@ export function printDrains(drains, startup) {
     ];
   });
   table(['records', 'system config', 'bare s', 'system s', '(last handled s)', 'rate ratio', 'bare µs/rec', 'system µs/rec', '(its range)', 'CPU ratio'], rows, 2);
+  if (floorMs !== undefined) printCeiling(drains, floorMs);
   printSteadyState(drains);
+}
+
+/**
+ * What a fresh thread costs before any reader in it can call GetRecords (fresh-thread-read.mjs),
+ * and the rate ratio that leaves at most: the emulator serves the records in the same time from
+ * the first call on, so a drain read from a new thread takes at least the bare loop's time plus
+ * the floor minus the bare loop's own wait for its first call.
+ */
+function printCeiling(drains, floorMs) {
+  const sizes = [...new Set(drains.map((d) => d.total))];
+  const ceilings = sizes.map((total) => {
+    const { ms, firstCallMs } = drains.find((d) => d.total === total).bare;
+    return `${fmt(total)}: ${fix(ms / (ms + floorMs - firstCallMs))}`;
+  });
+  const bareFirst = median(drains.map((d) => d.bare.firstCallMs));
+  console.log(`fresh-thread floor: ${fmt(floorMs)} ms from starting a thread that loads only the Kinesis client until its first GetRecords can go out (the bare loop's first goes out after ${fmt(bareFirst)} ms)`);
+  console.log(`  so no reader in a thread its system starts drains faster than a rate ratio of ${ceilings.join(', ')} here`);
+  console.log('');
 }
 
 /**

@@ -4,6 +4,8 @@
  * consumer beside a bare SDK GetRecords loop over the same streams:
  * - drain: cold drains of preloaded 4-shard streams (from the createSystem call to the last
  *   checkpoint) and the process's CPU per record once start-up is taken off, as ratios to the loop;
+ * - the fresh-thread floor: a new thread's time to its first GetRecords answer, loading only the
+ *   Kinesis client, and the highest drain ratio it leaves any reader in a new thread;
  * - startup: ms until createSystem resolves and until the first batch is handled, and its CPU;
  * - idle: CPU per idle shard per second with 200 idle shards.
  * Prints tables; asserts nothing.
@@ -16,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { createStream, startLocalAws } from '@kinesis-client/examples/testing';
 import { systemDrain, systemIdle } from './bench-system.mjs';
 import { measureDrains, measureStartup } from './drain-parts.mjs';
-import { bareDrain, bareIdle, preload, settle } from './measure.mjs';
+import { bareDrain, bareIdle, freshThreadFloor, preload, settle } from './measure.mjs';
 import { printDrains, printIdle, printStartup } from './drain-report.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -61,6 +63,7 @@ if (needStartup) {
 
 const startup = needStartup ? await measureStartup(aws, 'bench-startup', SHARDS, configs, Number(values['startup-runs']), app) : new Map();
 const drains = only.has('drain') ? await measureDrains(aws, kinesis, SHARDS, sizes, configs, Number(values.rounds), app) : [];
+const floorMs = only.has('drain') ? await freshThreadFloor(aws, 'bench-startup') : undefined;
 
 let idle;
 if (only.has('idle')) {
@@ -73,7 +76,7 @@ if (only.has('idle')) {
 }
 
 console.log('');
-if (drains.length) printDrains(drains, startup);
+if (drains.length) printDrains(drains, startup, floorMs);
 if (needStartup) printStartup(configs, startup, SHARDS);
 if (idle) printIdle(idle);
 

@@ -3,6 +3,7 @@
  * process: main, shard hosts, pool; the local services run in child processes and are not in it),
  * preloading streams with identical records, and the bare SDK loops the system is compared with.
  */
+import { Worker } from 'node:worker_threads';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { createStream, putRecords } from '@kinesis-client/examples/testing';
 
@@ -42,7 +43,7 @@ export async function preload(kinesis, streamName, shards, total, log = () => {}
  * The bare loop: a fresh SDK client (built like the shard hosts' own), ListShards, then per shard
  * GetShardIterator(TRIM_HORIZON) and GetRecords (limit 10 000, the SDK parsing every response)
  * until an empty page. No leases, no checkpoints. `startupCpuMs`: the CPU spent until every shard
- * had its first page.
+ * had its first page; `firstCallMs`: when its first GetRecords went out.
  */
 export async function bareDrain(aws, streamName, expected) {
   const kinesis = aws.kinesisClient();
@@ -52,11 +53,13 @@ export async function bareDrain(aws, streamName, expected) {
   let count = 0;
   let firstPages = 0;
   let startupCpuMs;
+  let firstCallMs;
   await Promise.all(
     Shards.map(async (shard) => {
       let { ShardIterator: iterator } = await kinesis.send(
         new GetShardIteratorCommand({ StreamName: streamName, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }),
       );
+      firstCallMs ??= performance.now() - started;
       for (let page = 0; ; page++) {
         const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
         if (page === 0 && ++firstPages === Shards.length) startupCpuMs = cpuMs() - cpu0;
@@ -66,7 +69,7 @@ export async function bareDrain(aws, streamName, expected) {
       }
     }),
   );
-  const result = { ms: performance.now() - started, cpuMs: cpuMs() - cpu0, startupCpuMs };
+  const result = { ms: performance.now() - started, cpuMs: cpuMs() - cpu0, startupCpuMs, firstCallMs };
   kinesis.destroy();
   if (count !== expected) throw new Error(`bare loop read ${count} records of ${streamName}, expected ${expected}`);
   return result;
@@ -95,4 +98,28 @@ export async function bareIdle(aws, streamName, seconds, idleMs = 1_000) {
   await Promise.all(loops);
   kinesis.destroy();
   return perShardSecond;
+}
+
+/**
+ * The fresh-thread floor: ms from starting a new worker thread until its first GetRecords can go
+ * out, loading nothing but the Kinesis client (fresh-thread-read.mjs); median of `runs`. Every
+ * reader in a thread its system starts waits at least this long for its first GetRecords, where
+ * the bare loop waits `firstCallMs`; the emulator serves both alike from then on.
+ */
+export async function freshThreadFloor(aws, streamName, runs = 5) {
+  const { Shards } = await aws.kinesis.send(new ListShardsCommand({ StreamName: streamName }));
+  const clientConfig = { region: aws.clientOptions.region, ...aws.clientOptions.kinesis };
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    await settle();
+    const origin = performance.timeOrigin + performance.now();
+    const worker = new Worker(new URL('./fresh-thread-read.mjs', import.meta.url), { workerData: { clientConfig, streamName, shardId: Shards[0].ShardId } });
+    const { at } = await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    times.push(at - origin);
+    await worker.terminate();
+  }
+  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
 }
