@@ -132,7 +132,7 @@ export function coordinator(deps: CoordinatorDeps) {
       const resume = handled && comparePositions(handled, row) > 0 ? handled : undefined;
       const p = stream.options.initialPosition;
       try {
-        await host.api.startShard(lease, resume, { streamName, initialTimestamp: typeof p === 'object' ? p.timestamp.getTime() : undefined });
+        await host.api.startShard(lease, resume, { streamName, initialTimestamp: typeof p === 'object' ? p.timestamp.getTime() : undefined, consumerArn: stream.consumerArn });
       } catch (error) {
         held.remove(lease.leaseKey);
         deps.onError(error, here(address.shardId));

@@ -243,10 +243,6 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   }
   const o = parsed.data;
   const { streams, multiStream } = resolveStreams(o, o.initialPosition);
-  if (multiStream && o.retrieval.mode === 'fanout') {
-    // a registered consumer is per stream, and the threads are told one at start
-    throw invalid('retrieval.mode', "'fanout' is not supported with streams yet: use polling, or one system per stream", 'fanout');
-  }
   for (const key of ['kinesis', 'dynamodb'] as const) {
     try {
       structuredClone(o[key]);

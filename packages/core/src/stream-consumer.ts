@@ -1,5 +1,7 @@
 import { DescribeStreamConsumerCommand, RegisterStreamConsumerCommand, type ConsumerDescription, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { KinesisClientError } from '@kinesis-client/worker';
+import type { ResolvedOptions } from './options.js';
+import type { StreamUnit } from './stream-unit.js';
 
 const errorName = (e: unknown) => (e as { name?: string })?.name;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -46,4 +48,13 @@ export async function ensureStreamConsumer(
     if (Date.now() > deadline) throw fail(`not ACTIVE after ${timeoutMs} ms (last status ${found?.ConsumerStatus ?? 'missing'})`, lastError);
     await sleep(pollMs);
   }
+}
+
+/**
+ * The stream as the system reads it: with fan-out, its consumer (`retrieval.consumerName`, the same
+ * name on every stream) registered or found; with polling, as it is.
+ */
+export async function withStreamConsumer(kinesis: KinesisClient, unit: StreamUnit, retrieval: ResolvedOptions['retrieval']): Promise<StreamUnit> {
+  if (retrieval.mode !== 'fanout') return unit;
+  return { ...unit, consumerArn: await ensureStreamConsumer(kinesis, unit.arn, retrieval.consumerName) };
 }

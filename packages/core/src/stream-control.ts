@@ -6,6 +6,7 @@ import { invalidArgument } from './option-errors.js';
 import type { ResolvedOptions } from './options.js';
 import type { ShardHosts } from './shard-hosts.js';
 import { checkDistinct, resolveStreamSpec, streamSpecSchema, type StreamSpec } from './stream-options.js';
+import { withStreamConsumer } from './stream-consumer.js';
 import { describeStream } from './stream-unit.js';
 import type { SystemTree } from './system-tree.js';
 
@@ -59,7 +60,7 @@ export function streamControl(deps: StreamControlDeps) {
       } catch (error) {
         throw invalidArgument('addStream', (error as Error).message, spec);
       }
-      const unit = await describeStream(deps.kinesis, stream, true);
+      const unit = await withStreamConsumer(deps.kinesis, await describeStream(deps.kinesis, stream, true), options.retrieval);
       await tree.addStream(unit);
       events.emit('stream:added', { streamName: unit.streamName });
     });

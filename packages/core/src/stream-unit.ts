@@ -15,6 +15,8 @@ export interface StreamUnit {
   readonly arn: string;
   /** Multi-stream mode only: the identifier its lease keys start with. */
   readonly identifier: StreamIdentifier | undefined;
+  /** With `retrieval.mode: 'fanout'`: the ARN of its registered stream consumer (withStreamConsumer). */
+  readonly consumerArn?: string;
   leaseKeyOf(shardId: string): string;
   /** The shard a lease key names, when the lease is this stream's; undefined for any other. */
   shardOf(leaseKey: string): string | undefined;

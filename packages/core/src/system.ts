@@ -12,7 +12,10 @@ import type { StreamSpec } from './stream-options.js';
 export interface System {
   readonly workerId: string;
   readonly tableName: string;
-  /** With `retrieval.mode: 'fanout'`: the ARN of the registered stream consumer. */
+  /**
+   * With `retrieval.mode: 'fanout'`: the ARN of the registered stream consumer (with `streams`, the
+   * first stream's; each stream has its own, of the same name).
+   */
   readonly consumerArn: string | undefined;
   readonly events: Emitter<SystemEvents>;
   /** Fault injection through the system's own paths: crash actors, kill threads, fail AWS calls. */

@@ -1,21 +1,14 @@
 import test, { type ExecutionContext } from 'ava';
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
-import { ListStreamConsumersCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { aggregate, type SystemOptions } from '@kinesis-client/core';
 import { SHARD_END } from '@kinesis-client/worker/lease';
 import { createStream, putRecords, splitShard, uniqueName, withLocalAws } from '@kinesis-client/examples/testing';
+import { FANOUT_QUICK as quick, streamConsumers } from './helpers/fanout.js';
 import { isAscending, jsonRecords, sortedSeqs, eventually, startRecordingSystem, writeCheckpoint } from './helpers/recording.js';
 
 // kinesis-mock (enhanced fan-out) for Kinesis, dynalite for DynamoDB; kinesis-mock is about 20x
 // slower than kinesalite, so these tests use few records
 const aws = withLocalAws(test, { kinesis: 'kinesis-mock' });
-
-const quick = {
-  lease: { failoverMs: 6_000 },
-  processors: { concurrency: 1 },
-  shardHosts: { threads: 1 },
-  batchers: { batchSize: 50, backoff: { baseMs: 5, maxMs: 20 } },
-} satisfies Partial<SystemOptions>;
 
 function start(t: ExecutionContext, stream: string, app: string, consumerName: string, options: Partial<SystemOptions> = {}, query: Record<string, string | number> = {}) {
   const { retrieval, ...rest } = options;
@@ -23,11 +16,7 @@ function start(t: ExecutionContext, stream: string, app: string, consumerName: s
   return startRecordingSystem(t, aws, { stream, app }, { ...quick, ...rest, retrieval: fanout }, query);
 }
 
-async function consumers(stream: string) {
-  const { StreamDescriptionSummary } = await aws.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
-  const { Consumers } = await aws.kinesis.send(new ListStreamConsumersCommand({ StreamARN: StreamDescriptionSummary!.StreamARN! }));
-  return Consumers ?? [];
-}
+const consumers = (stream: string) => streamConsumers(aws, stream);
 
 const byShard = (put: { shardId: string; sequenceNumber: string }[]) => {
   const out = new Map<string, string[]>();

@@ -34,7 +34,7 @@ async function identifierOf(streamName: string): Promise<string> {
 
 const base = (): Omit<SystemOptions, 'consumer'> => ({ appName: uniqueName('app'), ...aws.clientOptions });
 
-test('bad input: streamName with streams, an empty list, the same stream twice, a spec naming none or two, fan-out -> INVALID_OPTION', (t) => {
+test('bad input: streamName with streams, an empty list, the same stream twice, a spec naming none or two -> INVALID_OPTION', (t) => {
   const o = { appName: 'app', consumer: 'file:///c.mjs' };
   const cases: [Record<string, unknown>, string][] = [
     [{ streamName: 'a', streams: [{ streamName: 'b' }] }, 'streams'],
@@ -44,7 +44,6 @@ test('bad input: streamName with streams, an empty list, the same stream twice, 
     [{ streams: [{}] }, 'streams.0'],
     [{ streams: [{ streamName: 'a', streamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/a' }] }, 'streams.0'],
     [{ streams: [{ streamArn: 'not-an-arn' }] }, 'streams.0.streamArn'],
-    [{ streams: [{ streamName: 'a' }], retrieval: { mode: 'fanout', consumerName: 'c' } }, 'retrieval.mode'],
     [{}, 'streamName'],
   ];
   for (const [given, option] of cases) {

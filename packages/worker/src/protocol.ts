@@ -133,6 +133,8 @@ export interface StreamStart {
   streamName: string;
   /** Epoch ms, for shards whose lease checkpoint is AT_TIMESTAMP: the stream's initialPosition. */
   initialTimestamp: number | undefined;
+  /** With fan-out: the stream consumer registered on this stream (each stream has its own). */
+  consumerArn?: string | undefined;
 }
 
 export interface HostApi {

@@ -53,7 +53,16 @@ export class ShardSupervisor {
   ) {
     const { shardId, streamName } = address;
     // the actors read their stream from the config: this shard's, which may not be the host's first
-    const config: HostConfig = stream ? { ...host.config, streamName, initialTimestamp: stream.initialTimestamp } : host.config;
+    // (and, with fan-out, that stream's consumer)
+    const { retrieval } = host.config;
+    const config: HostConfig = stream
+      ? {
+          ...host.config,
+          streamName,
+          initialTimestamp: stream.initialTimestamp,
+          retrieval: retrieval.mode === 'fanout' && stream.consumerArn ? { ...retrieval, consumerArn: stream.consumerArn } : retrieval,
+        }
+      : host.config;
     // what the actors report passes here first: the status shows the shard's last checkpoint, and every event its stream
     const env: HostEnv = (this.env = {
       ...host,
