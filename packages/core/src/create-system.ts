@@ -93,7 +93,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
     hosts = new ShardHosts({
       count: options.shardHosts.threads,
       streamName: options.streamName,
-      config: (index) => hostConfig(options, index, started.capabilities, started.consumerArn),
+      config: (index) => hostConfig(options, index, started.capabilities, started.streams[0]!.consumerArn),
       mainApi: main.api,
       submit: main.submit,
       callFaults: () => faults.hostData(),
@@ -130,7 +130,7 @@ export async function createSystem(input: SystemOptions): Promise<System> {
   const system: System = {
     workerId: options.workerId,
     tableName: options.tableName,
-    consumerArn: started.consumerArn,
+    consumerArn: started.streams[0]!.consumerArn,
     events,
     faults,
     status: () => hosts!.status(),

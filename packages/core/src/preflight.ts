@@ -9,8 +9,6 @@ import { describeStream, type StreamUnit } from './stream-unit.js';
 
 export interface Preflight {
   capabilities: ConsumerCapabilities;
-  /** With `retrieval.mode: 'fanout'`: the first stream's registered stream consumer. */
-  consumerArn: string | undefined;
   /** Each stream at start, in the order of the options (with fan-out, each with its consumer). */
   streams: StreamUnit[];
 }
@@ -31,5 +29,5 @@ export async function preflight(options: ResolvedOptions, kinesis: KinesisClient
     if (isKinesisClientError(error)) throw error;
     throw new KinesisClientError('LEASE_TABLE_FAILED', `lease table "${options.tableName}": ${(error as Error)?.message}`, { cause: error });
   });
-  return { capabilities: consumer.value, consumerArn: units[0]!.consumerArn, streams: units };
+  return { capabilities: consumer.value, streams: units };
 }

@@ -1,4 +1,6 @@
 // The drain benchmark's measured parts, each against the bare loop in the same run.
+import { Worker } from 'node:worker_threads';
+import { ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { systemDrain, systemStartup } from './bench-system.mjs';
 import { bareDrain, preload, settle } from './measure.mjs';
 
@@ -64,4 +66,28 @@ export async function measureDrains(aws, kinesis, shards, sizes, configs, rounds
     system: { ...medians(systems, ['ms', 'cpuMs', 'lastHandledMs']), cpuRange: [Math.min(...systems.map((x) => x.cpuMs)), Math.max(...systems.map((x) => x.cpuMs))] },
     bare: medians(bare, ['ms', 'cpuMs', 'firstCallMs']),
   }));
+}
+
+/**
+ * The fresh-thread floor: ms from starting a new worker thread until its first GetRecords can go
+ * out, loading nothing but the Kinesis client (fresh-thread-read.mjs); median of `runs`. Every
+ * reader in a thread its system starts waits at least this long for its first GetRecords, where
+ * the bare loop waits `firstCallMs`; the emulator serves both alike from then on.
+ */
+export async function freshThreadFloor(aws, streamName, runs = 5) {
+  const { Shards } = await aws.kinesis.send(new ListShardsCommand({ StreamName: streamName }));
+  const clientConfig = { region: aws.clientOptions.region, ...aws.clientOptions.kinesis };
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    await settle();
+    const origin = performance.timeOrigin + performance.now();
+    const worker = new Worker(new URL('./fresh-thread-read.mjs', import.meta.url), { workerData: { clientConfig, streamName, shardId: Shards[0].ShardId } });
+    const { at } = await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    times.push(at - origin);
+    await worker.terminate();
+  }
+  return median(times);
 }

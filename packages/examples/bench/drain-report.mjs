@@ -1,7 +1,8 @@
 // The drain benchmark's tables: figures with the bare GetRecords loop beside them, and ratios.
+import { median } from './drain-parts.mjs';
+
 const fix = (n, d = 2) => n.toFixed(d);
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function table(header, rows, left = 1) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));

@@ -17,8 +17,8 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createStream, startLocalAws } from '@kinesis-client/examples/testing';
 import { systemDrain, systemIdle } from './bench-system.mjs';
-import { measureDrains, measureStartup } from './drain-parts.mjs';
-import { bareDrain, bareIdle, freshThreadFloor, preload, settle } from './measure.mjs';
+import { freshThreadFloor, measureDrains, measureStartup } from './drain-parts.mjs';
+import { bareDrain, bareIdle, preload, settle } from './measure.mjs';
 import { printDrains, printIdle, printStartup } from './drain-report.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

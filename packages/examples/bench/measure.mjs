@@ -3,7 +3,6 @@
  * process: main, shard hosts, pool; the local services run in child processes and are not in it),
  * preloading streams with identical records, and the bare SDK loops the system is compared with.
  */
-import { Worker } from 'node:worker_threads';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { createStream, putRecords } from '@kinesis-client/examples/testing';
 
@@ -98,28 +97,4 @@ export async function bareIdle(aws, streamName, seconds, idleMs = 1_000) {
   await Promise.all(loops);
   kinesis.destroy();
   return perShardSecond;
-}
-
-/**
- * The fresh-thread floor: ms from starting a new worker thread until its first GetRecords can go
- * out, loading nothing but the Kinesis client (fresh-thread-read.mjs); median of `runs`. Every
- * reader in a thread its system starts waits at least this long for its first GetRecords, where
- * the bare loop waits `firstCallMs`; the emulator serves both alike from then on.
- */
-export async function freshThreadFloor(aws, streamName, runs = 5) {
-  const { Shards } = await aws.kinesis.send(new ListShardsCommand({ StreamName: streamName }));
-  const clientConfig = { region: aws.clientOptions.region, ...aws.clientOptions.kinesis };
-  const times = [];
-  for (let i = 0; i < runs; i++) {
-    await settle();
-    const origin = performance.timeOrigin + performance.now();
-    const worker = new Worker(new URL('./fresh-thread-read.mjs', import.meta.url), { workerData: { clientConfig, streamName, shardId: Shards[0].ShardId } });
-    const { at } = await new Promise((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-    });
-    times.push(at - origin);
-    await worker.terminate();
-  }
-  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
 }
